@@ -1,0 +1,83 @@
+//! Argument parsing and dispatch. One file per command group; each command calls the
+//! engine and prints through [`output::Output`]. No behaviour lives here.
+
+mod apply;
+mod exchange;
+mod output;
+mod presets;
+mod shell;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use output::{CliError, Output};
+
+const EXAMPLES: &str = "\
+Examples:
+  echo \"$DEEPSEEK_KEY\" | aiswitch add deepseek --kind anthropic \\
+      --base-url https://api.deepseek.com/anthropic --model deepseek-chat --api-key -
+  aiswitch list
+  aiswitch apply deepseek -- claude -p \"hello\"
+  eval \"$(aiswitch init bash)\"; aiswitch apply deepseek   # this shell uses it
+
+Files live under $AISWITCH_HOME when set, else the XDG config and data directories.";
+
+/// aiswitch keeps provider presets (base URL, API key, model, env vars) for AI
+/// coding-agent CLIs and runs commands with them.
+#[derive(Debug, Parser)]
+#[command(name = "aiswitch", version, after_help = EXAMPLES, max_term_width = 100)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Add(presets::AddArgs),
+    List(presets::ListArgs),
+    Show(presets::ShowArgs),
+    Remove(presets::RemoveArgs),
+    Use(presets::UseArgs),
+    Current(presets::CurrentArgs),
+    Apply(apply::ApplyArgs),
+    Export(exchange::ExportArgs),
+    Import(exchange::ImportArgs),
+    Init(shell::InitArgs),
+    Completions(shell::CompletionsArgs),
+}
+
+/// Parses the command line, runs the command, and turns its outcome into an exit
+/// code: 0 success, 1 failure, 2 bad input.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    match run(cli.command, &out) {
+        Ok(code) => code,
+        Err(err) => out.error(&err),
+    }
+}
+
+fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Add(args) => presets::add(args, out),
+        Command::List(args) => presets::list(args, out),
+        Command::Show(args) => presets::show(args, out),
+        Command::Remove(args) => presets::remove(args, out),
+        Command::Use(args) => presets::use_preset(args, out),
+        Command::Current(args) => presets::current(args, out),
+        Command::Apply(args) => apply::apply(args, out),
+        Command::Export(args) => exchange::export(args, out),
+        Command::Import(args) => exchange::import(args, out),
+        Command::Init(args) => shell::init(args, out),
+        Command::Completions(args) => shell::completions(args),
+    }
+}
+
+/// The clap command tree, for completions.
+fn command_tree() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

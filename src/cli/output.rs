@@ -1,0 +1,103 @@
+//! Printing: text for people, JSON for scripts, and errors as one line on stderr.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use aiswitch::{EXIT_FAILURE, EXIT_USAGE, Engine, Error};
+use serde::Serialize;
+use serde_json::json;
+
+/// What a command can fail with at the CLI edge.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// An engine error; it knows its own exit code.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// Arguments that parse but do not make sense together.
+    #[error("{0}")]
+    Usage(String),
+    /// A failure outside the engine (a child that cannot start, a file to write).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<aiswitch::presets::PresetError> for CliError {
+    fn from(e: aiswitch::presets::PresetError) -> Self {
+        Self::Engine(e.into())
+    }
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Engine(e) => e.exit_code(),
+            Self::Usage(_) => EXIT_USAGE,
+            Self::Failed(_) => EXIT_FAILURE,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Engine(e) => e.kind(),
+            Self::Usage(_) => "usage",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Where and how a command prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Text output unless `json`.
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Prints `value` as JSON, or `text()` for people.
+    pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        let mut stdout = std::io::stdout().lock();
+        let printed = if self.json {
+            serde_json::to_writer_pretty(&mut stdout, value)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(stdout))
+        } else {
+            let text = text();
+            if text.is_empty() {
+                Ok(())
+            } else if text.ends_with('\n') {
+                write!(stdout, "{text}")
+            } else {
+                writeln!(stdout, "{text}")
+            }
+        };
+        // A closed pipe (`aiswitch list | head -1`) is not an error worth reporting.
+        let _ = printed;
+    }
+
+    /// A note for people on stderr; silent in JSON mode.
+    pub fn note(&self, text: &str) {
+        if !self.json {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Prints an error as one line (JSON in JSON mode) and returns its exit code.
+    pub fn error(&self, err: &CliError) -> ExitCode {
+        if self.json {
+            let body = json!({ "error": { "kind": err.kind(), "message": err.to_string() } });
+            eprintln!("{body}");
+        } else {
+            eprintln!("aiswitch: {err}");
+        }
+        ExitCode::from(err.exit_code())
+    }
+}
+
+/// Opens the engine from the environment.
+pub fn engine() -> Result<Engine, CliError> {
+    Ok(Engine::from_env()?)
+}

@@ -1,0 +1,330 @@
+//! `add`, `list`, `show`, `remove`, `use`, `current`.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use aiswitch::presets::{
+    Listing, Preset, PresetName, PresetView, PriceOverrides, ProviderKind, Secret, Secrets,
+    parse_env_pairs,
+};
+use clap::Args;
+use comfy_table::{Table, presets::NOTHING};
+use serde_json::json;
+
+use super::output::{CliError, Output, engine};
+
+/// Add a preset (or replace one with --force).
+///
+/// Example: echo "$KEY" | aiswitch add kimi --kind anthropic \
+///   --base-url https://api.moonshot.ai/anthropic --model kimi-k2 --api-key - \
+///   API_TIMEOUT_MS 600000
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Preset name: letters, digits, '.', '_' or '-', at most 64.
+    preset: String,
+    /// Raw env vars as KEY value pairs, applied as given.
+    #[arg(value_name = "KEY value")]
+    vars: Vec<String>,
+    /// API family: decides which env vars base URL, key and model become.
+    #[arg(long, value_enum)]
+    kind: Option<ProviderKind>,
+    /// Provider base URL (http:// or https://).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// API key; '-' reads it from stdin so it stays out of shell history.
+    #[arg(long, value_name = "-|VALUE")]
+    api_key: Option<String>,
+    /// Model name.
+    #[arg(long)]
+    model: Option<String>,
+    /// Free text shown in `list --verbose`.
+    #[arg(long)]
+    description: Option<String>,
+    /// A label; repeat for several.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Price override in USD per million tokens; FIELD is input, output, cache_read
+    /// or cache_write. Repeat for several.
+    #[arg(long = "price", value_name = "FIELD=USD")]
+    prices: Vec<String>,
+    /// Replace an existing preset of the same name.
+    #[arg(long)]
+    force: bool,
+}
+
+/// List presets; `*` marks the current one.
+///
+/// Example: aiswitch list --verbose
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show description, tags, key and env vars too.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Show one preset and the env vars it sets (secrets redacted).
+///
+/// Example: aiswitch show deepseek
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The preset.
+    preset: String,
+    /// Print API keys and secret env vars in full.
+    #[arg(long)]
+    show_secrets: bool,
+}
+
+/// Remove a preset.
+///
+/// Example: aiswitch remove old-proxy
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The preset.
+    preset: String,
+    /// Remove it even when it is the current preset.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Mark a preset as the current one.
+///
+/// Example: aiswitch use deepseek
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// The preset.
+    preset: String,
+}
+
+/// Print the current preset.
+///
+/// Example: aiswitch current
+#[derive(Debug, Args)]
+pub struct CurrentArgs {}
+
+pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let name = PresetName::parse(&args.preset)?;
+    let env = parse_env_pairs(&args.vars)?;
+    let kind = args.kind.unwrap_or(ProviderKind::Custom);
+    if kind == ProviderKind::Custom
+        && (args.base_url.is_some() || args.api_key.is_some() || args.model.is_some())
+    {
+        return Err(CliError::Usage(
+            "--base-url, --api-key and --model need --kind anthropic, openai or gemini (a custom preset sets only its KEY value pairs)".into(),
+        ));
+    }
+    let mut prices = PriceOverrides::default();
+    for spec in &args.prices {
+        prices.set(spec)?;
+    }
+    let api_key = match args.api_key.as_deref() {
+        Some("-") => Some(Secret::new(read_secret_from_stdin()?)),
+        Some(value) => Some(Secret::new(value)),
+        None => None,
+    };
+    let mut preset = Preset::new(name, kind);
+    preset.base_url = args.base_url;
+    preset.api_key = api_key;
+    preset.model = args.model;
+    preset.description = args.description;
+    preset.tags = args.tags;
+    preset.prices = prices;
+    preset.env = env;
+    preset.validate()?;
+
+    let engine = engine()?;
+    let replaced = engine.add_preset(preset.clone(), args.force)?;
+    let view = PresetView::new(&preset, false, Secrets::Redact(engine.settings().reveal_chars));
+    let verb = if replaced { "replaced" } else { "added" };
+    out.emit(&json!({ "action": verb, "preset": view }), || {
+        format!("{verb} preset {} ({})", preset.name, preset.kind)
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_secret_from_stdin() -> Result<String, CliError> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("API key (input is read until end of line): ");
+        let mut line = String::new();
+        stdin
+            .read_line(&mut line)
+            .map_err(|e| CliError::Failed(format!("cannot read the API key from stdin: {e}")))?;
+        return Ok(line.trim().to_owned());
+    }
+    let mut text = String::new();
+    stdin
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::Failed(format!("cannot read the API key from stdin: {e}")))?;
+    Ok(text.trim().to_owned())
+}
+
+pub fn list(args: ListArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    let Listing { presets, problems } = engine.list_presets()?;
+    let current = engine.current_preset()?;
+    let secrets = Secrets::Redact(engine.settings().reveal_chars);
+    let views: Vec<PresetView> = presets
+        .iter()
+        .map(|p| PresetView::new(p, current.as_ref() == Some(&p.name), secrets))
+        .collect();
+    let problem_json: Vec<_> = problems
+        .iter()
+        .map(|p| json!({ "file": p.path, "error": p.error.to_string() }))
+        .collect();
+    let body = json!({
+        "current": current.as_ref().map(|c| c.to_string()),
+        "presets": views,
+        "problems": problem_json,
+    });
+    out.emit(&body, || list_table(&views, args.verbose));
+    for problem in &problems {
+        out.note(&format!("aiswitch: {}", problem.error));
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(aiswitch::EXIT_FAILURE)
+    })
+}
+
+fn list_table(views: &[PresetView], verbose: bool) -> String {
+    if views.is_empty() {
+        return "no presets yet: add one with `aiswitch add NAME --kind anthropic --api-key -`"
+            .to_owned();
+    }
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    let mut header = vec!["", "NAME", "KIND", "MODEL", "BASE URL"];
+    if verbose {
+        header.extend(["API KEY", "ENV", "TAGS", "DESCRIPTION"]);
+    }
+    table.set_header(header);
+    for view in views {
+        let mut row = vec![
+            if view.current { "*" } else { "" }.to_owned(),
+            view.name.clone(),
+            view.kind.to_owned(),
+            view.model.clone().unwrap_or_else(|| "-".into()),
+            view.base_url.clone().unwrap_or_else(|| "-".into()),
+        ];
+        if verbose {
+            row.push(view.api_key.clone().unwrap_or_else(|| "-".into()));
+            row.push(
+                view.env
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            row.push(view.tags.join(","));
+            row.push(view.description.clone().unwrap_or_default());
+        }
+        table.add_row(row);
+    }
+    render(&table)
+}
+
+/// The table as text without the padding comfy-table leaves at line ends.
+fn render(table: &Table) -> String {
+    table
+        .lines()
+        .map(|line| line.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn show(args: ShowArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let name = PresetName::parse(&args.preset)?;
+    let engine = engine()?;
+    let preset = engine.preset(&name)?;
+    let current = engine.current_preset()?.as_ref() == Some(&name);
+    let secrets = if args.show_secrets {
+        Secrets::Reveal
+    } else {
+        Secrets::Redact(engine.settings().reveal_chars)
+    };
+    let view = PresetView::new(&preset, current, secrets);
+    out.emit(&view, || show_text(&view));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_text(view: &PresetView) -> String {
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    let mut add = |label: &str, value: String| {
+        table.add_row(vec![format!("  {label}"), value]);
+    };
+    add("kind", view.kind.to_owned());
+    add("base URL", view.base_url.clone().unwrap_or_else(|| "(CLI default)".into()));
+    add("model", view.model.clone().unwrap_or_else(|| "(CLI default)".into()));
+    add("API key", view.api_key.clone().unwrap_or_else(|| "(none)".into()));
+    if let Some(description) = &view.description {
+        add("description", description.clone());
+    }
+    if !view.tags.is_empty() {
+        add("tags", view.tags.join(", "));
+    }
+    let prices = &view.prices;
+    let priced: Vec<String> = [
+        ("input", prices.input),
+        ("output", prices.output),
+        ("cache read", prices.cache_read),
+        ("cache write", prices.cache_write),
+    ]
+    .iter()
+    .filter_map(|(label, usd)| usd.map(|usd| format!("{label} ${usd}/M")))
+    .collect();
+    if !priced.is_empty() {
+        add("prices", priced.join(", "));
+    }
+    let mut text = format!(
+        "{}{}\n{}\n  sets:\n",
+        view.name,
+        if view.current { " (current)" } else { "" },
+        render(&table)
+    );
+    for (name, value) in &view.applies {
+        text.push_str(&format!("    {name}={value}\n"));
+    }
+    text
+}
+
+pub fn remove(args: RemoveArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let name = PresetName::parse(&args.preset)?;
+    engine()?.remove_preset(&name, args.force)?;
+    out.emit(&json!({ "action": "removed", "preset": name.as_str() }), || {
+        format!("removed preset {name}")
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn use_preset(args: UseArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let name = PresetName::parse(&args.preset)?;
+    engine()?.use_preset(&name)?;
+    out.emit(&json!({ "current": name.as_str() }), || {
+        format!("current preset is now {name}")
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn current(_args: CurrentArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    let current = engine.current_preset()?;
+    let missing = current.as_ref().is_some_and(|name| matches!(
+        engine.preset(name),
+        Err(aiswitch::Error::Preset(aiswitch::presets::PresetError::NotFound { .. }))
+    ));
+    let body = json!({
+        "current": current.as_ref().map(|c| c.to_string()),
+        "exists": current.is_some() && !missing,
+    });
+    out.emit(&body, || current.as_ref().map(|c| c.to_string()).unwrap_or_default());
+    match (&current, missing) {
+        (None, _) => out.note("no current preset: set one with `aiswitch use NAME`"),
+        (Some(name), true) => out.note(&format!(
+            "aiswitch: current preset {name} no longer exists: run `aiswitch use NAME`"
+        )),
+        _ => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

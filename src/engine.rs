@@ -1,0 +1,223 @@
+//! The engine: the one API every front-end (CLI, daemon, desktop app) calls.
+//!
+//! It owns the paths, settings, the preset repository and the store, and records
+//! every change it makes as an event. It holds no front-end logic: no printing, no
+//! argument parsing, no exit codes.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::Error;
+use crate::paths::{Paths, ensure_private_dir};
+use crate::presets::{Bundle, ExportOptions, Listing, Preset, PresetName, PresetRepo};
+use crate::settings::Settings;
+use crate::store::{Event, EventKind, Store};
+
+/// The engine handle.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    paths: Paths,
+    settings: Settings,
+    presets: PresetRepo,
+}
+
+/// What `import` did, or would do with `dry_run`, to each preset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportOutcome {
+    /// The preset.
+    pub name: String,
+    /// `added` or `replaced`.
+    pub action: &'static str,
+    /// Secret fields the bundle did not carry (the export left them out).
+    pub missing_secrets: Vec<String>,
+}
+
+/// Which presets to export.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Every preset.
+    All,
+    /// One preset.
+    One(PresetName),
+}
+
+impl Engine {
+    /// An engine for the directories and settings of the process environment.
+    pub fn from_env() -> Result<Self, Error> {
+        let paths = Paths::from_env()?;
+        let settings = Settings::load(&paths.config_file())?;
+        Ok(Self::new(paths, settings))
+    }
+
+    /// An engine over explicit paths and settings.
+    pub fn new(paths: Paths, settings: Settings) -> Self {
+        let presets = PresetRepo::new(&paths.config_dir);
+        Self {
+            paths,
+            settings,
+            presets,
+        }
+    }
+
+    /// Where the engine keeps its files.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The effective settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Every preset and every preset file that could not be read.
+    pub fn list_presets(&self) -> Result<Listing, Error> {
+        Ok(self.presets.list()?)
+    }
+
+    /// One preset.
+    pub fn preset(&self, name: &PresetName) -> Result<Preset, Error> {
+        Ok(self.presets.get(name)?)
+    }
+
+    /// Adds a preset, or replaces one when `replace`. Returns true when it replaced.
+    pub fn add_preset(&self, preset: Preset, replace: bool) -> Result<bool, Error> {
+        let replaced = self
+            .presets
+            .save_all(std::slice::from_ref(&preset), replace)?
+            .first()
+            .copied()
+            .unwrap_or(false);
+        let kind = if replaced {
+            EventKind::PresetReplaced
+        } else {
+            EventKind::PresetAdded
+        };
+        self.record(&[(kind, Some(preset.name.as_str()), describe(&preset))])?;
+        Ok(replaced)
+    }
+
+    /// Removes a preset; the current one only with `force`.
+    pub fn remove_preset(&self, name: &PresetName, force: bool) -> Result<(), Error> {
+        self.presets.remove(name, force)?;
+        self.record(&[(EventKind::PresetRemoved, Some(name.as_str()), json!({}))])
+    }
+
+    /// Marks a preset current.
+    pub fn use_preset(&self, name: &PresetName) -> Result<(), Error> {
+        self.presets.set_current(name)?;
+        self.record(&[(EventKind::PresetUsed, Some(name.as_str()), json!({}))])
+    }
+
+    /// The preset marked current, if any.
+    pub fn current_preset(&self) -> Result<Option<PresetName>, Error> {
+        Ok(self.presets.current()?)
+    }
+
+    /// Builds an export bundle.
+    pub fn export_presets(
+        &self,
+        selection: &Selection,
+        options: ExportOptions,
+    ) -> Result<Bundle, Error> {
+        let presets = match selection {
+            Selection::One(name) => vec![self.presets.get(name)?],
+            Selection::All => {
+                let listing = self.presets.list()?;
+                if let Some(problem) = listing.problems.into_iter().next() {
+                    return Err(problem.error.into());
+                }
+                listing.presets
+            }
+        };
+        Ok(Bundle::export(presets, options))
+    }
+
+    /// Imports a validated bundle: all presets or none. Without `replace`, an existing
+    /// preset of the same name fails the whole import before anything is written.
+    pub fn import_presets(
+        &self,
+        bundle: Bundle,
+        replace: bool,
+        dry_run: bool,
+    ) -> Result<Vec<ImportOutcome>, Error> {
+        let missing: Vec<Vec<String>> = bundle
+            .presets()
+            .map(|p| {
+                bundle
+                    .redacted_fields()
+                    .find(|(q, _)| q.name == p.name)
+                    .map(|(_, fields)| fields.to_vec())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let presets = bundle.into_presets();
+        let existed: Vec<bool> = if dry_run {
+            let existed: Vec<bool> = presets.iter().map(|p| self.presets.exists(&p.name)).collect();
+            if !replace {
+                if let Some((p, _)) = presets.iter().zip(&existed).find(|(_, e)| **e) {
+                    return Err(crate::presets::PresetError::AlreadyExists {
+                        name: p.name.to_string(),
+                    }
+                    .into());
+                }
+            }
+            existed
+        } else {
+            self.presets.save_all(&presets, replace)?
+        };
+        let outcomes: Vec<ImportOutcome> = presets
+            .iter()
+            .zip(existed)
+            .zip(missing)
+            .map(|((p, existed), missing_secrets)| ImportOutcome {
+                name: p.name.to_string(),
+                action: if existed { "replaced" } else { "added" },
+                missing_secrets,
+            })
+            .collect();
+        if !dry_run && !presets.is_empty() {
+            let events: Vec<_> = presets
+                .iter()
+                .map(|p| (EventKind::PresetImported, Some(p.name.as_str()), describe(p)))
+                .collect();
+            self.record(&events)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// The most recent recorded changes, newest first.
+    pub fn recent_events(&self, limit: usize) -> Result<Vec<Event>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self.open_store()?.recent_events(limit)?)
+    }
+
+    fn open_store(&self) -> Result<Store, Error> {
+        ensure_private_dir(&self.paths.data_dir)?;
+        let timeout = Duration::from_millis(self.settings.busy_timeout_ms);
+        Ok(Store::open(&self.paths.database(), timeout)?)
+    }
+
+    fn record(&self, events: &[(EventKind, Option<&str>, serde_json::Value)]) -> Result<(), Error> {
+        Ok(self.open_store()?.record(events)?)
+    }
+}
+
+/// The non-secret facts about a preset worth recording: which fields and variable
+/// names it sets, never their values.
+fn describe(preset: &Preset) -> serde_json::Value {
+    let mut fields = vec!["kind"];
+    if preset.base_url.is_some() {
+        fields.push("base_url");
+    }
+    if preset.api_key.is_some() {
+        fields.push("api_key");
+    }
+    if preset.model.is_some() {
+        fields.push("model");
+    }
+    let env: Vec<&str> = preset.env.keys().map(|k| k.as_str()).collect();
+    json!({ "kind": preset.kind.as_str(), "fields": fields, "env": env })
+}

@@ -1,0 +1,68 @@
+//! The library's top-level error: one variant per module error, with the exit code
+//! and control-API error code each maps to.
+
+use crate::paths::PathsError;
+use crate::presets::PresetError;
+use crate::settings::SettingsError;
+use crate::store::StoreError;
+
+/// Any error the engine returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Directories could not be resolved or created.
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    /// Settings are invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A preset operation failed.
+    #[error(transparent)]
+    Preset(#[from] PresetError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Process exit code for a usage error (bad input).
+pub const EXIT_USAGE: u8 = 2;
+/// Process exit code for a failed command.
+pub const EXIT_FAILURE: u8 = 1;
+
+impl Error {
+    /// 2 when the user's input was wrong, 1 when the command failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Preset(e) if e.is_usage() => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    /// The control API error code (DESIGN §4.2).
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::Preset(PresetError::NotFound { .. }) => -40201,
+            Self::Preset(e) if e.is_usage() => -32602,
+            Self::Paths(_) | Self::Settings(_) => -40403,
+            Self::Preset(_) | Self::Store(_) => -40404,
+        }
+    }
+
+    /// A short stable name for scripts reading `--json` errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Paths(_) => "paths",
+            Self::Settings(_) => "settings",
+            Self::Store(_) => "storage",
+            Self::Preset(e) => match e {
+                PresetError::NotFound { .. } => "preset_not_found",
+                PresetError::AlreadyExists { .. } => "preset_exists",
+                PresetError::IsCurrent { .. } => "preset_is_current",
+                PresetError::Corrupt { .. } => "preset_corrupt",
+                PresetError::BadImport { .. } => "bad_import",
+                PresetError::Read { .. } => "unreadable",
+                PresetError::Write { .. } => "unwritable",
+                _ => "invalid_input",
+            },
+        }
+    }
+}

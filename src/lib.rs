@@ -1,0 +1,22 @@
+//! aiswitch: a local-first control centre for AI coding-agent CLIs and the API
+//! providers behind them.
+//!
+//! This crate is the core library and holds every behaviour; the `aiswitch` CLI, the
+//! daemon and the desktop app are thin front-ends over [`Engine`]. It has no GUI
+//! dependencies.
+
+pub mod atomic_file;
+pub mod engine;
+mod error;
+pub mod paths;
+pub mod presets;
+pub mod redact;
+pub mod settings;
+pub mod shell;
+pub mod store;
+
+pub use engine::{Engine, ImportOutcome, Selection};
+pub use error::{EXIT_FAILURE, EXIT_USAGE, Error};
+
+/// The aiswitch version, as the CLI and the app report it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

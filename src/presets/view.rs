@@ -1,0 +1,89 @@
+//! How a preset is shown: the one serialisable shape the CLI's `--json`, the control
+//! API and the desktop app share. Secrets are redacted unless the caller reveals them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Preset, PriceOverrides};
+use crate::redact::{redact_var, is_secret_var};
+
+/// Whether secrets appear whole or redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// Redacted to `sk-…a1b2`, showing this many characters at the end.
+    Redact(usize),
+    /// Shown whole; only when the user asked (`--show-secrets`).
+    Reveal,
+}
+
+impl Secrets {
+    fn show(self, name: &str, value: &str) -> String {
+        match self {
+            Self::Reveal => value.to_owned(),
+            Self::Redact(reveal) => redact_var(name, value, reveal),
+        }
+    }
+}
+
+/// A preset as shown to the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresetView {
+    /// The name.
+    pub name: String,
+    /// The API family.
+    pub kind: &'static str,
+    /// True when this is the current preset.
+    pub current: bool,
+    /// The base URL, if set.
+    pub base_url: Option<String>,
+    /// The model, if set.
+    pub model: Option<String>,
+    /// The API key, redacted unless revealed.
+    pub api_key: Option<String>,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Price overrides (USD per million tokens).
+    pub prices: PriceOverrides,
+    /// Raw env vars, secret values redacted unless revealed.
+    pub env: BTreeMap<String, String>,
+    /// Every env var the preset sets when applied, secret values redacted unless
+    /// revealed.
+    pub applies: BTreeMap<String, String>,
+}
+
+impl PresetView {
+    /// Builds the view of `preset`.
+    pub fn new(preset: &Preset, current: bool, secrets: Secrets) -> Self {
+        Self {
+            name: preset.name.to_string(),
+            kind: preset.kind.as_str(),
+            current,
+            base_url: preset.base_url.clone(),
+            model: preset.model.clone(),
+            api_key: preset
+                .api_key
+                .as_ref()
+                .map(|k| secrets.show("API_KEY", k.expose())),
+            description: preset.description.clone(),
+            tags: preset.tags.clone(),
+            prices: preset.prices.clone(),
+            env: preset
+                .env
+                .iter()
+                .map(|(k, v)| (k.to_string(), secrets.show(k.as_str(), v)))
+                .collect(),
+            applies: preset
+                .env_vars()
+                .into_iter()
+                .map(|(k, v)| {
+                    let secret = is_secret_var(&k) || preset.api_key.as_ref().is_some_and(|s| s.expose() == v);
+                    let shown = if secret { secrets.show("API_KEY", &v) } else { v };
+                    (k, shown)
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! User settings: a typed struct with defaults, layered as defaults, then
+//! `config.toml`, then `AISWITCH_*` environment variables.
+//!
+//! Settings hold behaviour knobs only; presets (which hold secrets) live elsewhere.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Every setting aiswitch reads. Each field can be set in `config.toml` under the same
+/// name, or with the environment variable named in its doc comment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// How long a command waits for a busy database, in milliseconds
+    /// (`AISWITCH_BUSY_TIMEOUT_MS`).
+    pub busy_timeout_ms: u64,
+    /// Characters of a secret shown at each end when it is redacted; secrets shorter
+    /// than four times this are hidden whole (`AISWITCH_REVEAL_CHARS`).
+    pub reveal_chars: usize,
+    /// Log verbosity for long-running parts: error, warn, info, debug, trace
+    /// (`AISWITCH_LOG_LEVEL`).
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            busy_timeout_ms: 5_000,
+            reveal_chars: 4,
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+/// The settings file or an environment override is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `config.toml` exists but cannot be read.
+    #[error("cannot read settings file {path}: {source}")]
+    Read {
+        /// The settings file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// `config.toml` is not valid TOML or has an unknown or mistyped field.
+    #[error("invalid settings file {path}: {message}; fix or remove the file")]
+    Parse {
+        /// The settings file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// An `AISWITCH_*` variable has a value of the wrong type.
+    #[error("invalid value {value:?} for {var}: expected {expected}")]
+    Env {
+        /// The environment variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should look like.
+        expected: &'static str,
+    },
+}
+
+const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
+impl Settings {
+    /// Loads the layered settings: defaults, then `file` if it exists, then the
+    /// process environment.
+    pub fn load(file: &Path) -> Result<Self, SettingsError> {
+        let mut settings = match std::fs::read_to_string(file) {
+            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError::Parse {
+                path: file.to_path_buf(),
+                message: e.message().to_owned(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::default(),
+            Err(source) => {
+                return Err(SettingsError::Read {
+                    path: file.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        Ok(settings)
+    }
+
+    /// Applies `AISWITCH_*` overrides read through `lookup`.
+    fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
+        if let Some(value) = lookup("AISWITCH_BUSY_TIMEOUT_MS") {
+            self.busy_timeout_ms = parse_env("AISWITCH_BUSY_TIMEOUT_MS", value, "milliseconds")?;
+        }
+        if let Some(value) = lookup("AISWITCH_REVEAL_CHARS") {
+            self.reveal_chars = parse_env("AISWITCH_REVEAL_CHARS", value, "a small number")?;
+        }
+        if let Some(value) = lookup("AISWITCH_LOG_LEVEL") {
+            if !LOG_LEVELS.contains(&value.as_str()) {
+                return Err(SettingsError::Env {
+                    var: "AISWITCH_LOG_LEVEL",
+                    value,
+                    expected: "one of error, warn, info, debug, trace",
+                });
+            }
+            self.log_level = value;
+        }
+        Ok(())
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(
+    var: &'static str,
+    value: String,
+    expected: &'static str,
+) -> Result<T, SettingsError> {
+    value.trim().parse().map_err(|_| SettingsError::Env {
+        var,
+        value,
+        expected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = tmp.path().join("config.toml");
+        std::fs::write(&file, "busy_timeout_ms = 100\nreveal_chars = 2\n").expect("write");
+        let mut settings: Settings =
+            toml::from_str(&std::fs::read_to_string(&file).expect("read")).expect("parse");
+        assert_eq!(settings.busy_timeout_ms, 100);
+        assert_eq!(settings.log_level, "info", "unset fields keep their default");
+        settings
+            .apply_env(|name| (name == "AISWITCH_BUSY_TIMEOUT_MS").then(|| "7".to_owned()))
+            .expect("env");
+        assert_eq!(settings.busy_timeout_ms, 7);
+        assert_eq!(settings.reveal_chars, 2);
+    }
+
+    #[test]
+    fn bad_env_value_is_named() {
+        let err = Settings::default()
+            .apply_env(|_| Some("soon".to_owned()))
+            .expect_err("must fail");
+        assert!(err.to_string().contains("AISWITCH_BUSY_TIMEOUT_MS"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = tmp.path().join("config.toml");
+        std::fs::write(&file, "busy_timout_ms = 1\n").expect("write");
+        let err = Settings::load(&file).expect_err("typo must fail");
+        assert!(err.to_string().contains("busy_timout_ms"), "{err}");
+    }
+}

@@ -152,17 +152,8 @@ impl Engine {
             })
             .collect();
         let presets = bundle.into_presets();
-        let existed: Vec<bool> = if dry_run {
-            let existed: Vec<bool> = presets.iter().map(|p| self.presets.exists(&p.name)).collect();
-            if !replace {
-                if let Some((p, _)) = presets.iter().zip(&existed).find(|(_, e)| **e) {
-                    return Err(crate::presets::PresetError::AlreadyExists {
-                        name: p.name.to_string(),
-                    }
-                    .into());
-                }
-            }
-            existed
+        let existed = if dry_run {
+            self.presets.plan(&presets, replace)?
         } else {
             self.presets.save_all(&presets, replace)?
         };
@@ -179,7 +170,13 @@ impl Engine {
         if !dry_run && !presets.is_empty() {
             let events: Vec<_> = presets
                 .iter()
-                .map(|p| (EventKind::PresetImported, Some(p.name.as_str()), describe(p)))
+                .map(|p| {
+                    (
+                        EventKind::PresetImported,
+                        Some(p.name.as_str()),
+                        describe(p),
+                    )
+                })
                 .collect();
             self.record(&events)?;
         }

@@ -53,7 +53,12 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for name in ["OPENAI_API_KEY", "ANTHROPIC_AUTH_TOKEN", "db_password", "MY_SECRET"] {
+        for name in [
+            "OPENAI_API_KEY",
+            "ANTHROPIC_AUTH_TOKEN",
+            "db_password",
+            "MY_SECRET",
+        ] {
             assert!(is_secret_var(name), "{name}");
         }
         assert!(!is_secret_var("ANTHROPIC_BASE_URL"));

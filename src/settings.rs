@@ -133,7 +133,10 @@ mod tests {
         let mut settings: Settings =
             toml::from_str(&std::fs::read_to_string(&file).expect("read")).expect("parse");
         assert_eq!(settings.busy_timeout_ms, 100);
-        assert_eq!(settings.log_level, "info", "unset fields keep their default");
+        assert_eq!(
+            settings.log_level, "info",
+            "unset fields keep their default"
+        );
         settings
             .apply_env(|name| (name == "AISWITCH_BUSY_TIMEOUT_MS").then(|| "7".to_owned()))
             .expect("env");
@@ -146,7 +149,10 @@ mod tests {
         let err = Settings::default()
             .apply_env(|_| Some("soon".to_owned()))
             .expect_err("must fail");
-        assert!(err.to_string().contains("AISWITCH_BUSY_TIMEOUT_MS"), "{err}");
+        assert!(
+            err.to_string().contains("AISWITCH_BUSY_TIMEOUT_MS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub fn export_lines(
     let names: BTreeSet<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
     let mut out = String::new();
     for old in previous.unwrap_or_default().split(':') {
-        if !old.is_empty() && !names.contains(old) && crate::presets::EnvVarName::parse(old).is_ok() {
+        if !old.is_empty() && !names.contains(old) && crate::presets::EnvVarName::parse(old).is_ok()
+        {
             let _ = writeln!(out, "{}", shell.unset(old));
         }
     }

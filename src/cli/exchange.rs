@@ -71,7 +71,8 @@ pub fn export(args: ExportArgs, out: &Output) -> Result<ExitCode, CliError> {
                     source,
                 }
             })?;
-            let body = json!({ "file": path, "presets": names, "secrets_included": args.include_secrets });
+            let body =
+                json!({ "file": path, "presets": names, "secrets_included": args.include_secrets });
             out.emit(&body, || {
                 format!("exported {} preset(s) to {}", names.len(), path.display())
             });
@@ -92,9 +93,9 @@ pub fn import(args: ImportArgs, out: &Output) -> Result<ExitCode, CliError> {
         };
         Bundle::from_presets(read_legacy_dir(&dir)?)
     } else {
-        let path = args.path.ok_or_else(|| {
-            CliError::Usage("import needs a FILE (or --legacy [DIR])".into())
-        })?;
+        let path = args
+            .path
+            .ok_or_else(|| CliError::Usage("import needs a FILE (or --legacy [DIR])".into()))?;
         let text = std::fs::read_to_string(&path).map_err(|source| PresetError::Read {
             path: path.clone(),
             source,

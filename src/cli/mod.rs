@@ -53,7 +53,10 @@ enum Command {
 /// Parses the command line, runs the command, and turns its outcome into an exit
 /// code: 0 success, 1 failure, 2 bad input.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     let out = Output::new(cli.json);
     match run(cli.command, &out) {
         Ok(code) => code,
@@ -75,6 +78,41 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Init(args) => shell::init(args, out),
         Command::Completions(args) => shell::completions(args),
     }
+}
+
+/// Prints help and version as clap does, and any other parse error as one line:
+/// clap's first line, the accepted values when it listed them, and where to look.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let mut first = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    // "the following required arguments were not provided:" names them on the next line.
+    if first.ends_with(':')
+        && let Some(next) = lines.next()
+    {
+        first = format!("{first} {next}");
+    }
+    let values = text
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("[possible values:"))
+        .map(|line| format!(" {line}"))
+        .unwrap_or_default();
+    eprintln!("aiswitch: {first}{values}; see `aiswitch --help`");
+    ExitCode::from(aiswitch::EXIT_USAGE)
 }
 
 /// The clap command tree, for completions.

@@ -133,7 +133,11 @@ pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
 
     let engine = engine()?;
     let replaced = engine.add_preset(preset.clone(), args.force)?;
-    let view = PresetView::new(&preset, false, Secrets::Redact(engine.settings().reveal_chars));
+    let view = PresetView::new(
+        &preset,
+        false,
+        Secrets::Redact(engine.settings().reveal_chars),
+    );
     let verb = if replaced { "replaced" } else { "added" };
     out.emit(&json!({ "action": verb, "preset": view }), || {
         format!("{verb} preset {} ({})", preset.name, preset.kind)
@@ -255,9 +259,20 @@ fn show_text(view: &PresetView) -> String {
         table.add_row(vec![format!("  {label}"), value]);
     };
     add("kind", view.kind.to_owned());
-    add("base URL", view.base_url.clone().unwrap_or_else(|| "(CLI default)".into()));
-    add("model", view.model.clone().unwrap_or_else(|| "(CLI default)".into()));
-    add("API key", view.api_key.clone().unwrap_or_else(|| "(none)".into()));
+    add(
+        "base URL",
+        view.base_url
+            .clone()
+            .unwrap_or_else(|| "(CLI default)".into()),
+    );
+    add(
+        "model",
+        view.model.clone().unwrap_or_else(|| "(CLI default)".into()),
+    );
+    add(
+        "API key",
+        view.api_key.clone().unwrap_or_else(|| "(none)".into()),
+    );
     if let Some(description) = &view.description {
         add("description", description.clone());
     }
@@ -292,9 +307,10 @@ fn show_text(view: &PresetView) -> String {
 pub fn remove(args: RemoveArgs, out: &Output) -> Result<ExitCode, CliError> {
     let name = PresetName::parse(&args.preset)?;
     engine()?.remove_preset(&name, args.force)?;
-    out.emit(&json!({ "action": "removed", "preset": name.as_str() }), || {
-        format!("removed preset {name}")
-    });
+    out.emit(
+        &json!({ "action": "removed", "preset": name.as_str() }),
+        || format!("removed preset {name}"),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -310,15 +326,21 @@ pub fn use_preset(args: UseArgs, out: &Output) -> Result<ExitCode, CliError> {
 pub fn current(_args: CurrentArgs, out: &Output) -> Result<ExitCode, CliError> {
     let engine = engine()?;
     let current = engine.current_preset()?;
-    let missing = current.as_ref().is_some_and(|name| matches!(
-        engine.preset(name),
-        Err(aiswitch::Error::Preset(aiswitch::presets::PresetError::NotFound { .. }))
-    ));
+    let missing = current.as_ref().is_some_and(|name| {
+        matches!(
+            engine.preset(name),
+            Err(aiswitch::Error::Preset(
+                aiswitch::presets::PresetError::NotFound { .. }
+            ))
+        )
+    });
     let body = json!({
         "current": current.as_ref().map(|c| c.to_string()),
         "exists": current.is_some() && !missing,
     });
-    out.emit(&body, || current.as_ref().map(|c| c.to_string()).unwrap_or_default());
+    out.emit(&body, || {
+        current.as_ref().map(|c| c.to_string()).unwrap_or_default()
+    });
     match (&current, missing) {
         (None, _) => out.note("no current preset: set one with `aiswitch use NAME`"),
         (Some(name), true) => out.note(&format!(

@@ -92,17 +92,21 @@ impl Bundle {
                 "not an aiswitch presets file (expected format = \"{FORMAT}\")"
             )));
         }
-        if let Some(version) = raw.get("version").and_then(|v| v.as_integer()) {
-            if version != i64::from(VERSION) {
-                return Err(bad(format!(
-                    "bundle version {version} is not supported (this aiswitch reads version {VERSION})"
-                )));
-            }
+        if let Some(version) = raw.get("version").and_then(|v| v.as_integer())
+            && version != i64::from(VERSION)
+        {
+            return Err(bad(format!(
+                "bundle version {version} is not supported (this aiswitch reads version {VERSION})"
+            )));
         }
         let raw_entries = match raw.get("preset") {
             None => Vec::new(),
             Some(toml::Value::Array(items)) => items.clone(),
-            Some(_) => return Err(bad("`preset` must be an array of tables ([[preset]])".into())),
+            Some(_) => {
+                return Err(bad(
+                    "`preset` must be an array of tables ([[preset]])".into()
+                ));
+            }
         };
         let mut entries = Vec::with_capacity(raw_entries.len());
         let mut seen = BTreeSet::new();
@@ -167,8 +171,12 @@ mod tests {
     fn sample() -> Preset {
         let mut p = Preset::new(PresetName::parse("ds").expect("name"), ProviderKind::Openai);
         p.api_key = Some(Secret::new("sk-bundle-secret-0001"));
-        p.env.insert(EnvVarName::parse("X_TOKEN").expect("n"), "tok-secret-9".into());
-        p.env.insert(EnvVarName::parse("PLAIN").expect("n"), "v".into());
+        p.env.insert(
+            EnvVarName::parse("X_TOKEN").expect("n"),
+            "tok-secret-9".into(),
+        );
+        p.env
+            .insert(EnvVarName::parse("PLAIN").expect("n"), "v".into());
         p
     }
 

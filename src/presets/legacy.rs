@@ -33,7 +33,10 @@ pub fn read_legacy_dir(dir: &Path) -> Result<Vec<Preset>, PresetError> {
     let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|ext| ext == "yaml" || ext == "yml"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
         .collect();
     files.sort();
     files.iter().map(|file| read_legacy_file(file)).collect()

@@ -21,9 +21,7 @@ pub use view::{PresetView, Secrets};
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
     /// A preset name breaks the naming rule.
-    #[error(
-        "invalid preset name {name:?}: {reason}; use 1-64 letters, digits, '.', '_' or '-'"
-    )]
+    #[error("invalid preset name {name:?}: {reason}; use 1-64 letters, digits, '.', '_' or '-'")]
     InvalidName {
         /// The rejected name.
         name: String,

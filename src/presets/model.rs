@@ -29,7 +29,9 @@ impl PresetName {
             return Err(invalid("it is empty".into()));
         }
         if name.chars().count() > MAX_NAME_LEN {
-            return Err(invalid(format!("it is longer than {MAX_NAME_LEN} characters")));
+            return Err(invalid(format!(
+                "it is longer than {MAX_NAME_LEN} characters"
+            )));
         }
         if name.starts_with('.') {
             return Err(invalid("it starts with a dot".into()));
@@ -293,12 +295,16 @@ impl Preset {
 
     /// Checks the fields that types alone cannot: the base URL's scheme and the key.
     pub fn validate(&self) -> Result<(), PresetError> {
-        if let Some(url) = &self.base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-                return Err(PresetError::InvalidUrl { url: url.clone() });
-            }
+        if let Some(url) = &self.base_url
+            && (!(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10)
+        {
+            return Err(PresetError::InvalidUrl { url: url.clone() });
         }
-        if self.api_key.as_ref().is_some_and(|k| k.expose().trim().is_empty()) {
+        if self
+            .api_key
+            .as_ref()
+            .is_some_and(|k| k.expose().trim().is_empty())
+        {
             return Err(PresetError::EmptyKey);
         }
         Ok(())
@@ -368,12 +374,16 @@ mod tests {
         let mut preset = Preset::new(PresetName::parse("p").expect("name"), ProviderKind::Openai);
         preset.base_url = Some("https://api.example.com/v1".into());
         preset.model = Some("m1".into());
-        preset
-            .env
-            .insert(EnvVarName::parse("OPENAI_MODEL").expect("name"), "m2".into());
+        preset.env.insert(
+            EnvVarName::parse("OPENAI_MODEL").expect("name"),
+            "m2".into(),
+        );
         let vars = preset.env_vars();
         assert!(vars.contains(&("OPENAI_MODEL".into(), "m2".into())));
-        assert!(vars.contains(&("OPENAI_BASE_URL".into(), "https://api.example.com/v1".into())));
+        assert!(vars.contains(&(
+            "OPENAI_BASE_URL".into(),
+            "https://api.example.com/v1".into()
+        )));
     }
 
     #[test]

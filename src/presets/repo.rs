@@ -114,18 +114,8 @@ impl PresetRepo {
     /// Writes `presets` under one lock. Unless `replace`, fails before writing anything
     /// if any of them already exists. Returns, per preset, whether it replaced one.
     pub fn save_all(&self, presets: &[Preset], replace: bool) -> Result<Vec<bool>, PresetError> {
-        for preset in presets {
-            preset.validate()?;
-        }
         let _lock = self.lock()?;
-        let existed: Vec<bool> = presets.iter().map(|p| self.exists(&p.name)).collect();
-        if !replace {
-            if let Some(taken) = presets.iter().zip(&existed).find(|(_, e)| **e) {
-                return Err(PresetError::AlreadyExists {
-                    name: taken.0.name.to_string(),
-                });
-            }
-        }
+        let existed = self.plan(presets, replace)?;
         for preset in presets {
             let text = toml::to_string(preset).map_err(|e| PresetError::Corrupt {
                 path: self.file_of(&preset.name),
@@ -134,6 +124,21 @@ impl PresetRepo {
             let path = self.file_of(&preset.name);
             write_atomic(&path, text.as_bytes(), SECRET_FILE_MODE)
                 .map_err(|source| PresetError::Write { path, source })?;
+        }
+        Ok(existed)
+    }
+
+    /// Checks that `presets` could be saved: each is valid and, unless `replace`, none
+    /// exists yet. Returns, per preset, whether it exists. Writes nothing.
+    pub fn plan(&self, presets: &[Preset], replace: bool) -> Result<Vec<bool>, PresetError> {
+        for preset in presets {
+            preset.validate()?;
+        }
+        let existed: Vec<bool> = presets.iter().map(|p| self.exists(&p.name)).collect();
+        if !replace && let Some((taken, _)) = presets.iter().zip(&existed).find(|(_, e)| **e) {
+            return Err(PresetError::AlreadyExists {
+                name: taken.name.to_string(),
+            });
         }
         Ok(existed)
     }
@@ -171,12 +176,14 @@ impl PresetRepo {
     /// exists is returned as is; callers decide what to say.
     pub fn current(&self) -> Result<Option<PresetName>, PresetError> {
         match fs::read_to_string(&self.current_file) {
-            Ok(text) => PresetName::parse(text.trim()).map(Some).map_err(|e| {
-                PresetError::Corrupt {
-                    path: self.current_file.clone(),
-                    message: e.to_string(),
-                }
-            }),
+            Ok(text) => {
+                PresetName::parse(text.trim())
+                    .map(Some)
+                    .map_err(|e| PresetError::Corrupt {
+                        path: self.current_file.clone(),
+                        message: e.to_string(),
+                    })
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(source) => Err(PresetError::Read {
                 path: self.current_file.clone(),
@@ -224,7 +231,10 @@ fn read_preset_file(path: &Path) -> Result<Preset, PresetError> {
         message,
     };
     let preset: Preset = toml::from_str(&text).map_err(|e| corrupt(e.message().to_owned()))?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
     if preset.name.as_str() != stem {
         return Err(corrupt(format!(
             "it names preset {:?} but the file is {stem}.toml",
@@ -241,14 +251,18 @@ mod tests {
     use crate::presets::ProviderKind;
 
     fn preset(name: &str) -> Preset {
-        Preset::new(PresetName::parse(name).expect("name"), ProviderKind::Anthropic)
+        Preset::new(
+            PresetName::parse(name).expect("name"),
+            ProviderKind::Anthropic,
+        )
     }
 
     #[test]
     fn save_list_remove() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let repo = PresetRepo::new(tmp.path());
-        repo.save_all(&[preset("b"), preset("a")], false).expect("save");
+        repo.save_all(&[preset("b"), preset("a")], false)
+            .expect("save");
         let names: Vec<String> = repo
             .list()
             .expect("list")
@@ -261,12 +275,14 @@ mod tests {
             repo.save_all(&[preset("a")], false),
             Err(PresetError::AlreadyExists { .. })
         ));
-        repo.set_current(&PresetName::parse("a").expect("name")).expect("use");
+        repo.set_current(&PresetName::parse("a").expect("name"))
+            .expect("use");
         assert!(matches!(
             repo.remove(&PresetName::parse("a").expect("name"), false),
             Err(PresetError::IsCurrent { .. })
         ));
-        repo.remove(&PresetName::parse("a").expect("name"), true).expect("force");
+        repo.remove(&PresetName::parse("a").expect("name"), true)
+            .expect("force");
         assert_eq!(repo.current().expect("current"), None);
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Preset, PriceOverrides};
-use crate::redact::{redact_var, is_secret_var};
+use crate::redact::{is_secret_var, redact_var};
 
 /// Whether secrets appear whole or redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +79,13 @@ impl PresetView {
                 .env_vars()
                 .into_iter()
                 .map(|(k, v)| {
-                    let secret = is_secret_var(&k) || preset.api_key.as_ref().is_some_and(|s| s.expose() == v);
-                    let shown = if secret { secrets.show("API_KEY", &v) } else { v };
+                    let secret = is_secret_var(&k)
+                        || preset.api_key.as_ref().is_some_and(|s| s.expose() == v);
+                    let shown = if secret {
+                        secrets.show("API_KEY", &v)
+                    } else {
+                        v
+                    };
                     (k, shown)
                 })
                 .collect(),

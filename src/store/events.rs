@@ -116,9 +116,14 @@ mod tests {
     #[test]
     fn records_and_reads_back() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let mut store = Store::open(&tmp.path().join("e.db"), Duration::from_secs(1)).expect("open");
+        let mut store =
+            Store::open(&tmp.path().join("e.db"), Duration::from_secs(1)).expect("open");
         store
-            .record(&[(EventKind::PresetAdded, Some("a"), serde_json::json!({"fields": ["model"]}))])
+            .record(&[(
+                EventKind::PresetAdded,
+                Some("a"),
+                serde_json::json!({"fields": ["model"]}),
+            )])
             .expect("record");
         let events = store.recent_events(10).expect("read");
         assert_eq!(events.len(), 1);

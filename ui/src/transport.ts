@@ -28,3 +28,8 @@ export function inTauri(): boolean {
 export async function fetchStatus(): Promise<Status> {
   return invoke<Status>("status");
 }
+
+/** Tells the app the dashboard rendered (the app's smoke test waits for this). */
+export async function reportReady(presets: number): Promise<void> {
+  await invoke("ui_ready", { presets });
+}

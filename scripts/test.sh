@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the core library's unit and integration
+# tests (real binaries, real SQLite files, real processes), the UI's type check and
+# build, and the desktop app's build, unit tests and a smoke run under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint (core)"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "ui: type check"
+npm --prefix ui run check --silent
+
+step "desktop: lint"
+cargo clippy -p aiswitch-desktop --all-targets --locked -- -D warnings
+
+step "desktop: unit tests"
+cargo test -p aiswitch-desktop --locked
+
+step "desktop: smoke run under Xvfb"
+cargo build -p aiswitch-desktop --locked
+smoke_home=$(mktemp -d)
+AISWITCH_HOME="$smoke_home" ./target/debug/aiswitch add smoke-preset FOO bar >/dev/null
+AISWITCH_HOME="$smoke_home" AISWITCH_DESKTOP_SMOKE=1 timeout 120 \
+  xvfb-run -a dbus-launch --exit-with-session ./target/debug/aiswitch-desktop
+rm -rf "$smoke_home"
+
+step "core: unit and integration tests"
+cargo test --locked

@@ -1,0 +1,43 @@
+//! The aiswitch desktop app: hosts the engine, shows a tray icon and the dashboard.
+//!
+//! This crate is a thin adapter: the engine holds all behaviour, `tray_model` decides
+//! what the tray shows (a pure function, unit-tested), and `tray` only turns that model
+//! into Tauri menu items.
+
+mod commands;
+mod status;
+mod tray;
+mod tray_model;
+
+use aiswitch::Engine;
+
+/// With this env var set, the app quits as soon as the dashboard has rendered the
+/// engine's status, printing one line; CI uses it under Xvfb.
+const SMOKE_ENV: &str = "AISWITCH_DESKTOP_SMOKE";
+
+fn main() {
+    let engine = match Engine::from_env() {
+        Ok(engine) => engine,
+        Err(err) => {
+            eprintln!("aiswitch-desktop: {err}");
+            std::process::exit(1);
+        }
+    };
+    let smoke = std::env::var_os(SMOKE_ENV).is_some();
+    let result = tauri::Builder::default()
+        .manage(engine)
+        .manage(commands::Smoke(smoke))
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::ui_ready
+        ])
+        .setup(|app| {
+            tray::install(app.handle())?;
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(err) = result {
+        eprintln!("aiswitch-desktop: {err}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,171 @@
+//! The shared harness for black-box tests: a temp `AISWITCH_HOME`, the built binary,
+//! snapshots of every file under the home, and waiting with a deadline.
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The `aiswitch` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_aiswitch");
+
+/// A private home for one test: `AISWITCH_HOME` and `HOME` both point inside it.
+pub struct Home {
+    dir: tempfile::TempDir,
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, Some(0), "command failed: {self:?}");
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Home {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("user")).unwrap();
+        Self { dir }
+    }
+
+    /// The `AISWITCH_HOME` root.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The fake user home (`HOME`), for files of other tools.
+    pub fn user_home(&self) -> PathBuf {
+        self.dir.path().join("user")
+    }
+
+    /// The aiswitch home (config/, data/, run/ live here).
+    pub fn aiswitch_home(&self) -> PathBuf {
+        self.dir.path().join("aiswitch")
+    }
+
+    /// A command for the binary with this home and no inherited `AISWITCH_*`.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AISWITCH_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(args)
+            .env("AISWITCH_HOME", self.aiswitch_home())
+            .env("HOME", self.user_home())
+            .env("XDG_CONFIG_HOME", self.user_home().join(".config"))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.cmd(args).output().unwrap().into()
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap().into()
+    }
+
+    /// Every file under the home with its bytes: equal snapshots mean nothing was
+    /// written.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        collect(self.root(), &mut files);
+        files
+    }
+
+    /// Adds a preset with a secret key, for tests that need one.
+    pub fn add_secret_preset(&self, name: &str, key: &str) {
+        self.run_with_stdin(
+            &[
+                "add",
+                name,
+                "--kind",
+                "anthropic",
+                "--base-url",
+                "https://api.example.com/anthropic",
+                "--model",
+                "m-1",
+                "--api-key",
+                "-",
+            ],
+            key,
+        )
+        .ok();
+    }
+}
+
+fn collect(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, files);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            files.insert(path, bytes);
+        }
+    }
+}
+
+/// Waits for `child` to exit, failing the test after `deadline`.
+pub fn wait_with_deadline(child: Child, deadline: Duration) -> ExitStatus {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = tx.send(child.wait());
+    });
+    rx.recv_timeout(deadline)
+        .expect("child did not exit before the deadline")
+        .unwrap()
+}
+
+/// Sends a signal with kill(1).
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}

@@ -1,6 +1,8 @@
 //! `apply -- cmd`: the child gets the preset's env on top of ours, its exit code,
 //! and the signals sent to aiswitch.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,8 @@
 //! Every bad input gets one clear line on stderr, exit 2 (usage) or 1 (failure), and
 //! leaves every file under the home byte-identical.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 mod common;
 
 use common::Home;

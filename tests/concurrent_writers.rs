@@ -1,5 +1,7 @@
 //! Concurrent `aiswitch` processes never lose an update.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 mod common;
 
 use std::process::Stdio;

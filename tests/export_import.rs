@@ -1,5 +1,7 @@
 //! `export`, `import` and `import --legacy` between real homes.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 mod common;
 
 use common::Home;

@@ -1,5 +1,7 @@
 //! Every preset command, in text and in `--json`, against a real temp home.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 mod common;
 
 use common::Home;
@@ -194,6 +196,6 @@ impl BashExt for std::process::Command {
                 None => bash.env_remove(key),
             };
         }
-        bash.output().unwrap().into()
+        bash.output().expect("bash runs").into()
     }
 }

@@ -1,5 +1,7 @@
 //! No secret appears in any output, log, export or the database unless asked for.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
 mod common;
 
 use common::Home;

@@ -56,7 +56,11 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
             // Secrets are for `eval`, not for a screen someone may be looking at.
             let secrets = Secrets::Redact(engine.settings().reveal_chars);
             let view = aiswitch::presets::PresetView::new(&preset, false, secrets);
-            view.applies.into_iter().collect()
+            view.with_applies(&preset)
+                .applies
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
         } else {
             vars
         };

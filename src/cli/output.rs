@@ -1,6 +1,6 @@
 //! Printing: text for people, JSON for scripts, and errors as one line on stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use aiswitch::{EXIT_FAILURE, EXIT_USAGE, Engine, Error};
@@ -57,25 +57,27 @@ impl Output {
         Self { json }
     }
 
-    /// Prints `value` as JSON, or `text()` for people.
+    /// Prints `value` as JSON, or `text()` for people, in one write (stdout is line
+    /// buffered, and a line-by-line write costs a syscall per line).
     pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
-        let mut stdout = std::io::stdout().lock();
-        let printed = if self.json {
-            serde_json::to_writer_pretty(&mut stdout, value)
-                .map_err(std::io::Error::other)
-                .and_then(|()| writeln!(stdout))
-        } else {
-            let text = text();
-            if text.is_empty() {
-                Ok(())
-            } else if text.ends_with('\n') {
-                write!(stdout, "{text}")
+        let mut body = if self.json {
+            // Indented for a person at a terminal, compact (and faster) for a program.
+            if std::io::stdout().is_terminal() {
+                serde_json::to_string_pretty(value).unwrap_or_default()
             } else {
-                writeln!(stdout, "{text}")
+                serde_json::to_string(value).unwrap_or_default()
             }
+        } else {
+            text()
         };
+        if body.is_empty() {
+            return;
+        }
+        if !body.ends_with('\n') {
+            body.push('\n');
+        }
         // A closed pipe (`aiswitch list | head -1`) is not an error worth reporting.
-        let _ = printed;
+        let _ = std::io::stdout().lock().write_all(body.as_bytes());
     }
 
     /// A note for people on stderr; silent in JSON mode.

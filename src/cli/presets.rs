@@ -171,15 +171,17 @@ pub fn list(args: ListArgs, out: &Output) -> Result<ExitCode, CliError> {
         .iter()
         .map(|p| PresetView::new(p, current.as_ref() == Some(&p.name), secrets))
         .collect();
-    let problem_json: Vec<_> = problems
-        .iter()
-        .map(|p| json!({ "file": p.path, "error": p.error.to_string() }))
-        .collect();
-    let body = json!({
-        "current": current.as_ref().map(|c| c.to_string()),
-        "presets": views,
-        "problems": problem_json,
-    });
+    let body = ListBody {
+        current: current.as_ref().map(PresetName::as_str),
+        presets: &views,
+        problems: problems
+            .iter()
+            .map(|p| ProblemBody {
+                file: &p.path,
+                error: p.error.to_string(),
+            })
+            .collect(),
+    };
     out.emit(&body, || list_table(&views, args.verbose));
     for problem in &problems {
         out.note(&format!("aiswitch: {}", problem.error));
@@ -189,6 +191,21 @@ pub fn list(args: ListArgs, out: &Output) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(aiswitch::EXIT_FAILURE)
     })
+}
+
+/// The `list --json` shape.
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    current: Option<&'a str>,
+    presets: &'a [PresetView],
+    problems: Vec<ProblemBody<'a>>,
+}
+
+/// A preset file `list` could not read.
+#[derive(serde::Serialize)]
+struct ProblemBody<'a> {
+    file: &'a std::path::Path,
+    error: String,
 }
 
 fn list_table(views: &[PresetView], verbose: bool) -> String {
@@ -247,7 +264,7 @@ pub fn show(args: ShowArgs, out: &Output) -> Result<ExitCode, CliError> {
     } else {
         Secrets::Redact(engine.settings().reveal_chars)
     };
-    let view = PresetView::new(&preset, current, secrets);
+    let view = PresetView::new(&preset, current, secrets).with_applies(&preset);
     out.emit(&view, || show_text(&view));
     Ok(ExitCode::SUCCESS)
 }
@@ -298,7 +315,7 @@ fn show_text(view: &PresetView) -> String {
         if view.current { " (current)" } else { "" },
         render(&table)
     );
-    for (name, value) in &view.applies {
+    for (name, value) in view.applies.iter().flatten() {
         text.push_str(&format!("    {name}={value}\n"));
     }
     text

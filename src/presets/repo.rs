@@ -71,7 +71,7 @@ impl PresetRepo {
                 });
             }
         };
-        let mut listing = Listing::default();
+        let mut paths = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|source| PresetError::Read {
                 path: self.dir.clone(),
@@ -80,10 +80,13 @@ impl PresetRepo {
             let path = entry.path();
             let is_preset = path.extension().is_some_and(|ext| ext == PRESET_EXT)
                 && !entry.file_name().to_string_lossy().starts_with('.');
-            if !is_preset {
-                continue;
+            if is_preset {
+                paths.push(path);
             }
-            match read_preset_file(&path) {
+        }
+        let mut listing = Listing::default();
+        for (path, result) in read_many(paths) {
+            match result {
                 Ok(preset) => listing.presets.push(preset),
                 Err(error) => listing.problems.push(PresetProblem { path, error }),
             }
@@ -221,8 +224,57 @@ impl PresetRepo {
     }
 }
 
+/// Below this many files one thread reads them all; above it the files are split
+/// across the machine's cores (opening 1,000 small files is mostly syscall time).
+const PARALLEL_THRESHOLD: usize = 64;
+
+fn read_many(paths: Vec<PathBuf>) -> Vec<(PathBuf, Result<Preset, PresetError>)> {
+    let read = |chunk: &[PathBuf]| -> Vec<_> {
+        chunk
+            .iter()
+            .map(|path| (path.clone(), read_preset_file(path)))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if paths.len() < PARALLEL_THRESHOLD || threads == 1 {
+        return read(&paths);
+    }
+    let chunk_len = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk_len)
+            .map(|chunk| scope.spawn(move || read(chunk)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Reads a small text file with as few syscalls as possible: open, one read that
+/// does not fill the buffer (a short read of a regular file means end of file),
+/// close. `fs::read_to_string` adds a statx and a second read per file, which is a
+/// third of `list`'s time with 1,000 presets.
+fn read_small_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let mut buf = vec![0u8; 8192];
+    let mut len = 0;
+    loop {
+        let n = file.read(&mut buf[len..])?;
+        len += n;
+        if n == 0 || len < buf.len() {
+            break;
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+    buf.truncate(len);
+    String::from_utf8(buf).map_err(|e| std::io::Error::new(ErrorKind::InvalidData, e))
+}
+
 fn read_preset_file(path: &Path) -> Result<Preset, PresetError> {
-    let text = fs::read_to_string(path).map_err(|source| PresetError::Read {
+    let text = read_small_file(path).map_err(|source| PresetError::Read {
         path: path.to_path_buf(),
         source,
     })?;

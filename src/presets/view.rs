@@ -9,8 +9,11 @@ use super::{Preset, PriceOverrides};
 use crate::redact::{is_secret_var, redact_var};
 
 /// Whether secrets appear whole or redacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Secrets {
+    /// Hidden whole.
+    #[default]
+    Hidden,
     /// Redacted to `sk-…a1b2`, showing this many characters at the end.
     Redact(usize),
     /// Shown whole; only when the user asked (`--show-secrets`).
@@ -21,6 +24,7 @@ impl Secrets {
     fn show(self, name: &str, value: &str) -> String {
         match self {
             Self::Reveal => value.to_owned(),
+            Self::Hidden => redact_var(name, value, 0),
             Self::Redact(reveal) => redact_var(name, value, reveal),
         }
     }
@@ -50,8 +54,12 @@ pub struct PresetView {
     /// Raw env vars, secret values redacted unless revealed.
     pub env: BTreeMap<String, String>,
     /// Every env var the preset sets when applied, secret values redacted unless
-    /// revealed.
-    pub applies: BTreeMap<String, String>,
+    /// revealed; filled by [`PresetView::with_applies`] (`show`), left out of lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applies: Option<BTreeMap<String, String>>,
+    /// How secrets are shown, kept for [`PresetView::with_applies`].
+    #[serde(skip)]
+    secrets: Secrets,
 }
 
 impl PresetView {
@@ -75,20 +83,27 @@ impl PresetView {
                 .iter()
                 .map(|(k, v)| (k.to_string(), secrets.show(k.as_str(), v)))
                 .collect(),
-            applies: preset
-                .env_vars()
-                .into_iter()
-                .map(|(k, v)| {
-                    let secret = is_secret_var(&k)
-                        || preset.api_key.as_ref().is_some_and(|s| s.expose() == v);
-                    let shown = if secret {
-                        secrets.show("API_KEY", &v)
-                    } else {
-                        v
-                    };
-                    (k, shown)
-                })
-                .collect(),
+            applies: None,
+            secrets,
         }
+    }
+
+    /// Adds the env vars the preset sets when applied.
+    pub fn with_applies(mut self, preset: &Preset) -> Self {
+        let key = preset.api_key.as_ref().map(|k| k.expose());
+        let applies = preset
+            .env_vars()
+            .into_iter()
+            .map(|(name, value)| {
+                let shown = if is_secret_var(&name) || key == Some(value.as_str()) {
+                    self.secrets.show("API_KEY", &value)
+                } else {
+                    value
+                };
+                (name, shown)
+            })
+            .collect();
+        self.applies = Some(applies);
+        self
     }
 }

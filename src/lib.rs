@@ -11,6 +11,7 @@ mod error;
 pub mod paths;
 pub mod presets;
 pub mod redact;
+pub mod rpc;
 pub mod settings;
 pub mod shell;
 pub mod store;

@@ -24,7 +24,7 @@ step "desktop: unit tests"
 cargo test -p aiswitch-desktop --locked
 
 step "desktop: smoke run under Xvfb"
-cargo build -p aiswitch-desktop --locked
+cargo build --locked -p aiswitch -p aiswitch-desktop
 smoke_home=$(mktemp -d)
 AISWITCH_HOME="$smoke_home" ./target/debug/aiswitch add smoke-preset FOO bar >/dev/null
 AISWITCH_HOME="$smoke_home" AISWITCH_DESKTOP_SMOKE=1 timeout 120 \

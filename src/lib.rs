@@ -5,6 +5,7 @@
 //! daemon and the desktop app are thin front-ends over [`Engine`]. It has no GUI
 //! dependencies.
 
+pub mod agents;
 pub mod atomic_file;
 pub mod engine;
 mod error;

@@ -1,0 +1,346 @@
+//! Agent manifests (TOML): what to run, which driver reads it, how a preset reaches
+//! it, and how it is supervised. Validated whole on load, so a bad manifest is
+//! refused at `agents register` with the field named.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::drivers::{DriverKind, JsonlSpec};
+use crate::presets::{EnvVarName, Preset, PresetName, ProviderKind};
+
+/// The placeholders a template may use.
+const PLACEHOLDERS: [&str; 4] = ["base_url", "api_key", "model", "preset"];
+
+/// Whether an agent process serves one task or a long-lived session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lifetime {
+    /// A new process per task (`claude -p`, `codex exec`).
+    #[default]
+    PerTask,
+    /// One process, many prompts (ACP agents).
+    Session,
+}
+
+/// When a stopped process is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartMode {
+    /// Never.
+    Never,
+    /// When it exited with an error or crashed.
+    #[default]
+    OnFailure,
+    /// Whenever it exits.
+    Always,
+}
+
+/// Restart policy with exponential backoff and a start limit (as systemd's
+/// `StartLimitBurst` within `StartLimitIntervalSec`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RestartPolicy {
+    /// When to restart.
+    pub mode: RestartMode,
+    /// First backoff delay, in milliseconds; doubles each restart.
+    pub backoff_initial_ms: u64,
+    /// Largest backoff delay, in milliseconds.
+    pub backoff_max_ms: u64,
+    /// At most this many restarts within `window_secs`; one more gives up.
+    pub max_restarts: u32,
+    /// The window of the start limit, in seconds.
+    pub window_secs: u64,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            mode: RestartMode::OnFailure,
+            backoff_initial_ms: 500,
+            backoff_max_ms: 30_000,
+            max_restarts: 5,
+            window_secs: 60,
+        }
+    }
+}
+
+/// How a preset of one kind reaches this CLI: env vars and flag groups, as
+/// templates over `{base_url}`, `{api_key}`, `{model}` and `{preset}`. An entry whose
+/// placeholder the preset leaves unset is skipped (a flag group as a whole).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindInjection {
+    /// Env vars to set.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Flag groups to add, e.g. `[["-m", "{model}"]]`.
+    #[serde(default)]
+    pub args: Vec<Vec<String>>,
+}
+
+/// An agent manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Unique id, used on the command line.
+    pub id: PresetName,
+    /// Display name.
+    pub name: String,
+    /// The program.
+    pub command: String,
+    /// Its fixed arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// How its output is read.
+    pub driver: DriverKind,
+    /// Per task or long-lived.
+    #[serde(default)]
+    pub lifetime: Lifetime,
+    /// Env vars always set for this agent.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Per preset kind, how a preset is injected; the kinds listed are the ones
+    /// this agent can use.
+    #[serde(default)]
+    pub inject: BTreeMap<ProviderKind, KindInjection>,
+    /// Restart policy.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// How many instances may run at once.
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    /// Arguments that print the version.
+    #[serde(default = "version_args")]
+    pub version_args: Vec<String>,
+    /// The JSON-lines dialect, for the `jsonl` driver.
+    pub jsonl: Option<JsonlSpec>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn version_args() -> Vec<String> {
+    vec!["--version".into()]
+}
+
+/// A manifest that cannot be used; the message names the field.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid agent manifest {source_name}: {message}")]
+pub struct ManifestError {
+    /// The file (or built-in name).
+    pub source_name: String,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+impl Manifest {
+    /// Parses and validates a manifest; `source_name` names it in errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Self, ManifestError> {
+        let err = |message: String| ManifestError {
+            source_name: source_name.to_owned(),
+            message,
+        };
+        let manifest: Self = toml::from_str(text).map_err(|e| {
+            let field = e.span().map(|s| describe_span(text, s)).unwrap_or_default();
+            err(format!("{}{field}", e.message()))
+        })?;
+        manifest.validate().map_err(err)?;
+        Ok(manifest)
+    }
+
+    /// Reads and validates a manifest file.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            source_name: path.display().to_string(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.command.trim().is_empty() {
+            return Err("field `command` is empty: name the program to run".into());
+        }
+        if self.concurrency == 0 {
+            return Err("field `concurrency` must be at least 1".into());
+        }
+        if (self.driver == DriverKind::Jsonl) != self.jsonl.is_some() {
+            return Err("field `jsonl` is required with driver = \"jsonl\" and only then".into());
+        }
+        for name in self.env.keys() {
+            EnvVarName::parse(name)
+                .map_err(|_| format!("field `env`: invalid env var name {name:?}"))?;
+        }
+        for (kind, injection) in &self.inject {
+            for (name, template) in &injection.env {
+                EnvVarName::parse(name).map_err(|_| {
+                    format!("field `inject.{kind}.env`: invalid env var name {name:?}")
+                })?;
+                check_template(template)
+                    .map_err(|e| format!("field `inject.{kind}.env.{name}`: {e}"))?;
+            }
+            for group in &injection.args {
+                for arg in group {
+                    check_template(arg).map_err(|e| format!("field `inject.{kind}.args`: {e}"))?;
+                    if arg.contains("{api_key}") {
+                        return Err(format!(
+                            "field `inject.{kind}.args`: {{api_key}} may not appear in arguments (other users can read them in ps); pass it in `env`"
+                        ));
+                    }
+                }
+            }
+        }
+        let policy = &self.restart;
+        if policy.backoff_initial_ms == 0 || policy.backoff_max_ms < policy.backoff_initial_ms {
+            return Err(
+                "field `restart`: backoff_initial_ms must be > 0 and <= backoff_max_ms".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// True when this agent can use presets of `kind`.
+    pub fn accepts(&self, kind: ProviderKind) -> bool {
+        self.inject.contains_key(&kind)
+    }
+
+    /// The env vars and extra arguments that inject `preset` into this agent, or the
+    /// kinds it accepts when it cannot use this one.
+    pub fn injection(
+        &self,
+        preset: &Preset,
+    ) -> Result<(Vec<(String, String)>, Vec<String>), Vec<ProviderKind>> {
+        let Some(injection) = self.inject.get(&preset.kind) else {
+            return Err(self.inject.keys().copied().collect());
+        };
+        let values = |name: &str| -> Option<String> {
+            match name {
+                "base_url" => preset.base_url.clone(),
+                "api_key" => preset.api_key.as_ref().map(|k| k.expose().to_owned()),
+                "model" => preset.model.clone(),
+                "preset" => Some(preset.name.to_string()),
+                _ => None,
+            }
+        };
+        let mut env: Vec<(String, String)> = injection
+            .env
+            .iter()
+            .filter_map(|(name, template)| render(template, &values).map(|v| (name.clone(), v)))
+            .collect();
+        // The preset's raw env vars apply as given, after (and so over) the mapping.
+        env.extend(preset.env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let args = injection
+            .args
+            .iter()
+            .filter_map(|group| {
+                group
+                    .iter()
+                    .map(|a| render(a, &values))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten()
+            .collect();
+        Ok((env, args))
+    }
+}
+
+/// Checks that every `{word}` in a template is a known placeholder. Other braces
+/// (TOML inline tables in codex `-c` values) are literal.
+fn check_template(template: &str) -> Result<(), String> {
+    for (start, _) in template.match_indices('{') {
+        let after = &template[start + 1..];
+        let word_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..word_len];
+        if !name.is_empty() && after[word_len..].starts_with('}') && !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder {{{name}}}; use {{base_url}}, {{api_key}}, {{model}} or {{preset}}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Fills placeholders; `None` when one of them has no value.
+fn render(template: &str, values: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let mut out = template.to_owned();
+    for name in PLACEHOLDERS {
+        let token = format!("{{{name}}}");
+        if out.contains(&token) {
+            out = out.replace(&token, &values(name)?);
+        }
+    }
+    Some(out)
+}
+
+/// "(line N, `text`)" for a TOML error span.
+fn describe_span(text: &str, span: std::ops::Range<usize>) -> String {
+    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let snippet: String = text
+        .get(span.clone())
+        .unwrap_or_default()
+        .chars()
+        .take(40)
+        .collect();
+    format!(" (line {line}: `{}`)", snippet.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::Secret;
+
+    const BASIC: &str = "id = \"x\"\nname = \"X\"\ncommand = \"x\"\ndriver = \"acp\"\n";
+
+    #[test]
+    fn unknown_driver_and_fields_are_named() {
+        let err =
+            Manifest::parse(&BASIC.replace("acp", "smoke-signals"), "m.toml").expect_err("driver");
+        assert!(err.to_string().contains("smoke-signals"), "{err}");
+        let err = Manifest::parse(&format!("{BASIC}colour = 1\n"), "m.toml").expect_err("field");
+        assert!(err.to_string().contains("colour"), "{err}");
+        let err = Manifest::parse(&BASIC.replace("command = \"x\"\n", ""), "m.toml")
+            .expect_err("command");
+        assert!(err.to_string().contains("command"), "{err}");
+    }
+
+    #[test]
+    fn bad_env_mappings_are_refused() {
+        let bad_name = format!("{BASIC}[inject.openai.env]\n\"1BAD\" = \"{{base_url}}\"\n");
+        let err = Manifest::parse(&bad_name, "m").expect_err("name");
+        assert!(err.to_string().contains("inject.openai.env"), "{err}");
+        let bad_placeholder =
+            format!("{BASIC}[inject.openai.env]\nOPENAI_BASE_URL = \"{{base_ur}}\"\n");
+        let err = Manifest::parse(&bad_placeholder, "m").expect_err("placeholder");
+        assert!(err.to_string().contains("{base_ur}"), "{err}");
+        let key_in_args =
+            format!("{BASIC}[inject.openai]\nargs = [[\"--key\", \"{{api_key}}\"]]\n");
+        let err = Manifest::parse(&key_in_args, "m").expect_err("key in args");
+        assert!(
+            err.to_string().contains("may not appear in arguments"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn injection_skips_what_the_preset_leaves_unset() {
+        let text = format!(
+            "{BASIC}[inject.openai]\nenv = {{ OPENAI_API_KEY = \"{{api_key}}\", OPENAI_BASE_URL = \"{{base_url}}\" }}\nargs = [[\"-m\", \"{{model}}\"], [\"--tag\", \"{{preset}}\"]]\n"
+        );
+        let manifest = Manifest::parse(&text, "m").expect("valid");
+        let mut preset = Preset::new(PresetName::parse("p").expect("n"), ProviderKind::Openai);
+        preset.api_key = Some(Secret::new("sk-1"));
+        let (env, args) = manifest.injection(&preset).expect("accepted");
+        assert_eq!(env, vec![("OPENAI_API_KEY".to_owned(), "sk-1".to_owned())]);
+        assert_eq!(args, ["--tag", "p"], "the -m group is dropped whole");
+        let gemini = Preset::new(PresetName::parse("g").expect("n"), ProviderKind::Gemini);
+        assert_eq!(
+            manifest.injection(&gemini).expect_err("refused"),
+            vec![ProviderKind::Openai]
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Agents: manifests (what to run and how a preset reaches it), the registry of
+//! built-in and registered manifests, drivers (each CLI's output as run events), and
+//! the run-event model.
+
+pub mod drivers;
+pub mod event;
+mod manifest;
+mod registry;
+
+use std::path::PathBuf;
+
+pub use manifest::{KindInjection, Lifetime, Manifest, ManifestError, RestartMode, RestartPolicy};
+pub use registry::{AgentEntry, AgentRegistry, Origin, resolve_command};
+
+/// What can go wrong with agents.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// No agent has this id.
+    #[error("agent {id} does not exist: see `aiswitch agents list`")]
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// A manifest is invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// `register` over an existing agent without `--force`.
+    #[error("agent {id} is already registered: use --force to replace it")]
+    AlreadyExists {
+        /// The id.
+        id: String,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}

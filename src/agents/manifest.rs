@@ -80,6 +80,15 @@ pub struct KindInjection {
     pub args: Vec<Vec<String>>,
 }
 
+/// What a preset becomes for one agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Injection {
+    /// Env vars, in order; later ones win.
+    pub env: Vec<(String, String)>,
+    /// Arguments added after the manifest's own.
+    pub args: Vec<String>,
+}
+
 /// An agent manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,10 +218,7 @@ impl Manifest {
 
     /// The env vars and extra arguments that inject `preset` into this agent, or the
     /// kinds it accepts when it cannot use this one.
-    pub fn injection(
-        &self,
-        preset: &Preset,
-    ) -> Result<(Vec<(String, String)>, Vec<String>), Vec<ProviderKind>> {
+    pub fn injection(&self, preset: &Preset) -> Result<Injection, Vec<ProviderKind>> {
         let Some(injection) = self.inject.get(&preset.kind) else {
             return Err(self.inject.keys().copied().collect());
         };
@@ -243,7 +249,7 @@ impl Manifest {
             })
             .flatten()
             .collect();
-        Ok((env, args))
+        Ok(Injection { env, args })
     }
 }
 
@@ -334,9 +340,16 @@ mod tests {
         let manifest = Manifest::parse(&text, "m").expect("valid");
         let mut preset = Preset::new(PresetName::parse("p").expect("n"), ProviderKind::Openai);
         preset.api_key = Some(Secret::new("sk-1"));
-        let (env, args) = manifest.injection(&preset).expect("accepted");
-        assert_eq!(env, vec![("OPENAI_API_KEY".to_owned(), "sk-1".to_owned())]);
-        assert_eq!(args, ["--tag", "p"], "the -m group is dropped whole");
+        let injection = manifest.injection(&preset).expect("accepted");
+        assert_eq!(
+            injection.env,
+            vec![("OPENAI_API_KEY".to_owned(), "sk-1".to_owned())]
+        );
+        assert_eq!(
+            injection.args,
+            ["--tag", "p"],
+            "the -m group is dropped whole"
+        );
         let gemini = Preset::new(PresetName::parse("g").expect("n"), ProviderKind::Gemini);
         assert_eq!(
             manifest.injection(&gemini).expect_err("refused"),

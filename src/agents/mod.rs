@@ -9,7 +9,9 @@ mod registry;
 
 use std::path::PathBuf;
 
-pub use manifest::{KindInjection, Lifetime, Manifest, ManifestError, RestartMode, RestartPolicy};
+pub use manifest::{
+    Injection, KindInjection, Lifetime, Manifest, ManifestError, RestartMode, RestartPolicy,
+};
 pub use registry::{AgentEntry, AgentRegistry, Origin, resolve_command};
 
 /// What can go wrong with agents.

@@ -33,8 +33,8 @@ pub enum RpcError {
         peer: String,
         /// The request's method.
         method: String,
-        /// The error object it sent.
-        error: ErrorObject,
+        /// The error object it sent (boxed: it is large and rare).
+        error: Box<ErrorObject>,
     },
     /// The peer sent a message over the size limit.
     #[error("{peer}: sent a message of more than {limit} bytes; the connection was closed")]

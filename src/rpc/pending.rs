@@ -59,7 +59,7 @@ impl Pending {
         let result = outcome.map_err(|error| RpcError::Remote {
             peer: peer.to_owned(),
             method: entry.method.clone(),
-            error,
+            error: Box::new(error),
         });
         let _ = entry.reply.send(result);
         Some(Completed {

@@ -155,7 +155,10 @@ impl Behaviour {
             Some(Fault::Crash)
         } else if self.hang_after.is_some_and(|k| n > k) {
             Some(Fault::Hang)
-        } else if self.error_every.is_some_and(|k| k > 0 && n % k == 0) {
+        } else if self
+            .error_every
+            .is_some_and(|k| k > 0 && n.is_multiple_of(k))
+        {
             Some(Fault::Error)
         } else if self.garbage {
             Some(Fault::Garbage)

@@ -139,9 +139,8 @@ impl Agent {
                         std::thread::park();
                     }
                 }
-                match deadline {
-                    Some(d) => std::thread::sleep(d.saturating_duration_since(Instant::now())),
-                    None => {}
+                if let Some(d) = deadline {
+                    std::thread::sleep(d.saturating_duration_since(Instant::now()));
                 }
                 return None;
             }

@@ -1,10 +1,12 @@
 //! The library's top-level error: one variant per module error, with the exit code
 //! and control-API error code each maps to.
 
+use crate::agents::{AgentError, ManifestError};
 use crate::paths::PathsError;
 use crate::presets::PresetError;
 use crate::settings::SettingsError;
 use crate::store::StoreError;
+use crate::supervisor::SupervisorError;
 
 /// Any error the engine returns.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +23,18 @@ pub enum Error {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An agent or manifest operation failed.
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    /// Running an agent failed.
+    #[error(transparent)]
+    Supervisor(#[from] SupervisorError),
+}
+
+impl From<ManifestError> for Error {
+    fn from(e: ManifestError) -> Self {
+        Self::Agent(e.into())
+    }
 }
 
 /// Process exit code for a usage error (bad input).
@@ -33,6 +47,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Preset(e) if e.is_usage() => EXIT_USAGE,
+            Self::Agent(AgentError::WrongKind { .. }) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -44,6 +59,10 @@ impl Error {
             Self::Preset(e) if e.is_usage() => -32602,
             Self::Paths(_) | Self::Settings(_) => -40403,
             Self::Preset(_) | Self::Store(_) => -40404,
+            Self::Agent(AgentError::NotFound { .. }) => -40001,
+            Self::Agent(_) => -40403,
+            Self::Supervisor(SupervisorError::Busy { .. }) => -40005,
+            Self::Supervisor(_) => -32000,
         }
     }
 
@@ -53,6 +72,12 @@ impl Error {
             Self::Paths(_) => "paths",
             Self::Settings(_) => "settings",
             Self::Store(_) => "storage",
+            Self::Agent(AgentError::NotFound { .. }) => "agent_not_found",
+            Self::Agent(AgentError::WrongKind { .. }) => "wrong_preset_kind",
+            Self::Agent(AgentError::AlreadyExists { .. }) => "agent_exists",
+            Self::Agent(_) => "invalid_manifest",
+            Self::Supervisor(SupervisorError::NotInstalled { .. }) => "agent_not_installed",
+            Self::Supervisor(_) => "agent_failed",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

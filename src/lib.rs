@@ -16,6 +16,7 @@ pub mod rpc;
 pub mod settings;
 pub mod shell;
 pub mod store;
+pub mod supervisor;
 
 pub use engine::{Engine, ImportOutcome, Selection};
 pub use error::{EXIT_FAILURE, EXIT_USAGE, Error};

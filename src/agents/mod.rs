@@ -32,6 +32,21 @@ pub enum AgentError {
         /// The id.
         id: String,
     },
+    /// The agent cannot use a preset of this kind.
+    #[error(
+        "agent {agent} cannot use preset {preset} (kind {kind}): it takes {}",
+        kinds(accepts)
+    )]
+    WrongKind {
+        /// The agent.
+        agent: String,
+        /// The preset.
+        preset: String,
+        /// The preset's kind.
+        kind: crate::presets::ProviderKind,
+        /// The kinds the agent takes.
+        accepts: Vec<crate::presets::ProviderKind>,
+    },
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -40,4 +55,12 @@ pub enum AgentError {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+fn kinds(accepts: &[crate::presets::ProviderKind]) -> String {
+    if accepts.is_empty() {
+        return "no preset kinds".into();
+    }
+    let names: Vec<&str> = accepts.iter().map(|k| k.as_str()).collect();
+    format!("{} presets", names.join(" or "))
 }

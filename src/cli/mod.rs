@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. One file per command group; each command calls the
 //! engine and prints through [`output::Output`]. No behaviour lives here.
 
+mod agents;
 mod apply;
 mod exchange;
 mod output;
@@ -48,6 +49,7 @@ enum Command {
     Import(exchange::ImportArgs),
     Init(shell::InitArgs),
     Completions(shell::CompletionsArgs),
+    Agents(agents::AgentsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -77,6 +79,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Import(args) => exchange::import(args, out),
         Command::Init(args) => shell::init(args, out),
         Command::Completions(args) => shell::completions(args),
+        Command::Agents(args) => agents::agents(args, out),
     }
 }
 

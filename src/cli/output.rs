@@ -80,6 +80,11 @@ impl Output {
         let _ = std::io::stdout().lock().write_all(body.as_bytes());
     }
 
+    /// True when `--json` was given.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// A note for people on stderr; silent in JSON mode.
     pub fn note(&self, text: &str) {
         if !self.json {
@@ -102,4 +107,13 @@ impl Output {
 /// Opens the engine from the environment.
 pub fn engine() -> Result<Engine, CliError> {
     Ok(Engine::from_env()?)
+}
+
+/// A table as text without the padding comfy-table leaves at line ends.
+pub fn render(table: &comfy_table::Table) -> String {
+    table
+        .lines()
+        .map(|line| line.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -11,7 +11,7 @@ use clap::Args;
 use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
 
-use super::output::{CliError, Output, engine};
+use super::output::{CliError, Output, engine, render};
 
 /// Add a preset (or replace one with --force).
 ///
@@ -243,15 +243,6 @@ fn list_table(views: &[PresetView], verbose: bool) -> String {
         table.add_row(row);
     }
     render(&table)
-}
-
-/// The table as text without the padding comfy-table leaves at line ends.
-fn render(table: &Table) -> String {
-    table
-        .lines()
-        .map(|line| line.trim_end().to_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub fn show(args: ShowArgs, out: &Output) -> Result<ExitCode, CliError> {

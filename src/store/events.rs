@@ -21,6 +21,8 @@ pub enum EventKind {
     PresetUsed,
     /// A preset arrived through `import`.
     PresetImported,
+    /// An agent manifest was registered.
+    AgentRegistered,
 }
 
 impl EventKind {
@@ -32,6 +34,7 @@ impl EventKind {
             Self::PresetRemoved => "preset.removed",
             Self::PresetUsed => "preset.used",
             Self::PresetImported => "preset.imported",
+            Self::AgentRegistered => "agent.registered",
         }
     }
 }

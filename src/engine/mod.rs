@@ -4,6 +4,8 @@
 //! every change it makes as an event. It holds no front-end logic: no printing, no
 //! argument parsing, no exit codes.
 
+mod agents;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -17,7 +19,7 @@ use crate::store::{Event, EventKind, Store};
 /// The engine handle.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    paths: Paths,
+    pub(crate) paths: Paths,
     settings: Settings,
     presets: PresetRepo,
 }
@@ -197,7 +199,10 @@ impl Engine {
         Ok(Store::open(&self.paths.database(), timeout)?)
     }
 
-    fn record(&self, events: &[(EventKind, Option<&str>, serde_json::Value)]) -> Result<(), Error> {
+    pub(crate) fn record(
+        &self,
+        events: &[(EventKind, Option<&str>, serde_json::Value)],
+    ) -> Result<(), Error> {
         Ok(self.open_store()?.record(events)?)
     }
 }

@@ -1,0 +1,231 @@
+//! `agents list | register | check | logs`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aiswitch::agents::event::RunEvent;
+use aiswitch::presets::PresetName;
+use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::NOTHING};
+use serde_json::json;
+
+use super::output::{CliError, Output, engine, render};
+
+/// Agent CLIs: what is installed, register your own, and check one works.
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    #[command(subcommand)]
+    command: AgentsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentsCommand {
+    List(ListArgs),
+    Register(RegisterArgs),
+    Check(CheckArgs),
+    Logs(LogsArgs),
+}
+
+/// List agents: driver, whether the program is installed, its version, and the
+/// preset kinds it takes.
+///
+/// Example: aiswitch agents list
+#[derive(Debug, Args)]
+struct ListArgs {}
+
+/// Add an agent from a manifest file (TOML); it is validated first.
+///
+/// Example: aiswitch agents register ./my-agent.toml
+#[derive(Debug, Args)]
+struct RegisterArgs {
+    /// The manifest file.
+    file: PathBuf,
+    /// Replace an agent with the same id.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Start an agent with a preset, initialize it, optionally send one prompt and show
+/// the streamed reply and its usage, then stop it.
+///
+/// Example: aiswitch agents check gemini --preset google --prompt "say hi"
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The agent id.
+    agent: String,
+    /// The preset to inject.
+    #[arg(long)]
+    preset: Option<String>,
+    /// A prompt to send.
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Seconds to wait for start and for the reply.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+}
+
+/// Print the end of an agent's stderr log.
+///
+/// Example: aiswitch agents logs gemini --lines 50
+#[derive(Debug, Args)]
+struct LogsArgs {
+    /// The agent id.
+    agent: String,
+    /// How many lines from the end.
+    #[arg(long, short = 'n', default_value_t = 100)]
+    lines: usize,
+}
+
+pub fn agents(args: AgentsArgs, out: &Output) -> Result<ExitCode, CliError> {
+    match args.command {
+        AgentsCommand::List(_) => list(out),
+        AgentsCommand::Register(args) => register(args, out),
+        AgentsCommand::Check(args) => check(args, out),
+        AgentsCommand::Logs(args) => logs(args, out),
+    }
+}
+
+fn list(out: &Output) -> Result<ExitCode, CliError> {
+    let (agents, problems) = engine()?.list_agents();
+    out.emit(&json!({ "agents": agents, "problems": problems }), || {
+        let mut table = Table::new();
+        table.load_preset(NOTHING);
+        table.set_header([
+            "ID",
+            "DRIVER",
+            "LIFETIME",
+            "INSTALLED",
+            "VERSION",
+            "PRESETS",
+        ]);
+        for a in &agents {
+            let kinds: Vec<&str> = a.accepts.iter().map(|k| k.as_str()).collect();
+            table.add_row([
+                a.id.clone(),
+                a.driver.to_owned(),
+                serde_json::to_value(a.lifetime)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                a.path.as_ref().map_or_else(
+                    || format!("no ({} not on PATH)", a.command),
+                    |p| p.display().to_string(),
+                ),
+                a.version.clone().unwrap_or_else(|| "-".into()),
+                kinds.join(","),
+            ]);
+        }
+        render(&table)
+    });
+    for problem in &problems {
+        out.note(&format!("aiswitch: {problem}"));
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(aiswitch::EXIT_FAILURE)
+    })
+}
+
+fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let manifest = engine()?.register_agent(&args.file, args.force)?;
+    out.emit(
+        &json!({ "action": "registered", "agent": manifest.id.as_str() }),
+        || format!("registered agent {} ({})", manifest.id, manifest.name),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: CheckArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let preset = args.preset.as_deref().map(PresetName::parse).transpose()?;
+    let engine = engine()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
+    let show_live = !out.is_json();
+    let report = runtime.block_on(async {
+        let printer = tokio::spawn(async move {
+            let mut stdout = std::io::stdout();
+            while let Some(event) = rx.recv().await {
+                if let RunEvent::Text { text } = event
+                    && show_live
+                {
+                    let _ = write!(stdout, "{text}");
+                    let _ = stdout.flush();
+                }
+            }
+        });
+        let report = engine
+            .check_agent(
+                &args.agent,
+                preset.as_ref(),
+                args.prompt.as_deref(),
+                Duration::from_secs(args.timeout),
+                Some(tx),
+            )
+            .await;
+        let _ = printer.await;
+        report
+    })?;
+    out.emit(&report, || {
+        let mut text = String::new();
+        if report.reply.is_some() {
+            text.push('\n');
+        }
+        if let Some(ms) = report.initialized_ms {
+            text.push_str(&format!("{}: initialized in {ms} ms\n", report.agent));
+        }
+        if let Some(u) = &report.usage {
+            text.push_str(&format!(
+                "usage: {} in, {} out, {} cache read, {} cache write (reported by the agent){}\n",
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_tokens,
+                u.cache_write_tokens,
+                report
+                    .cost_usd
+                    .map(|c| format!(", ${c:.6}"))
+                    .unwrap_or_default()
+            ));
+        }
+        text.push_str(&format!(
+            "{} ok{} in {} ms",
+            report.agent,
+            report
+                .stop_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
+            report.duration_ms
+        ));
+        text
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn logs(args: LogsArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    engine
+        .agent_registry()
+        .get(&args.agent)
+        .map_err(aiswitch::Error::from)?;
+    let path = engine.agent_log_dir().join(format!("{}.log", args.agent));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(args.lines)..];
+    out.emit(
+        &json!({ "agent": args.agent, "file": path, "lines": tail }),
+        || {
+            if tail.is_empty() {
+                format!("no log lines yet for {} ({})", args.agent, path.display())
+            } else {
+                tail.join("\n")
+            }
+        },
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,256 @@
+//! The engine's agent operations: list with install state and version, register,
+//! check (start, initialize, one prompt, stop), logs.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::Engine;
+use crate::Error;
+use crate::agents::event::RunEvent;
+use crate::agents::{AgentError, AgentRegistry, Lifetime, Manifest, Origin, resolve_command};
+use crate::presets::{PresetName, ProviderKind};
+use crate::store::EventKind;
+use crate::supervisor::{LaunchSpec, Supervisor, SupervisorOptions, run_once};
+
+/// An agent as `agents list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentInfo {
+    /// The id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The driver's name.
+    pub driver: &'static str,
+    /// Per task or session.
+    pub lifetime: Lifetime,
+    /// Built in or registered.
+    pub origin: Origin,
+    /// The program.
+    pub command: String,
+    /// Where the program was found, if it was.
+    pub path: Option<PathBuf>,
+    /// What the program says its version is.
+    pub version: Option<String>,
+    /// Preset kinds it can use.
+    pub accepts: Vec<ProviderKind>,
+}
+
+/// Usage as `agents check --json` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckUsage {
+    /// Input tokens not served from cache.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Cache reads.
+    pub cache_read_tokens: u64,
+    /// Cache writes.
+    pub cache_write_tokens: u64,
+    /// Where the counts come from: `agent` (its own report).
+    pub source: &'static str,
+}
+
+/// The answer to "does this agent work with this provider?".
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The agent.
+    pub agent: String,
+    /// The preset used, if any.
+    pub preset: Option<String>,
+    /// The reply to the prompt, if one was sent.
+    pub reply: Option<String>,
+    /// How the turn ended.
+    pub stop_reason: Option<String>,
+    /// Tokens, when the agent reported them.
+    pub usage: Option<CheckUsage>,
+    /// Cost in USD, when the agent reported it.
+    pub cost_usd: Option<f64>,
+    /// Start to initialized (session agents), in milliseconds.
+    pub initialized_ms: Option<u64>,
+    /// The whole check, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl Engine {
+    /// The agent registry.
+    pub fn agent_registry(&self) -> AgentRegistry {
+        AgentRegistry::new(&self.paths.config_dir)
+    }
+
+    /// Every agent with whether its program is installed and its version (probed in
+    /// parallel, 3 s each at most), and the registered manifests that are invalid.
+    pub fn list_agents(&self) -> (Vec<AgentInfo>, Vec<String>) {
+        let (entries, problems) = self.agent_registry().list();
+        let infos = std::thread::scope(|scope| {
+            let probes: Vec<_> = entries
+                .into_iter()
+                .map(|entry| {
+                    scope.spawn(move || {
+                        let m = entry.manifest;
+                        let path = resolve_command(&m.command);
+                        let version = path
+                            .as_ref()
+                            .and_then(|p| probe_version(p, &m.version_args));
+                        AgentInfo {
+                            id: m.id.to_string(),
+                            name: m.name.clone(),
+                            driver: m.driver.as_str(),
+                            lifetime: m.lifetime,
+                            origin: entry.origin,
+                            command: m.command.clone(),
+                            path,
+                            version,
+                            accepts: m.inject.keys().copied().collect(),
+                        }
+                    })
+                })
+                .collect();
+            probes.into_iter().filter_map(|p| p.join().ok()).collect()
+        });
+        (infos, problems.iter().map(ToString::to_string).collect())
+    }
+
+    /// Validates and registers a manifest file.
+    pub fn register_agent(&self, path: &std::path::Path, replace: bool) -> Result<Manifest, Error> {
+        let manifest = self.agent_registry().register(path, replace)?;
+        self.record(&[(
+            EventKind::AgentRegistered,
+            None,
+            json!({ "agent": manifest.id.as_str() }),
+        )])?;
+        Ok(manifest)
+    }
+
+    /// What to launch for `agent` with `preset`: the manifest plus the preset's
+    /// injection, refused when the agent cannot use the preset's kind.
+    pub fn launch_spec(
+        &self,
+        agent: &str,
+        preset: Option<&PresetName>,
+        cwd: PathBuf,
+    ) -> Result<LaunchSpec, Error> {
+        let manifest = self.agent_registry().get(agent)?;
+        let (args, env) = match preset {
+            Some(name) => {
+                let preset = self.preset(name)?;
+                let injection =
+                    manifest
+                        .injection(&preset)
+                        .map_err(|accepts| AgentError::WrongKind {
+                            agent: agent.to_owned(),
+                            preset: name.to_string(),
+                            kind: preset.kind,
+                            accepts,
+                        })?;
+                (injection.args, injection.env)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(LaunchSpec {
+            name: agent.to_owned(),
+            manifest,
+            args,
+            env,
+            cwd,
+        })
+    }
+
+    /// Supervisor settings for this engine (logs under the data directory).
+    pub fn supervisor_options(&self) -> SupervisorOptions {
+        SupervisorOptions::new(self.agent_log_dir())
+    }
+
+    /// Where per-agent logs are written.
+    pub fn agent_log_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("logs")
+    }
+
+    /// Starts `agent` with `preset`, initializes it, sends `prompt` if given, stops
+    /// it. `live` receives the reply as it streams.
+    pub async fn check_agent(
+        &self,
+        agent: &str,
+        preset: Option<&PresetName>,
+        prompt: Option<&str>,
+        timeout: Duration,
+        live: Option<mpsc::UnboundedSender<RunEvent>>,
+    ) -> Result<CheckReport, Error> {
+        let started = Instant::now();
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let spec = self.launch_spec(agent, preset, cwd)?;
+        let mut initialized_ms = None;
+        let outcome = if spec.manifest.lifetime == Lifetime::Session {
+            let mut options = self.supervisor_options();
+            options.init_timeout = timeout;
+            options.prompt_timeout = timeout;
+            let supervisor = Supervisor::new(options);
+            let handle = supervisor.start(spec).await?;
+            initialized_ms = Some(millis(started.elapsed()));
+            let outcome = match prompt {
+                Some(text) => Some(handle.prompt(text, live).await),
+                None => None,
+            };
+            handle.stop().await?;
+            outcome.transpose()?
+        } else {
+            match prompt {
+                Some(text) => Some(run_once(&spec, text, timeout, live).await?),
+                None => None,
+            }
+        };
+        let summary = outcome.map(|o| o.summary);
+        Ok(CheckReport {
+            agent: agent.to_owned(),
+            preset: preset.map(ToString::to_string),
+            reply: summary.as_ref().map(|s| s.text.clone()),
+            stop_reason: summary.as_ref().and_then(|s| s.stop_reason.clone()),
+            usage: summary.as_ref().map(|s| CheckUsage {
+                input_tokens: s.tokens.input,
+                output_tokens: s.tokens.output,
+                cache_read_tokens: s.tokens.cache_read,
+                cache_write_tokens: s.tokens.cache_write,
+                source: "agent",
+            }),
+            cost_usd: summary.as_ref().and_then(|s| s.cost_usd),
+            initialized_ms,
+            duration_ms: millis(started.elapsed()),
+        })
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs `path args` and returns the first line it prints, within 3 seconds.
+fn probe_version(path: &std::path::Path, args: &[String]) -> Option<String> {
+    use std::io::Read;
+    let mut child = std::process::Command::new(path)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let mut out = String::new();
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    out.lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
+}

@@ -360,7 +360,7 @@ impl Instance {
                 status = running.child.wait() => {
                     let status = status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(0));
                     self.after_exit(running);
-                    let err = SupervisorError::Agent { agent: self.name().to_owned(), message: format!("exited during a prompt ({status})") };
+                    let err = SupervisorError::Agent { agent: self.name().to_owned(), message: format!("agent {} exited during a prompt ({status})", self.name()) };
                     return (Err(err), Some(Ended::Exited(status)));
                 }
                 cmd = self.rx.recv(), if stop_after.is_none() => match cmd {
@@ -395,11 +395,33 @@ impl Instance {
                     self.shutdown(running, true).await;
                     return (Err(err), Some(Ended::Stop(Some(reply))));
                 }
-                let ended = e.is_fatal().then(|| Ended::Fault(e.to_string()));
-                if ended.is_some() {
+                if let crate::rpc::RpcError::Timeout { .. } = e {
+                    // No answer in time: the agent is stuck; cancel, then kill it.
+                    let _ = running.conn.notify(
+                        "session/cancel",
+                        Some(json!({ "sessionId": running.session_id })),
+                    );
                     let _ = self.kill_and_reap(&mut running.child, running.pgid).await;
+                    return (Err(err), Some(Ended::Fault(e.to_string())));
                 }
-                return (Err(err), ended);
+                if !e.is_fatal() {
+                    return (Err(err), None);
+                }
+                // A closed pipe is usually a crash: report the exit status when the
+                // process ends promptly.
+                if matches!(e, crate::rpc::RpcError::Closed { .. })
+                    && let Ok(Ok(status)) =
+                        tokio::time::timeout(self.shared.options.grace, running.child.wait()).await
+                {
+                    self.after_exit(running);
+                    let err = SupervisorError::Agent {
+                        agent: self.name().to_owned(),
+                        message: format!("agent {} exited during a prompt ({status})", self.name()),
+                    };
+                    return (Err(err), Some(Ended::Exited(status)));
+                }
+                let _ = self.kill_and_reap(&mut running.child, running.pgid).await;
+                return (Err(err), Some(Ended::Fault(e.to_string())));
             }
         };
         let mut sink = running

@@ -251,6 +251,14 @@ impl Supervisor {
             match current {
                 AgentState::Idle | AgentState::Busy => return Ok(handle),
                 AgentState::Error | AgentState::Stopped => {
+                    // The fault event may still be queued behind the state change.
+                    while let Ok(event) = events.try_recv() {
+                        if let SupervisorEvent::Fault { agent, message } = event
+                            && agent == name
+                        {
+                            first_fault.get_or_insert(SupervisorError::Agent { agent, message });
+                        }
+                    }
                     return Err(first_fault.unwrap_or(SupervisorError::NotRunning {
                         agent: name,
                         state: current,

@@ -2,6 +2,9 @@
 //! snapshots of every file under the home, and waiting with a deadline.
 #![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
+pub mod procs;
+pub mod reference;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

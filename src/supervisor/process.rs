@@ -24,14 +24,14 @@ while read -r line; do
     -*) groups=$(printf '%s' "$groups" | sed "s/ ${line#-} / /") ;;
   esac
 done
-for g in $groups; do kill -KILL -- "-$g" 2>/dev/null; done
+for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
 "#;
 
 /// The reaper process and the pipe to it.
 pub(crate) struct Reaper {
-    /// Written under the lock, never across an `.await`.
-    pipe: Mutex<ChildStdin>,
-    _child: Mutex<StdChild>,
+    /// Written under the lock, never across an `.await`; `None` once closed.
+    pipe: Mutex<Option<ChildStdin>>,
+    child: Mutex<StdChild>,
 }
 
 impl Reaper {
@@ -51,8 +51,8 @@ impl Reaper {
             .take()
             .ok_or_else(|| std::io::Error::other("reaper has no stdin"))?;
         Ok(Self {
-            pipe: Mutex::new(pipe),
-            _child: Mutex::new(child),
+            pipe: Mutex::new(Some(pipe)),
+            child: Mutex::new(child),
         })
     }
 
@@ -71,7 +71,26 @@ impl Reaper {
             .pipe
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = pipe.write_all(line.as_bytes()).and_then(|()| pipe.flush());
+        if let Some(pipe) = pipe.as_mut() {
+            let _ = pipe.write_all(line.as_bytes()).and_then(|()| pipe.flush());
+        }
+    }
+}
+
+impl Drop for Reaper {
+    /// The supervisor is going away in order: close the pipe (the reaper kills what
+    /// is still registered, normally nothing) and await the reaper, so it is not
+    /// left a zombie.
+    fn drop(&mut self) {
+        self.pipe
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let _ = self
+            .child
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .wait();
     }
 }
 

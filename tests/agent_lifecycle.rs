@@ -142,3 +142,37 @@ fn kill_9_of_the_supervising_process_leaves_no_agent_or_grandchild() {
     let mut out = String::new();
     let _ = BufReader::new(cli.stdout.take().unwrap()).read_line(&mut out);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_and_memory_are_sampled_only_while_agents_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let supervisor = Supervisor::new(options(dir.path()));
+    let handle = supervisor
+        .start(spec("measured", &["--grandchild"]))
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while handle.status().usage.memory_bytes == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no sample within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = handle.status();
+    assert!(
+        status.usage.memory_bytes > 1024 * 1024,
+        "agent + grandchild RSS: {status:?}"
+    );
+    assert!(status.peak_memory_bytes >= status.usage.memory_bytes);
+    assert!(supervisor.is_sampling());
+    handle.stop().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while supervisor.is_sampling() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "sampling went on with no agent running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -55,7 +55,7 @@ pub(crate) struct Instance {
     spec: LaunchSpec,
     shared: Arc<Shared>,
     rx: mpsc::Receiver<Command>,
-    status: watch::Sender<AgentStatus>,
+    status: Arc<watch::Sender<AgentStatus>>,
 }
 
 impl Instance {
@@ -63,7 +63,7 @@ impl Instance {
         spec: LaunchSpec,
         shared: Arc<Shared>,
         rx: mpsc::Receiver<Command>,
-        status: watch::Sender<AgentStatus>,
+        status: Arc<watch::Sender<AgentStatus>>,
     ) -> Self {
         Self {
             spec,

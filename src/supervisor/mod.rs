@@ -9,9 +9,12 @@ mod instance;
 mod per_task;
 mod process;
 mod restart;
+mod sampler;
 mod state;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ use crate::rpc::{DEFAULT_MAX_MESSAGE, Instrument, NoInstrument};
 
 pub use per_task::run_once;
 pub use restart::{Decision, RestartTracker};
+pub use sampler::Usage;
 pub use state::{AgentState, SupervisorEvent};
 
 use instance::{Command, Instance};
@@ -133,6 +137,10 @@ pub struct AgentStatus {
     pub restarts: u32,
     /// When it first became ready.
     pub started_at: Option<Instant>,
+    /// CPU and memory of its process tree at the last sample.
+    pub usage: Usage,
+    /// Highest memory seen, in bytes.
+    pub peak_memory_bytes: u64,
 }
 
 /// The result of one prompt turn.
@@ -154,6 +162,11 @@ pub(crate) struct Shared {
     reaper: OnceLock<Option<Reaper>>,
     /// Serialises log appends; never held across an `.await`.
     log_lock: Mutex<()>,
+    /// Every instance's status, for the sampler; locked briefly, never across an
+    /// `.await`.
+    statuses: Mutex<HashMap<String, Arc<watch::Sender<AgentStatus>>>>,
+    /// True while the sampling task runs.
+    sampling: AtomicBool,
 }
 
 impl Shared {
@@ -175,6 +188,52 @@ impl Shared {
         if let Some(reaper) = self.reaper() {
             reaper.forget(pgid);
         }
+    }
+
+    /// Instances with a running process: (name, pid).
+    fn running_pids(&self) -> Vec<(String, u32)> {
+        let statuses = self
+            .statuses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        statuses
+            .iter()
+            .filter_map(|(name, tx)| tx.borrow().pid.map(|pid| (name.clone(), pid)))
+            .collect()
+    }
+
+    fn record_usage(&self, name: &str, usage: Usage) {
+        let statuses = self
+            .statuses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = statuses.get(name) {
+            tx.send_modify(|s| {
+                s.usage = usage;
+                s.peak_memory_bytes = s.peak_memory_bytes.max(usage.memory_bytes);
+            });
+        }
+    }
+
+    fn sampler_stopped(&self) {
+        self.sampling.store(false, Ordering::SeqCst);
+    }
+
+    /// Marks the sampler running; false when it already was.
+    fn claim_sampler(&self) -> bool {
+        !self.sampling.swap(true, Ordering::SeqCst)
+    }
+
+    /// Starts the sampler unless it runs.
+    fn ensure_sampler(self: &Arc<Self>) {
+        if self.claim_sampler() {
+            tokio::spawn(sampler::run(Arc::downgrade(self)));
+        }
+    }
+
+    /// True while the sampler runs (for tests and `status`).
+    pub(crate) fn is_sampling(&self) -> bool {
+        self.sampling.load(Ordering::SeqCst)
     }
 
     fn append_log(&self, agent: &str, line: &str) {
@@ -217,8 +276,15 @@ impl Supervisor {
                 events,
                 reaper: OnceLock::new(),
                 log_lock: Mutex::new(()),
+                statuses: Mutex::new(HashMap::new()),
+                sampling: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// True while CPU and memory are being sampled (only while an agent runs).
+    pub fn is_sampling(&self) -> bool {
+        self.shared.is_sampling()
     }
 
     /// Every event from now on.
@@ -235,7 +301,16 @@ impl Supervisor {
             pid: None,
             restarts: 0,
             started_at: None,
+            usage: Usage::default(),
+            peak_memory_bytes: 0,
         });
+        let status_tx = Arc::new(status_tx);
+        self.shared
+            .statuses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.clone(), status_tx.clone());
+        self.shared.ensure_sampler();
         let mut events = self.subscribe();
         tokio::spawn(Instance::new(spec, self.shared.clone(), rx, status_tx).run());
         let handle = AgentHandle {

@@ -14,6 +14,8 @@ use serde::Deserialize;
 /// Its reply to a prompt is `echo: <prompt>`, streamed in chunks. A prompt
 /// `write PATH CONTENT` makes it ask the client to write CONTENT to PATH
 /// (fs/write_text_file, after session/request_permission with --permission).
+/// `env NAME` replies with that env var, `args` with its arguments (for tests of
+/// what a preset injected).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aiswitch-agent", version, max_term_width = 100)]
 pub struct Behaviour {

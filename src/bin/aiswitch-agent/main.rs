@@ -254,12 +254,20 @@ impl Agent {
             self.reply(id, Err(error));
             return None;
         }
-        let reply = match text.strip_prefix("write ") {
-            Some(rest) => self.write_file(&session, rest),
-            None => plan
-                .reply
+        let reply = if let Some(rest) = text.strip_prefix("write ") {
+            self.write_file(&session, rest)
+        } else if let Some(name) = text.strip_prefix("env ") {
+            // Lets tests see what a preset injected.
+            match std::env::var(name.trim()) {
+                Ok(value) => format!("{}={value}", name.trim()),
+                Err(_) => format!("{} is unset", name.trim()),
+            }
+        } else if text == "args" {
+            std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+        } else {
+            plan.reply
                 .clone()
-                .unwrap_or_else(|| format!("echo: {text}")),
+                .unwrap_or_else(|| format!("echo: {text}"))
         };
         for chunk in split_chunks(&reply, self.behaviour.chunks) {
             let update = SessionUpdate::AgentMessageChunk(ContentChunk::new(ContentBlock::Text(

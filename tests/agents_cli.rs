@@ -1,0 +1,230 @@
+//! `aiswitch agents list | register | check | logs` against a temp home, with the
+//! shipped reference agent.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use common::Home;
+
+fn manifest(home: &Home, name: &str, text: &str) -> String {
+    let path = home.root().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn list_shows_builtins_install_state_and_version() {
+    let home = Home::new();
+    let list = home.run(&["agents", "list", "--json"]).ok().json();
+    let agents = list["agents"].as_array().unwrap();
+    let ids: Vec<&str> = agents.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    for id in [
+        "aiswitch-agent",
+        "claude",
+        "claude-acp",
+        "codex",
+        "codex-acp",
+        "cursor",
+        "gemini",
+        "goose",
+        "opencode",
+        "qwen",
+    ] {
+        assert!(ids.contains(&id), "built-in {id} listed");
+    }
+    let reference = agents.iter().find(|a| a["id"] == "aiswitch-agent").unwrap();
+    assert_eq!(reference["driver"], "acp");
+    assert!(
+        reference["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("aiswitch-agent"),
+        "found beside aiswitch"
+    );
+    assert!(
+        reference["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("aiswitch-agent ")
+    );
+    let claude = agents.iter().find(|a| a["id"] == "claude").unwrap();
+    assert_eq!(claude["driver"], "claude-stream-json");
+    assert_eq!(claude["accepts"], serde_json::json!(["anthropic"]));
+    let text = home.run(&["agents", "list"]).ok().stdout;
+    assert!(
+        text.contains("aiswitch-agent") && text.contains("INSTALLED"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_injects_the_preset_and_reports_reply_and_usage() {
+    let home = Home::new();
+    home.add_secret_preset("p", "sk-check-0000000000-9999");
+    let report = home
+        .run(&[
+            "agents",
+            "check",
+            "aiswitch-agent",
+            "--preset",
+            "p",
+            "--prompt",
+            "env ANTHROPIC_BASE_URL",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(report["agent"], "aiswitch-agent");
+    assert_eq!(report["preset"], "p");
+    assert_eq!(
+        report["reply"],
+        "ANTHROPIC_BASE_URL=https://api.example.com/anthropic"
+    );
+    assert_eq!(report["stop_reason"], "end_turn");
+    assert_eq!(report["usage"]["input_tokens"], 11);
+    assert_eq!(report["usage"]["output_tokens"], 7);
+    assert_eq!(report["usage"]["cache_read_tokens"], 0);
+    assert_eq!(report["usage"]["cache_write_tokens"], 0);
+    assert_eq!(report["usage"]["source"], "agent");
+    assert!(report["duration_ms"].is_u64() && report["initialized_ms"].is_u64());
+    let text = home
+        .run(&["agents", "check", "aiswitch-agent", "--prompt", "hello"])
+        .ok()
+        .stdout;
+    assert!(
+        text.starts_with("echo: hello\n"),
+        "the reply streams first: {text}"
+    );
+    assert!(text.contains("usage: 11 in, 7 out"), "{text}");
+}
+
+#[test]
+fn check_refuses_a_preset_of_the_wrong_kind() {
+    let home = Home::new();
+    home.run(&["add", "oa", "--kind", "openai", "--model", "gpt-x"])
+        .ok();
+    let run = home.run(&["agents", "check", "claude", "--preset", "oa"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains(
+            "agent claude cannot use preset oa (kind openai): it takes anthropic presets"
+        ),
+        "{}",
+        run.stderr
+    );
+    let missing = home.run(&["agents", "check", "nope"]);
+    assert_eq!(missing.code, Some(1));
+    assert!(
+        missing.stderr.contains("agent nope does not exist"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn register_validates_and_writes_nothing_when_bad() {
+    let home = Home::new();
+    let before = home.snapshot();
+    let cases = [
+        (
+            "unknown-driver.toml",
+            "id = \"x\"\nname = \"X\"\ncommand = \"x\"\ndriver = \"telepathy\"\n",
+            "telepathy",
+        ),
+        (
+            "no-command.toml",
+            "id = \"x\"\nname = \"X\"\ndriver = \"acp\"\n",
+            "command",
+        ),
+        (
+            "bad-env.toml",
+            "id = \"x\"\nname = \"X\"\ncommand = \"x\"\ndriver = \"acp\"\n[inject.openai.env]\n\"BAD-NAME\" = \"{base_url}\"\n",
+            "inject.openai.env",
+        ),
+        (
+            "key-in-args.toml",
+            "id = \"x\"\nname = \"X\"\ncommand = \"x\"\ndriver = \"acp\"\n[inject.openai]\nargs = [[\"--key\", \"{api_key}\"]]\n",
+            "may not appear in arguments",
+        ),
+        (
+            "jsonl-without-spec.toml",
+            "id = \"x\"\nname = \"X\"\ncommand = \"x\"\ndriver = \"jsonl\"\n",
+            "jsonl",
+        ),
+    ];
+    for (file, text, says) in cases {
+        let path = manifest(&home, file, text);
+        let before_case = home.snapshot();
+        let run = home.run(&["agents", "register", &path]);
+        assert_eq!(run.code, Some(1), "{file}: {run:?}");
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{file}: one line: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(says),
+            "{file}: {} should name {says}",
+            run.stderr
+        );
+        assert_eq!(before_case, home.snapshot(), "{file}: nothing written");
+    }
+    drop(before);
+
+    let good = manifest(
+        &home,
+        "mine.toml",
+        &format!(
+            "id = \"mine\"\nname = \"My agent\"\ncommand = \"{}\"\ndriver = \"acp\"\nlifetime = \"session\"\n",
+            common::reference::AGENT
+        ),
+    );
+    let registered = home
+        .run(&["agents", "register", &good, "--json"])
+        .ok()
+        .json();
+    assert_eq!(registered["agent"], "mine");
+    let again = home.run(&["agents", "register", &good]);
+    assert_eq!(again.code, Some(1));
+    assert!(again.stderr.contains("use --force"));
+    home.run(&["agents", "register", &good, "--force"]).ok();
+    let list = home.run(&["agents", "list", "--json"]).ok().json();
+    let mine = list["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "mine")
+        .unwrap()
+        .clone();
+    assert_eq!(mine["origin"], "registered");
+    let report = home
+        .run(&["agents", "check", "mine", "--prompt", "hi", "--json"])
+        .ok()
+        .json();
+    assert_eq!(report["reply"], "echo: hi");
+}
+
+#[test]
+fn logs_show_the_agents_stderr() {
+    let home = Home::new();
+    let crash = manifest(
+        &home,
+        "crashy.toml",
+        &format!(
+            "id = \"crashy\"\nname = \"crashy\"\ncommand = \"{}\"\nargs = [\"--crash-after\", \"0\"]\ndriver = \"acp\"\nlifetime = \"session\"\nrestart = {{ mode = \"never\" }}\n",
+            common::reference::AGENT
+        ),
+    );
+    home.run(&["agents", "register", &crash]).ok();
+    let run = home.run(&["agents", "check", "crashy", "--prompt", "hi"]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains("crashy exited during a prompt"),
+        "{}",
+        run.stderr
+    );
+    let logs = home.run(&["agents", "logs", "crashy"]).ok().stdout;
+    assert!(logs.contains("crashing on prompt 1 as asked"), "{logs}");
+}

@@ -23,4 +23,6 @@ run use deepseek
 run list --verbose
 run show deepseek
 run apply deepseek -- sh -c 'echo "child sees ANTHROPIC_MODEL=$ANTHROPIC_MODEL"'
+run agents list
+run agents check aiswitch-agent --preset deepseek --prompt "env ANTHROPIC_BASE_URL"
 printf '\n(all files are under %s)\n' "$AISWITCH_HOME"

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aiswitch::agents::{AgentRegistry, RestartMode, RestartPolicy};
-use aiswitch::rpc::{Connection, ConnectionOptions, ErrorObject, Handler, HandlerFuture, Notification, Request};
+use aiswitch::rpc::{
+    Connection, ConnectionOptions, ErrorObject, Handler, HandlerFuture, Notification, Request,
+};
 use aiswitch::supervisor::{LaunchSpec, Supervisor, SupervisorOptions};
 use serde_json::json;
 
@@ -28,8 +30,17 @@ fn spec(name: &str) -> LaunchSpec {
         .find(|m| m.id.as_str() == "aiswitch-agent")
         .unwrap();
     manifest.command = AGENT.to_owned();
-    manifest.restart = RestartPolicy { mode: RestartMode::Never, ..RestartPolicy::default() };
-    LaunchSpec { name: name.to_owned(), manifest, args: vec!["--chunks".into(), "1".into()], env: Vec::new(), cwd: std::env::temp_dir() }
+    manifest.restart = RestartPolicy {
+        mode: RestartMode::Never,
+        ..RestartPolicy::default()
+    };
+    LaunchSpec {
+        name: name.to_owned(),
+        manifest,
+        args: vec!["--chunks".into(), "1".into()],
+        env: Vec::new(),
+        cwd: std::env::temp_dir(),
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -46,7 +57,12 @@ fn row(name: &str, mut times: Vec<Duration>) {
             format!("{:.2} ms", d.as_secs_f64() * 1e3)
         }
     };
-    println!("| {name} | {} | {} | {} |", times.len(), fmt(percentile(&times, 50.0)), fmt(percentile(&times, 99.0)));
+    println!(
+        "| {name} | {} | {} | {} |",
+        times.len(),
+        fmt(percentile(&times, 50.0)),
+        fmt(percentile(&times, 99.0))
+    );
 }
 
 /// Resident memory of this process, in bytes.
@@ -75,7 +91,11 @@ impl Handler for Ignore {
 fn main() {
     let runs = usize::try_from(arg("--runs", 300)).unwrap();
     let idle_secs = arg("--idle-secs", 60);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let supervisor = Supervisor::new(SupervisorOptions::new(dir.path().join("logs")));

@@ -52,6 +52,11 @@ pub struct ConnectionOptions {
     pub reply_to_malformed: bool,
     /// Receives a record of every message.
     pub instrument: Arc<dyn Instrument>,
+    /// Close the connection when the peer sends nothing this long after connecting.
+    pub first_message_timeout: Option<Duration>,
+    /// Close the connection when this many outgoing messages wait unsent (a peer
+    /// that stopped reading).
+    pub max_queued: Option<usize>,
 }
 
 impl ConnectionOptions {
@@ -64,6 +69,8 @@ impl ConnectionOptions {
             request_timeout: Duration::from_secs(30),
             reply_to_malformed: false,
             instrument: Arc::new(NoInstrument),
+            first_message_timeout: None,
+            max_queued: None,
         }
     }
 }
@@ -75,6 +82,8 @@ struct Inner {
     /// The fault that ended the connection; written once, by whichever task sees it.
     fault: Mutex<Option<RpcError>>,
     closed: watch::Sender<bool>,
+    /// Frames queued and not yet written.
+    queued: std::sync::atomic::AtomicUsize,
 }
 
 /// A handle to a running connection; clones share it.
@@ -106,6 +115,7 @@ impl Connection {
                 outgoing: tx,
                 fault: Mutex::new(None),
                 closed,
+                queued: std::sync::atomic::AtomicUsize::new(0),
             }),
         };
         tokio::spawn(write_loop(conn.clone(), writer, rx));
@@ -192,13 +202,31 @@ impl Connection {
         self.set_fault(self.closed_error(Some("closed by aiswitch".into())));
     }
 
+    /// Queues a frame for the writer, faulting the connection when the peer has
+    /// stopped reading and too much is waiting.
+    fn enqueue(&self, frame: Vec<u8>) -> Result<(), RpcError> {
+        use std::sync::atomic::Ordering;
+        let queued = self.inner.queued.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(max) = self.inner.options.max_queued
+            && queued > max
+        {
+            self.inner.queued.fetch_sub(1, Ordering::Relaxed);
+            self.set_fault(RpcError::Io {
+                peer: self.peer().to_owned(),
+                message: format!("stopped reading: {max} messages waiting; disconnected"),
+            });
+            return Err(self.fault().unwrap_or_else(|| self.closed_error(None)));
+        }
+        self.inner.outgoing.send(frame).map_err(|_| {
+            self.inner.queued.fetch_sub(1, Ordering::Relaxed);
+            self.fault().unwrap_or_else(|| self.closed_error(None))
+        })
+    }
+
     fn send(&self, message: &Message, method: &str, outcome: Outcome) -> Result<(), RpcError> {
         let frame = self.inner.options.framing.encode(&message.to_json());
         let size = frame.len();
-        self.inner
-            .outgoing
-            .send(frame)
-            .map_err(|_| self.fault().unwrap_or_else(|| self.closed_error(None)))?;
+        self.enqueue(frame)?;
         self.record(method, Direction::Outgoing, size, None, outcome);
         Ok(())
     }
@@ -214,7 +242,7 @@ impl Connection {
             .framing
             .encode(&Message::Response(response).to_json());
         let size = frame.len();
-        if self.inner.outgoing.send(frame).is_ok() {
+        if self.enqueue(frame).is_ok() {
             self.record(method, Direction::Outgoing, size, Some(latency), outcome);
         }
     }
@@ -288,11 +316,18 @@ where
 {
     let options = conn.inner.options.clone();
     let mut closed = conn.inner.closed.subscribe();
+    let mut first = options.first_message_timeout;
     loop {
+        let read = options.framing.read(&mut reader, options.max_message);
         let frame = tokio::select! {
-            frame = options.framing.read(&mut reader, options.max_message) => frame,
+            frame = read => frame,
             _ = closed.wait_for(|c| *c) => break,
+            () = sleep_or_forever(first) => {
+                conn.set_fault(conn.closed_error(Some("sent nothing; disconnected".into())));
+                break;
+            }
         };
+        first = None;
         let body = match frame {
             Ok(Some(body)) => body,
             Ok(None) => {
@@ -405,6 +440,13 @@ where
     conn.fault().unwrap_or_else(|| conn.closed_error(None))
 }
 
+async fn sleep_or_forever(after: Option<Duration>) {
+    match after {
+        Some(after) => tokio::time::sleep(after).await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn write_loop<W>(conn: Connection, mut writer: W, mut rx: mpsc::UnboundedReceiver<Vec<u8>>)
 where
     W: AsyncWrite + Unpin + Send,
@@ -416,11 +458,14 @@ where
             _ = closed.wait_for(|c| *c) => None,
         };
         let Some(frame) = frame else { break };
+        let queued = &conn.inner.queued;
         let written = async {
             writer.write_all(&frame).await?;
+            queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             // Batch what is already queued before flushing.
             while let Ok(more) = rx.try_recv() {
                 writer.write_all(&more).await?;
+                queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             }
             writer.flush().await
         };

@@ -212,3 +212,41 @@ async fn every_message_is_instrumented() {
         Outcome::Error(ErrorObject::METHOD_NOT_FOUND)
     )));
 }
+
+#[tokio::test]
+async fn a_peer_that_says_nothing_is_disconnected() {
+    let mut options = ConnectionOptions::new("mute");
+    options.first_message_timeout = Some(Duration::from_millis(50));
+    let (conn, _peer) = raw_peer(options);
+    conn.closed().await;
+    assert!(
+        conn.fault()
+            .expect("fault")
+            .to_string()
+            .contains("mute: connection closed (sent nothing")
+    );
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_is_disconnected() {
+    let mut options = ConnectionOptions::new("slow");
+    options.max_queued = Some(100);
+    // A tiny pipe nobody reads: the writer blocks and notifications pile up.
+    let (a, _b) = duplex(64);
+    let (ar, aw) = tokio::io::split(a);
+    let (conn, _) = Connection::start(ar, aw, options, Arc::new(Echo));
+    let mut result = Ok(());
+    for _ in 0..1000 {
+        result = conn.notify("event", Some(json!({"x": "payload payload payload"})));
+        if result.is_err() {
+            break;
+        }
+    }
+    assert!(result.is_err(), "sending to a stuck reader fails");
+    assert!(
+        conn.fault()
+            .expect("fault")
+            .to_string()
+            .contains("slow: stopped reading")
+    );
+}

@@ -7,6 +7,8 @@
 
 pub mod agents;
 pub mod atomic_file;
+pub mod control;
+pub mod daemon;
 pub mod engine;
 mod error;
 pub mod paths;
@@ -18,7 +20,7 @@ pub mod shell;
 pub mod store;
 pub mod supervisor;
 
-pub use engine::{Engine, ImportOutcome, Selection};
+pub use engine::{AgentRuntime, AgentStatusView, Engine, ImportOutcome, Selection};
 pub use error::{EXIT_FAILURE, EXIT_USAGE, Error};
 
 /// The aiswitch version, as the CLI and the app report it.

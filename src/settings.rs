@@ -21,6 +21,9 @@ pub struct Settings {
     /// Log verbosity for long-running parts: error, warn, info, debug, trace
     /// (`AISWITCH_LOG_LEVEL`).
     pub log_level: String,
+    /// The daemon disconnects a client that sends nothing this long after
+    /// connecting, in milliseconds (`AISWITCH_CONTROL_FIRST_MESSAGE_MS`).
+    pub control_first_message_ms: u64,
 }
 
 impl Default for Settings {
@@ -29,6 +32,7 @@ impl Default for Settings {
             busy_timeout_ms: 5_000,
             reveal_chars: 4,
             log_level: "info".to_owned(),
+            control_first_message_ms: 10_000,
         }
     }
 }
@@ -94,6 +98,10 @@ impl Settings {
         }
         if let Some(value) = lookup("AISWITCH_REVEAL_CHARS") {
             self.reveal_chars = parse_env("AISWITCH_REVEAL_CHARS", value, "a small number")?;
+        }
+        if let Some(value) = lookup("AISWITCH_CONTROL_FIRST_MESSAGE_MS") {
+            self.control_first_message_ms =
+                parse_env("AISWITCH_CONTROL_FIRST_MESSAGE_MS", value, "milliseconds")?;
         }
         if let Some(value) = lookup("AISWITCH_LOG_LEVEL") {
             if !LOG_LEVELS.contains(&value.as_str()) {

@@ -26,6 +26,18 @@ pub enum AgentError {
     /// A manifest is invalid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// `agents start` of an agent that runs.
+    #[error("agent {id} is already running: `aiswitch agents restart {id}` restarts it")]
+    AlreadyRunning {
+        /// The id.
+        id: String,
+    },
+    /// `agents stop` of an agent that does not run.
+    #[error("agent {id} is not running: see `aiswitch agents status`")]
+    NotRunning {
+        /// The id.
+        id: String,
+    },
     /// `register` over an existing agent without `--force`.
     #[error("agent {id} is already registered: use --force to replace it")]
     AlreadyExists {

@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
 
+use super::daemon;
 use super::output::{CliError, Output, engine, render};
 
 /// Agent CLIs: what is installed, register your own, and check one works.
@@ -26,6 +27,39 @@ enum AgentsCommand {
     Register(RegisterArgs),
     Check(CheckArgs),
     Logs(LogsArgs),
+    Start(ControlArgs),
+    Stop(ControlArgs),
+    Restart(ControlArgs),
+    Status(StatusArgs),
+}
+
+/// Start, stop or restart a long-lived agent in the daemon (started in the background
+/// when none runs).
+///
+/// Example: aiswitch agents start gemini --preset google
+#[derive(Debug, Args)]
+struct ControlArgs {
+    /// The agent id.
+    agent: String,
+    /// The preset to inject (start only).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Refuse instead of starting a daemon when none runs.
+    #[arg(long)]
+    no_daemon: bool,
+}
+
+/// State, pid, uptime, restarts, CPU and memory of the daemon's agents.
+///
+/// Example: aiswitch agents status --verbose
+#[derive(Debug, Args)]
+struct StatusArgs {
+    /// Also show peak memory.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Refuse instead of starting a daemon when none runs.
+    #[arg(long)]
+    no_daemon: bool,
 }
 
 /// List agents: driver, whether the program is installed, its version, and the
@@ -84,7 +118,99 @@ pub fn agents(args: AgentsArgs, out: &Output) -> Result<ExitCode, CliError> {
         AgentsCommand::Register(args) => register(args, out),
         AgentsCommand::Check(args) => check(args, out),
         AgentsCommand::Logs(args) => logs(args, out),
+        AgentsCommand::Start(args) => control("agent.start", args, out),
+        AgentsCommand::Stop(args) => control("agent.stop", args, out),
+        AgentsCommand::Restart(args) => control("agent.restart", args, out),
+        AgentsCommand::Status(args) => status(args, out),
     }
+}
+
+fn control(method: &str, args: ControlArgs, out: &Output) -> Result<ExitCode, CliError> {
+    if let Some(preset) = &args.preset {
+        PresetName::parse(preset)?;
+        if method != "agent.start" {
+            return Err(CliError::Usage(
+                "--preset applies to `agents start` only".into(),
+            ));
+        }
+    }
+    let engine = engine()?;
+    let runtime = daemon::runtime()?;
+    let view = runtime.block_on(async {
+        let client = daemon::connect(&engine, !args.no_daemon, out).await?;
+        let mut params = json!({ "agent": args.agent });
+        if let Some(preset) = &args.preset {
+            params["preset"] = json!(preset);
+        }
+        client
+            .call(method, Some(params))
+            .await
+            .map_err(daemon::remote)
+    })?;
+    let verb = method.trim_start_matches("agent.");
+    out.emit(&view, || {
+        let state = view.get("state").and_then(|s| s.as_str()).unwrap_or("?");
+        let pid = view
+            .get("pid")
+            .and_then(serde_json::Value::as_u64)
+            .map(|p| format!(", pid {p}"))
+            .unwrap_or_default();
+        format!("{verb}: {} is {state}{pid}", args.agent)
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(args: StatusArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    let runtime = daemon::runtime()?;
+    let body = runtime.block_on(async {
+        let client = daemon::connect(&engine, !args.no_daemon, out).await?;
+        client
+            .call("agent.status", None)
+            .await
+            .map_err(daemon::remote)
+    })?;
+    out.emit(&body, || {
+        let agents = body["agents"].as_array().cloned().unwrap_or_default();
+        if agents.is_empty() {
+            return "no agents running: start one with `aiswitch agents start AGENT`".into();
+        }
+        let mut table = Table::new();
+        table.load_preset(NOTHING);
+        let mut header = vec![
+            "AGENT", "STATE", "PID", "UPTIME", "RESTARTS", "CPU", "MEMORY", "PRESET",
+        ];
+        if args.verbose {
+            header.push("PEAK MEMORY");
+        }
+        table.set_header(header);
+        let mb = |v: &serde_json::Value| format!("{:.1} MB", v.as_f64().unwrap_or(0.0) / 1e6);
+        for a in &agents {
+            let text = |k: &str| {
+                a[k].as_str()
+                    .map_or_else(|| a[k].to_string(), str::to_owned)
+                    .replace("null", "-")
+            };
+            let mut row = vec![
+                text("agent"),
+                text("state"),
+                text("pid"),
+                a["uptime_secs"]
+                    .as_u64()
+                    .map_or("-".into(), |s| format!("{s} s")),
+                text("restarts"),
+                format!("{:.1} %", a["cpu_percent"].as_f64().unwrap_or(0.0)),
+                mb(&a["memory_bytes"]),
+                text("preset"),
+            ];
+            if args.verbose {
+                row.push(mb(&a["peak_memory_bytes"]));
+            }
+            table.add_row(row);
+        }
+        render(&table)
+    });
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(out: &Output) -> Result<ExitCode, CliError> {

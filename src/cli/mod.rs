@@ -3,6 +3,7 @@
 
 mod agents;
 mod apply;
+mod daemon;
 mod exchange;
 mod output;
 mod presets;
@@ -50,6 +51,8 @@ enum Command {
     Init(shell::InitArgs),
     Completions(shell::CompletionsArgs),
     Agents(agents::AgentsArgs),
+    Daemon(daemon::DaemonArgs),
+    Events(daemon::EventsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -80,6 +83,8 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Init(args) => shell::init(args, out),
         Command::Completions(args) => shell::completions(args),
         Command::Agents(args) => agents::agents(args, out),
+        Command::Daemon(args) => daemon::daemon(args, out),
+        Command::Events(args) => daemon::events(args, out),
     }
 }
 

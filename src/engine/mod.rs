@@ -5,6 +5,7 @@
 //! argument parsing, no exit codes.
 
 mod agents;
+mod runtime;
 
 use std::time::Duration;
 
@@ -15,6 +16,9 @@ use crate::paths::{Paths, ensure_private_dir};
 use crate::presets::{Bundle, ExportOptions, Listing, Preset, PresetName, PresetRepo};
 use crate::settings::Settings;
 use crate::store::{Event, EventKind, Store};
+
+pub use agents::{AgentInfo, CheckReport, CheckUsage};
+pub use runtime::{AgentRuntime, AgentStatusView};
 
 /// The engine handle.
 #[derive(Debug, Clone)]

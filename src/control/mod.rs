@@ -1,0 +1,218 @@
+//! The control API: JSON-RPC 2.0 over `control.sock` in the runtime directory, served
+//! by the daemon on the same rpc layer as the agents. The method table below is the
+//! one source of `docs/control-api.md` (a test keeps the two equal).
+
+mod client;
+mod handler;
+mod server;
+
+pub use client::{ControlClient, ControlError};
+pub use handler::ControlHandler;
+pub use server::{ServerOptions, serve};
+
+/// The protocol version `system.version` reports; the CLI refuses a daemon that
+/// speaks another.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Error code: a second daemon could not take the single-instance lock.
+pub const LOCK_FAILED: i64 = -40301;
+/// Error code: the peer runs as another user.
+pub const PEER_REFUSED: i64 = -40302;
+
+/// The socket's file name in the runtime directory.
+pub const SOCKET_NAME: &str = "control.sock";
+
+/// One method of the control API, as documented.
+pub struct MethodDoc {
+    /// The method name.
+    pub name: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// Its params (JSON), or `-`.
+    pub params: &'static str,
+    /// Its result (JSON).
+    pub result: &'static str,
+    /// The error codes it can answer with.
+    pub errors: &'static str,
+}
+
+/// Every method the daemon serves.
+pub const METHODS: &[MethodDoc] = &[
+    MethodDoc {
+        name: "system.ping",
+        summary: "Liveness check.",
+        params: "-",
+        result: r#""pong""#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "system.version",
+        summary: "Versions; the CLI checks `protocol`.",
+        params: "-",
+        result: r#"{"version": "0.1.0", "protocol": 1, "pid": 4242}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "agent.list",
+        summary: "Every known agent: driver, install state, version.",
+        params: "-",
+        result: r#"{"agents": [{"id": "gemini", "driver": "acp", "path": "/usr/bin/gemini", "version": "0.61.0", ...}], "problems": []}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "agent.status",
+        summary: "Agents the daemon runs: state, pid, uptime, restarts, CPU, memory.",
+        params: "-",
+        result: r#"{"agents": [{"agent": "gemini", "state": "idle", "pid": 4300, "uptime_secs": 12, "restarts": 0, "cpu_percent": 0.1, "memory_bytes": 52000000, "peak_memory_bytes": 61000000, "preset": "google"}]}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "agent.start",
+        summary: "Start a long-lived agent, optionally with a preset.",
+        params: r#"{"agent": "gemini", "preset": "google"}"#,
+        result: "the agent's status (as in agent.status)",
+        errors: "-40001 unknown agent, -40005 already running, -40201 unknown preset, -32602 wrong preset kind",
+    },
+    MethodDoc {
+        name: "agent.stop",
+        summary: "Stop an agent gracefully (cancel, close stdin, SIGTERM, SIGKILL).",
+        params: r#"{"agent": "gemini"}"#,
+        result: "the agent's last status",
+        errors: "-40001 not running",
+    },
+    MethodDoc {
+        name: "agent.restart",
+        summary: "Stop and start an agent with the same preset.",
+        params: r#"{"agent": "gemini"}"#,
+        result: "the agent's status",
+        errors: "-40001 not running",
+    },
+    MethodDoc {
+        name: "agent.register",
+        summary: "Validate and add an agent manifest file.",
+        params: r#"{"path": "/home/me/my-agent.toml", "force": false}"#,
+        result: r#"{"agent": "my-agent"}"#,
+        errors: "-40403 invalid manifest",
+    },
+    MethodDoc {
+        name: "preset.list",
+        summary: "Presets, secrets redacted.",
+        params: "-",
+        result: r#"{"current": "deepseek", "presets": [{"name": "deepseek", "kind": "anthropic", "api_key": "sk-…a1b2", ...}], "problems": []}"#,
+        errors: "-40404 unreadable",
+    },
+    MethodDoc {
+        name: "preset.show",
+        summary: "One preset and the env vars it sets, secrets redacted.",
+        params: r#"{"name": "deepseek"}"#,
+        result: r#"{"name": "deepseek", "applies": {"ANTHROPIC_MODEL": "deepseek-chat", ...}, ...}"#,
+        errors: "-40201 unknown preset",
+    },
+    MethodDoc {
+        name: "preset.current",
+        summary: "The current preset.",
+        params: "-",
+        result: r#"{"current": "deepseek"}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "preset.use",
+        summary: "Mark a preset current.",
+        params: r#"{"name": "deepseek"}"#,
+        result: r#"{"current": "deepseek"}"#,
+        errors: "-40201 unknown preset",
+    },
+    MethodDoc {
+        name: "preset.remove",
+        summary: "Remove a preset (the current one only with force).",
+        params: r#"{"name": "old", "force": false}"#,
+        result: r#"{"removed": "old"}"#,
+        errors: "-40201 unknown preset, -40404 is current",
+    },
+    MethodDoc {
+        name: "event.subscribe",
+        summary: "Receive `event` notifications: agent state changes, faults, restarts, log lines.",
+        params: "-",
+        result: r#"{"subscribed": true}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "event.unsubscribe",
+        summary: "Stop receiving events.",
+        params: "-",
+        result: r#"{"subscribed": false}"#,
+        errors: "-",
+    },
+];
+
+/// `docs/control-api.md`, generated from [`METHODS`].
+pub fn api_document() -> String {
+    let mut doc = String::from(
+        "# aiswitch control API\n\n\
+         Generated from `src/control/mod.rs` (`METHODS`); a test fails when this file and\n\
+         the code differ. Regenerate with `UPDATE_DOCS=1 cargo test --lib control`.\n\n\
+         JSON-RPC 2.0, one message per line, on the Unix socket `control.sock` in the runtime\n\
+         directory (`$AISWITCH_HOME/run` or `$XDG_RUNTIME_DIR/aiswitch`). The socket is mode\n\
+         0600 and the daemon refuses peers of another user (`SO_PEERCRED`, error -40302).\n\
+         A client that sends nothing is disconnected after a timeout; one that stops reading\n\
+         its events is disconnected when 10,000 messages wait for it. Messages over 16 MiB\n\
+         close the connection; malformed ones get -32700 / -32600 and the connection goes on.\n\n\
+         Server-pushed notifications after `event.subscribe`: method `event`, params one of\n\
+         `{\"event\": \"state\", \"agent\", \"state\", \"pid\"}`, `{\"event\": \"fault\", \"agent\", \"message\"}`,\n\
+         `{\"event\": \"exited\", \"agent\", \"code\", \"signal\"}`, `{\"event\": \"restarting\", \"agent\", \"attempt\", \"after_ms\"}`,\n\
+         `{\"event\": \"gave_up\", \"agent\", \"restarts\"}`, `{\"event\": \"log\", \"agent\", \"line\"}`.\n\n\
+         Error codes: the JSON-RPC ones (-32700 parse error, -32600 invalid request, -32601\n\
+         method not found, -32602 invalid params) and -40001 agent not found, -40005 agent\n\
+         busy, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\
+         -40302 peer refused, -40403 configuration error, -40404 storage error.\n\n\
+         | method | what | params | result | errors |\n|---|---|---|---|---|\n",
+    );
+    for m in METHODS {
+        doc.push_str(&format!(
+            "| `{}` | {} | `{}` | `{}` | {} |\n",
+            m.name, m.summary, m.params, m.result, m.errors
+        ));
+    }
+    doc.push_str(
+        "\nExample:\n\n```text\n\
+         → {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"agent.start\",\"params\":{\"agent\":\"aiswitch-agent\"}}\n\
+         ← {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"agent\":\"aiswitch-agent\",\"state\":\"idle\",\"pid\":4300,...}}\n\
+         → {\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}\n\
+         ← {\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32601,\"message\":\"method not found: nope\"}}\n```\n",
+    );
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/control-api.md");
+        let generated = super::api_document();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &generated).expect("write docs");
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "docs/control-api.md is out of date: run `UPDATE_DOCS=1 cargo test --lib control`"
+        );
+    }
+
+    #[test]
+    fn every_documented_method_is_served() {
+        for method in super::METHODS {
+            assert!(
+                super::handler::SERVED.contains(&method.name),
+                "{} is documented but not served",
+                method.name
+            );
+        }
+        for name in super::handler::SERVED {
+            assert!(
+                super::METHODS.iter().any(|m| m.name == *name),
+                "{name} is served but not documented"
+            );
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `aiswitch daemon`: the engine in a long-lived process serving the control socket.
+//! This module only wires parts together: the single-instance lock, the socket, the
+//! agent runtime, the server, and shutdown on SIGTERM/SIGINT.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use fs2::FileExt;
+use tokio::net::UnixListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use crate::control::{SOCKET_NAME, ServerOptions, serve};
+use crate::engine::{AgentRuntime, Engine};
+use crate::paths::ensure_private_dir;
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Another daemon holds the lock.
+    #[error("a daemon is already running (pid {pid}, error -40301): stop it first or use it")]
+    AlreadyRunning {
+        /// Its pid, as written in the lock file.
+        pid: String,
+    },
+    /// The runtime directory, the lock or the socket failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// The single-instance lock: `daemon.lock` in the runtime directory, holding the pid.
+/// The kernel drops the lock when the process dies, even by `kill -9`.
+pub struct DaemonLock {
+    _file: File,
+}
+
+impl DaemonLock {
+    /// Takes the lock or says which pid holds it.
+    pub fn acquire(runtime_dir: &Path) -> Result<Self, DaemonError> {
+        let path = runtime_dir.join("daemon.lock");
+        let io = |what, source| DaemonError::Io {
+            what,
+            path: path.clone(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| io("cannot open lock", e))?;
+        if file.try_lock_exclusive().is_err() {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            return Err(DaemonError::AlreadyRunning {
+                pid: pid.trim().to_owned(),
+            });
+        }
+        file.set_len(0).map_err(|e| io("cannot write lock", e))?;
+        file.rewind().map_err(|e| io("cannot write lock", e))?;
+        write!(file, "{}", std::process::id()).map_err(|e| io("cannot write lock", e))?;
+        Ok(Self { _file: file })
+    }
+}
+
+/// Where the control socket of these paths lives.
+pub fn socket_path(engine: &Engine) -> PathBuf {
+    engine.paths().runtime_dir.join(SOCKET_NAME)
+}
+
+/// Runs the daemon until SIGTERM or SIGINT; `ready` is called once the socket
+/// accepts connections.
+pub async fn run(
+    engine: Engine,
+    options: ServerOptions,
+    ready: impl FnOnce(&Path),
+) -> Result<(), DaemonError> {
+    let runtime_dir = engine.paths().runtime_dir.clone();
+    ensure_private_dir(&runtime_dir).map_err(|e| DaemonError::Io {
+        what: "cannot create",
+        path: runtime_dir.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let _lock = DaemonLock::acquire(&runtime_dir)?;
+    let socket = socket_path(&engine);
+    // We hold the lock, so a socket left here belongs to a daemon that died.
+    if socket.exists() {
+        tracing::warn!(path = %socket.display(), "removing the socket of a daemon that did not stop cleanly");
+        let _ = std::fs::remove_file(&socket);
+    }
+    let io = |what, source| DaemonError::Io {
+        what,
+        path: socket.clone(),
+        source,
+    };
+    let listener = UnixListener::bind(&socket).map_err(|e| io("cannot listen on", e))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| io("cannot secure", e))?;
+
+    let runtime = Arc::new(AgentRuntime::new(engine));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));
+    tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon ready");
+    ready(&socket);
+
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| io("cannot handle signals for", e))?;
+    let mut int =
+        signal(SignalKind::interrupt()).map_err(|e| io("cannot handle signals for", e))?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+    stop_tx.send_replace(true);
+    let _ = server.await;
+    runtime.shutdown().await;
+    let _ = std::fs::remove_file(&socket);
+    tracing::info!("daemon stopped; every agent stopped, socket removed");
+    Ok(())
+}

@@ -58,6 +58,14 @@ pub async fn serve(
                 let mut stream = stream;
                 let _ = stream.write_all(format!("{refusal}\n").as_bytes()).await;
                 let _ = stream.shutdown().await;
+                // Drain what the peer sent so closing does not reset the connection
+                // before it has read the refusal.
+                let mut sink = tokio::io::sink();
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    tokio::io::copy(&mut stream, &mut sink),
+                )
+                .await;
             });
             continue;
         }

@@ -2,6 +2,7 @@
 //! snapshots of every file under the home, and waiting with a deadline.
 #![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
+pub mod daemon;
 pub mod procs;
 pub mod reference;
 

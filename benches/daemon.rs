@@ -1,0 +1,162 @@
+//! Control-socket benchmarks against a real `aiswitch daemon` process. Prints a
+//! Markdown table for BENCHMARKS.md.
+//!
+//! `cargo bench --bench daemon` (option: `-- --runs N`).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aiswitch::control::ControlClient;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_aiswitch");
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn fmt(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+fn row(name: &str, mut times: Vec<Duration>) {
+    times.sort();
+    println!(
+        "| {name} | {} | {} | {} |",
+        times.len(),
+        fmt(percentile(&times, 50.0)),
+        fmt(percentile(&times, 99.0))
+    );
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .skip_while(|a| a != "--runs")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let home = tempfile::tempdir().unwrap();
+    let mut daemon = Command::new(BIN)
+        .args(["daemon", "--json", "--log-level", "warn"])
+        .env("AISWITCH_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(daemon.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let socket: std::path::PathBuf =
+        serde_json::from_str::<serde_json::Value>(&ready).unwrap()["socket"]
+            .as_str()
+            .unwrap()
+            .into();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("| benchmark | runs | p50 | p99 |");
+    println!("|---|---|---|---|");
+    rt.block_on(async {
+        let client = ControlClient::connect(&socket).await.unwrap();
+        let mut times = Vec::new();
+        for i in 0..runs * 20 {
+            let start = Instant::now();
+            client.call("system.ping", None).await.unwrap();
+            if i >= runs * 10 {
+                times.push(start.elapsed());
+            }
+        }
+        row("control round trip (`system.ping`), one client", times);
+
+        // Throughput: 16 clients, each with 8 requests in flight, for 3 seconds.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let socket = socket.clone();
+                tokio::spawn(async move {
+                    let client =
+                        std::sync::Arc::new(ControlClient::connect(&socket).await.unwrap());
+                    let mut done = 0u64;
+                    while Instant::now() < deadline {
+                        let batch: Vec<_> = (0..8)
+                            .map(|_| {
+                                let client = client.clone();
+                                tokio::spawn(async move {
+                                    client.call("system.ping", None).await.unwrap()
+                                })
+                            })
+                            .collect();
+                        for call in batch {
+                            call.await.unwrap();
+                        }
+                        done += 8;
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.unwrap();
+        }
+        let rps = total as f64 / started.elapsed().as_secs_f64();
+        println!("\nthroughput, 16 clients × 8 in flight, `system.ping`: {rps:.0} requests/s\n");
+    });
+
+    // Ten agents running in the daemon, then `aiswitch agents status --json` end to end.
+    let agent_bin = std::path::Path::new(BIN).with_file_name("aiswitch-agent");
+    for i in 0..10 {
+        let manifest = home.path().join(format!("bench-{i}.toml"));
+        std::fs::write(
+            &manifest,
+            format!("id = \"bench-{i}\"\nname = \"bench\"\ncommand = \"{}\"\ndriver = \"acp\"\nlifetime = \"session\"\n", agent_bin.display()),
+        )
+        .unwrap();
+        let cli = |args: &[&str]| {
+            let status = Command::new(BIN)
+                .args(args)
+                .env("AISWITCH_HOME", home.path())
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "{args:?}");
+        };
+        cli(&["agents", "register", manifest.to_str().unwrap()]);
+        cli(&["agents", "start", &format!("bench-{i}"), "--no-daemon"]);
+    }
+    println!("| benchmark | runs | p50 | p99 |");
+    println!("|---|---|---|---|");
+    let mut times = Vec::new();
+    for i in 0..runs + runs / 10 {
+        let start = Instant::now();
+        let out = Command::new(BIN)
+            .args(["agents", "status", "--json", "--no-daemon"])
+            .env("AISWITCH_HOME", home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        if i >= runs / 10 {
+            times.push(start.elapsed());
+        }
+    }
+    row(
+        "`aiswitch agents status --json`, daemon with 10 agents, end to end",
+        times,
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status();
+    let _ = daemon.wait();
+}

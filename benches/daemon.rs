@@ -9,7 +9,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aiswitch::control::ControlClient;
-use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_aiswitch");
 

@@ -309,3 +309,74 @@ fn cli_output_is_the_same_with_and_without_a_daemon() {
         .collect();
     assert_eq!(without, with);
 }
+
+#[test]
+fn a_client_that_stops_reading_events_is_dropped_and_others_are_served() {
+    let home = Home::new();
+    let manifest = home.root().join("chatty.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "id = \"chatty\"\nname = \"chatty\"\ncommand = \"{}\"\nargs = [\"--stderr-lines\", \"300000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n",
+            common::reference::AGENT
+        ),
+    )
+    .unwrap();
+    home.run(&["agents", "register", &manifest.display().to_string()])
+        .ok();
+    let daemon = Daemon::start(&home, &[]);
+    // Subscribes, then never reads.
+    let mut stuck = UnixStream::connect(&daemon.socket).unwrap();
+    stuck
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"event.subscribe\"}\n")
+        .unwrap();
+    let rt = runtime();
+    let good = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
+    rt.block_on(good.call("agent.start", Some(json!({ "agent": "chatty" }))))
+        .unwrap();
+    // The daemon gives up on the stuck client: reading what it queued ends at EOF.
+    stuck
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut drained = Vec::new();
+    let read = stuck.read_to_end(&mut drained);
+    assert!(
+        read.is_ok(),
+        "the daemon closed the stuck client's connection: {read:?}"
+    );
+    assert!(
+        drained.len() > 100_000,
+        "it had been sent events before: {} bytes",
+        drained.len()
+    );
+    assert_eq!(
+        rt.block_on(good.call("system.ping", None)).unwrap(),
+        json!("pong")
+    );
+    let status = rt.block_on(good.call("agent.status", None)).unwrap();
+    assert_eq!(status["agents"][0]["state"], "idle");
+}
+
+#[test]
+fn presets_can_be_added_over_the_socket_without_leaking_the_key() {
+    let home = Home::new();
+    let daemon = Daemon::start(&home, &[]);
+    let rt = runtime();
+    let client = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
+    let preset = json!({ "name": "kimi", "kind": "anthropic", "api_key": "sk-socket-000000000-abcd", "model": "kimi-k2" });
+    let added = rt
+        .block_on(client.call("preset.add", Some(json!({ "preset": preset }))))
+        .unwrap();
+    assert_eq!(added["action"], "added");
+    assert_eq!(added["preset"]["api_key"], "sk-…abcd");
+    let bad = rt.block_on(client.call(
+        "preset.add",
+        Some(json!({ "preset": { "name": "bad name", "kind": "openai" } })),
+    ));
+    assert!(bad.unwrap_err().to_string().contains("-32602"));
+    let shown = home
+        .run(&["show", "kimi", "--show-secrets", "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["api_key"], "sk-socket-000000000-abcd");
+}

@@ -26,6 +26,7 @@ pub(crate) const SERVED: &[&str] = &[
     "preset.list",
     "preset.show",
     "preset.current",
+    "preset.add",
     "preset.use",
     "preset.remove",
     "event.subscribe",
@@ -87,6 +88,14 @@ struct AgentParams {
 #[serde(deny_unknown_fields)]
 struct NameParams {
     name: String,
+    #[serde(default)]
+    force: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddParams {
+    preset: crate::presets::Preset,
     #[serde(default)]
     force: bool,
 }
@@ -175,6 +184,19 @@ impl Handler for ControlHandler {
                 "preset.current" => {
                     let current = engine.current_preset().map_err(engine_error)?;
                     Ok(json!({ "current": current.map(|c| c.to_string()) }))
+                }
+                "preset.add" => {
+                    let p: AddParams = params(request.params)?;
+                    p.preset.validate().map_err(|e| {
+                        ErrorObject::new(ErrorObject::INVALID_PARAMS, e.to_string())
+                    })?;
+                    let replaced = engine
+                        .add_preset(p.preset.clone(), p.force)
+                        .map_err(engine_error)?;
+                    let view = to_value(&PresetView::new(&p.preset, false, reveal))?;
+                    Ok(
+                        json!({ "action": if replaced { "replaced" } else { "added" }, "preset": view }),
+                    )
                 }
                 "preset.use" => {
                     let p: NameParams = params(request.params)?;

@@ -116,6 +116,13 @@ pub const METHODS: &[MethodDoc] = &[
         errors: "-",
     },
     MethodDoc {
+        name: "preset.add",
+        summary: "Add a preset (replace one with force); the same fields as a preset file.",
+        params: r#"{"preset": {"name": "kimi", "kind": "anthropic", "base_url": "https://api.moonshot.ai/anthropic", "api_key": "sk-...", "model": "kimi-k2", "env": {"API_TIMEOUT_MS": "600000"}}, "force": false}"#,
+        result: r#"{"action": "added", "preset": {"name": "kimi", "api_key": "sk-…a1b2", ...}}"#,
+        errors: "-32602 invalid preset, -40404 exists (without force)",
+    },
+    MethodDoc {
         name: "preset.use",
         summary: "Mark a preset current.",
         params: r#"{"name": "deepseek"}"#,

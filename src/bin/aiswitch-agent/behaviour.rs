@@ -64,6 +64,9 @@ pub struct Behaviour {
     /// On a prompt, print one line of this many megabytes.
     #[arg(long)]
     pub huge_line_mb: Option<usize>,
+    /// Write this many lines to stderr at start (a flood of log events).
+    #[arg(long)]
+    pub stderr_lines: Option<usize>,
     /// Sleep this long before reading stdin, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_start_ms: u64,

@@ -58,6 +58,12 @@ fn main() -> ExitCode {
     if behaviour.grandchild {
         spawn_grandchild();
     }
+    if let Some(lines) = behaviour.stderr_lines {
+        let mut err = std::io::stderr().lock();
+        for i in 0..lines {
+            let _ = writeln!(err, "aiswitch-agent: log line {i}");
+        }
+    }
     if behaviour.slow_start_ms > 0 {
         std::thread::sleep(Duration::from_millis(behaviour.slow_start_ms));
     }

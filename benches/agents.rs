@@ -40,6 +40,7 @@ fn spec(name: &str) -> LaunchSpec {
         args: vec!["--chunks".into(), "1".into()],
         env: Vec::new(),
         cwd: std::env::temp_dir(),
+        locks: None,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod agents;
 pub mod atomic_file;
 pub mod control;
+pub mod coordinator;
 pub mod daemon;
 pub mod engine;
 mod error;

@@ -156,6 +156,7 @@ impl Engine {
             args,
             env,
             cwd,
+            locks: None,
         })
     }
 

@@ -31,17 +31,39 @@ impl PromptSink {
     }
 }
 
+/// Per-file write locks shared by the agents of one strict task, so two agents
+/// writing one file are serialized.
+#[derive(Debug, Default)]
+pub struct FileLocks {
+    /// Locked briefly to find a file's lock, never across an `.await`.
+    locks: Mutex<std::collections::HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl FileLocks {
+    fn of(&self, path: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(path.to_path_buf())
+            .or_default()
+            .clone()
+    }
+}
+
 /// Serves one agent's calls to aiswitch.
 pub(crate) struct AcpClient {
     /// The agent's working directory; file calls outside it are refused.
     pub cwd: PathBuf,
     /// Locked only to push events, never across an `.await`.
     pub sink: Arc<Mutex<PromptSink>>,
+    /// Per-file write locks (strict tasks).
+    pub locks: Option<Arc<FileLocks>>,
 }
 
 impl Handler for AcpClient {
     fn request(&self, _conn: Connection, request: Request) -> HandlerFuture {
         let cwd = self.cwd.clone();
+        let locks = self.locks.clone();
         Box::pin(async move {
             let params = request.params.unwrap_or(Value::Null);
             match request.method.as_str() {
@@ -51,10 +73,18 @@ impl Handler for AcpClient {
                         .get("content")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
+                    let lock = locks.as_ref().map(|l| l.of(&path));
+                    let _held = match &lock {
+                        Some(lock) => Some(lock.lock().await),
+                        None => None,
+                    };
                     if let Some(dir) = path.parent() {
                         tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
                     }
-                    tokio::fs::write(&path, content).await.map_err(io_error)?;
+                    // Whole or not at all: a reader never sees half a file.
+                    let tmp = path.with_extension(format!("aiswitch-{}.tmp", std::process::id()));
+                    tokio::fs::write(&tmp, content).await.map_err(io_error)?;
+                    tokio::fs::rename(&tmp, &path).await.map_err(io_error)?;
                     Ok(Value::Null)
                 }
                 "fs/read_text_file" => {

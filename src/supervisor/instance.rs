@@ -251,6 +251,7 @@ impl Instance {
         let client = Arc::new(AcpClient {
             cwd: self.spec.cwd.clone(),
             sink: sink.clone(),
+            locks: self.spec.locks.clone(),
         });
         let (conn, _) = Connection::start(stdout, stdin, options, client);
         let handshake = async {

@@ -24,6 +24,7 @@ use crate::agents::Manifest;
 use crate::agents::event::{RunEvent, RunSummary};
 use crate::rpc::{DEFAULT_MAX_MESSAGE, Instrument, NoInstrument};
 
+pub use client::FileLocks;
 pub use per_task::run_once;
 pub use restart::{Decision, RestartTracker};
 pub use sampler::Usage;
@@ -124,6 +125,8 @@ pub struct LaunchSpec {
     pub env: Vec<(String, String)>,
     /// The working directory.
     pub cwd: PathBuf,
+    /// Per-file write locks shared with other agents (strict tasks).
+    pub locks: Option<Arc<FileLocks>>,
 }
 
 /// An instance's state, pid, restarts and uptime.

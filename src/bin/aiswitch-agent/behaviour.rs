@@ -64,6 +64,9 @@ pub struct Behaviour {
     /// On a prompt, print one line of this many megabytes.
     #[arg(long)]
     pub huge_line_mb: Option<usize>,
+    /// A name for this agent; `{name}` in a prompt is replaced by it.
+    #[arg(long, default_value = "aiswitch-agent")]
+    pub name: String,
     /// Write this many lines to stderr at start (a flood of log events).
     #[arg(long)]
     pub stderr_lines: Option<usize>,

@@ -213,7 +213,7 @@ impl Agent {
             .and_then(Value::as_str)
             .unwrap_or("sess")
             .to_owned();
-        let text = prompt_text(params);
+        let text = prompt_text(params).replace("{name}", &self.behaviour.name);
         match plan.fault {
             Some(Fault::Crash) => {
                 eprintln!(

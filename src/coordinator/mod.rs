@@ -1,0 +1,202 @@
+//! The coordinator: one task, several agents, in parallel or in sequence (optionally
+//! as a chain), under a coordination mode, with one aggregated result.
+//!
+//! - `isolated`: each agent works in its own git worktree (or temporary copy); the
+//!   result holds each agent's diff; the user's workdir is untouched.
+//! - `loose`: shared workdir, agents independent; one failure does not stop the rest.
+//! - `strict`: shared workdir, writes serialized per file; the first failure or
+//!   timeout cancels the others and fails the task.
+//!
+//! Not here: persistence of tasks and the live terminal display (front-ends).
+
+mod run;
+mod workspace;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::agents::event::TokenCounts;
+use crate::supervisor::LaunchSpec;
+
+pub use run::run_task;
+pub use workspace::{Workspace, WorkspaceError, is_dirty, is_git_repo};
+
+/// How agents are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// All at once.
+    Parallel,
+    /// One after another.
+    Sequential,
+}
+
+/// How agents share the workdir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Coordination {
+    /// Shared workdir, serialized writes, all or nothing.
+    Strict,
+    /// Shared workdir, independent agents.
+    Loose,
+    /// A copy per agent, diffs in the result.
+    Isolated,
+}
+
+/// One agent of a task.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// What to launch (manifest, preset injection).
+    pub launch: LaunchSpec,
+    /// The preset's name, for the result.
+    pub preset: Option<String>,
+}
+
+/// A task to run.
+#[derive(Debug, Clone)]
+pub struct TaskSpec {
+    /// The task's id (also in branch names).
+    pub id: String,
+    /// The prompt.
+    pub prompt: String,
+    /// The agents.
+    pub agents: Vec<Assignment>,
+    /// Parallel or sequential.
+    pub order: Order,
+    /// Each agent gets the previous one's output (sequential only).
+    pub chain: bool,
+    /// The coordination mode.
+    pub coordination: Coordination,
+    /// Per agent, start to end of its turn.
+    pub timeout: Duration,
+    /// The working directory.
+    pub workdir: PathBuf,
+    /// Where isolated workspaces go.
+    pub worktrees: PathBuf,
+}
+
+/// How one agent's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// It answered.
+    Succeeded,
+    /// It failed or faulted.
+    Failed,
+    /// It did not answer in time.
+    TimedOut,
+    /// A strict task cancelled it after another agent failed.
+    Cancelled,
+    /// A strict sequential task stopped before its turn.
+    Skipped,
+}
+
+/// One agent's part of a task.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    /// The agent (instance name).
+    pub agent: String,
+    /// The preset it used.
+    pub preset: Option<String>,
+    /// How it ended.
+    pub status: RunStatus,
+    /// The agent's stop reason.
+    pub stop_reason: Option<String>,
+    /// Its final output.
+    pub output: String,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// Wall time of its turn, in milliseconds.
+    pub duration_ms: u64,
+    /// Tokens it reported.
+    pub tokens: TokenCounts,
+    /// Cost it reported, in USD.
+    pub cost_usd: Option<f64>,
+    /// Isolated: the unified diff of its changes.
+    pub diff: Option<String>,
+    /// Isolated: the files it changed.
+    pub changed_files: Vec<String>,
+    /// Isolated: where it worked (worktree or copy).
+    pub workspace: Option<PathBuf>,
+    /// Isolated in a git repository: its branch.
+    pub branch: Option<String>,
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Succeeded under its mode.
+    Succeeded,
+    /// Failed under its mode.
+    Failed,
+}
+
+/// The aggregated result of a task.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskResult {
+    /// The task's id.
+    pub id: String,
+    /// The prompt.
+    pub prompt: String,
+    /// Parallel or sequential.
+    pub order: Order,
+    /// Chained.
+    pub chain: bool,
+    /// The coordination mode.
+    pub coordination: Coordination,
+    /// The outcome.
+    pub status: TaskStatus,
+    /// Wall time, in milliseconds.
+    pub duration_ms: u64,
+    /// Tokens over all runs.
+    pub tokens: TokenCounts,
+    /// Cost over the runs that reported one, in USD.
+    pub cost_usd: Option<f64>,
+    /// Each agent's part.
+    pub runs: Vec<RunResult>,
+    /// Things the user should know (uncommitted changes copied, ...).
+    pub notes: Vec<String>,
+}
+
+/// Live progress of a task.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TaskEvent {
+    /// An agent started its turn.
+    Started {
+        /// The agent.
+        agent: String,
+    },
+    /// A piece of an agent's output.
+    Output {
+        /// The agent.
+        agent: String,
+        /// The text.
+        text: String,
+    },
+    /// An agent finished its turn.
+    Finished {
+        /// The agent.
+        agent: String,
+        /// How.
+        status: RunStatus,
+    },
+}
+
+/// The prompt of a chained agent: the task plus the previous agent's final output.
+pub fn chain_prompt(task: &str, previous_agent: &str, previous_output: &str) -> String {
+    format!(
+        "{task}\n\n--- Output of the previous agent ({previous_agent}) ---\n{previous_output}\n--- End of previous output ---"
+    )
+}
+
+/// A new task id: time-based, short, unique on this machine.
+pub fn new_task_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("t{:x}", (nanos / 1_000) % (1u128 << 40))
+}

@@ -1,0 +1,344 @@
+//! Running a task: workspaces, the order, the coordination mode, the result.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+
+use super::workspace::{self, Workspace};
+use super::{
+    Coordination, Order, RunResult, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus,
+    chain_prompt,
+};
+use crate::agents::Lifetime;
+use crate::agents::event::{RunEvent, TokenCounts};
+use crate::supervisor::{
+    FileLocks, PromptOutcome, Supervisor, SupervisorError, SupervisorOptions, run_once,
+};
+
+/// Runs `spec` to the end; `live` receives progress. Errors preparing workspaces
+/// fail before any agent starts.
+pub async fn run_task(
+    spec: TaskSpec,
+    options: SupervisorOptions,
+    live: Option<mpsc::UnboundedSender<TaskEvent>>,
+) -> Result<TaskResult, workspace::WorkspaceError> {
+    let started = Instant::now();
+    let mut notes = Vec::new();
+    let workspaces: Vec<Workspace> = match spec.coordination {
+        Coordination::Isolated => {
+            if workspace::is_git_repo(&spec.workdir) && workspace::is_dirty(&spec.workdir) {
+                notes.push("the workdir has uncommitted changes: they were copied into each agent's worktree".into());
+            }
+            let root = spec.worktrees.join(&spec.id);
+            std::fs::create_dir_all(&root).map_err(|e| {
+                workspace::WorkspaceError(format!("cannot create {}: {e}", root.display()))
+            })?;
+            spec.agents
+                .iter()
+                .map(|a| workspace::isolated(&spec.workdir, &root, &spec.id, &a.launch.name))
+                .collect::<Result<_, _>>()?
+        }
+        _ => spec
+            .agents
+            .iter()
+            .map(|_| workspace::shared(&spec.workdir))
+            .collect(),
+    };
+    let locks = (spec.coordination == Coordination::Strict).then(|| Arc::new(FileLocks::default()));
+    // Agents without file callbacks (per-task CLIs) share one workdir lock in strict mode.
+    let workdir_lock = Arc::new(tokio::sync::Mutex::new(()));
+    let mut options = options;
+    options.prompt_timeout = spec.timeout;
+    let supervisor = Supervisor::new(options);
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let strict = spec.coordination == Coordination::Strict;
+
+    let mut runs: Vec<Option<RunResult>> = vec![None; spec.agents.len()];
+    match spec.order {
+        Order::Parallel => {
+            let mut set = tokio::task::JoinSet::new();
+            for (index, (assignment, ws)) in spec.agents.iter().zip(&workspaces).enumerate() {
+                let job = Job {
+                    assignment: assignment.clone(),
+                    ws: ws.clone(),
+                    prompt: spec.prompt.clone(),
+                    timeout: spec.timeout,
+                    supervisor: supervisor.clone(),
+                    locks: locks.clone(),
+                    workdir_lock: strict.then(|| workdir_lock.clone()),
+                    cancel: cancel_rx.clone(),
+                    live: live.clone(),
+                };
+                set.spawn(async move { (index, job.run().await) });
+            }
+            while let Some(joined) = set.join_next().await {
+                let Ok((index, result)) = joined else {
+                    continue;
+                };
+                if strict && result.status != RunStatus::Succeeded {
+                    cancel_tx.send_replace(true);
+                }
+                runs[index] = Some(result);
+            }
+        }
+        Order::Sequential => {
+            let mut previous: Option<(String, String)> = None;
+            for (index, (assignment, ws)) in spec.agents.iter().zip(&workspaces).enumerate() {
+                if strict && *cancel_rx.borrow() {
+                    runs[index] = Some(skipped(assignment));
+                    continue;
+                }
+                let prompt = match (&previous, spec.chain) {
+                    (Some((agent, output)), true) => chain_prompt(&spec.prompt, agent, output),
+                    _ => spec.prompt.clone(),
+                };
+                let job = Job {
+                    assignment: assignment.clone(),
+                    ws: ws.clone(),
+                    prompt,
+                    timeout: spec.timeout,
+                    supervisor: supervisor.clone(),
+                    locks: locks.clone(),
+                    workdir_lock: strict.then(|| workdir_lock.clone()),
+                    cancel: cancel_rx.clone(),
+                    live: live.clone(),
+                };
+                let result = job.run().await;
+                if strict && result.status != RunStatus::Succeeded {
+                    cancel_tx.send_replace(true);
+                }
+                if result.status == RunStatus::Succeeded {
+                    previous = Some((result.agent.clone(), result.output.clone()));
+                }
+                runs[index] = Some(result);
+            }
+        }
+    }
+    let mut runs: Vec<RunResult> = runs.into_iter().flatten().collect();
+    if spec.coordination == Coordination::Isolated {
+        for (run, ws) in runs.iter_mut().zip(&workspaces) {
+            match workspace::changes(ws) {
+                Ok((diff, files)) => {
+                    run.diff = Some(diff);
+                    run.changed_files = files;
+                }
+                Err(e) => notes.push(format!("{}: cannot read its changes: {e}", run.agent)),
+            }
+            run.workspace = Some(ws.dir.clone());
+            run.branch.clone_from(&ws.branch);
+        }
+    }
+    let succeeded = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Succeeded)
+        .count();
+    let status = match spec.coordination {
+        Coordination::Strict if succeeded == runs.len() => TaskStatus::Succeeded,
+        Coordination::Loose | Coordination::Isolated if succeeded > 0 => TaskStatus::Succeeded,
+        _ => TaskStatus::Failed,
+    };
+    let mut tokens = TokenCounts::default();
+    let mut cost: Option<f64> = None;
+    for run in &runs {
+        tokens.input += run.tokens.input;
+        tokens.output += run.tokens.output;
+        tokens.cache_read += run.tokens.cache_read;
+        tokens.cache_write += run.tokens.cache_write;
+        tokens.reasoning += run.tokens.reasoning;
+        if let Some(c) = run.cost_usd {
+            *cost.get_or_insert(0.0) += c;
+        }
+    }
+    Ok(TaskResult {
+        id: spec.id,
+        prompt: spec.prompt,
+        order: spec.order,
+        chain: spec.chain,
+        coordination: spec.coordination,
+        status,
+        duration_ms: millis(started),
+        tokens,
+        cost_usd: cost,
+        runs,
+        notes,
+    })
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn skipped(assignment: &super::Assignment) -> RunResult {
+    blank(
+        assignment,
+        RunStatus::Skipped,
+        Some("skipped: an earlier agent failed".into()),
+        0,
+    )
+}
+
+fn blank(
+    assignment: &super::Assignment,
+    status: RunStatus,
+    error: Option<String>,
+    duration_ms: u64,
+) -> RunResult {
+    RunResult {
+        agent: assignment.launch.name.clone(),
+        preset: assignment.preset.clone(),
+        status,
+        stop_reason: None,
+        output: String::new(),
+        error,
+        duration_ms,
+        tokens: TokenCounts::default(),
+        cost_usd: None,
+        diff: None,
+        changed_files: Vec::new(),
+        workspace: None,
+        branch: None,
+    }
+}
+
+/// One agent's turn.
+struct Job {
+    assignment: super::Assignment,
+    ws: Workspace,
+    prompt: String,
+    timeout: std::time::Duration,
+    supervisor: Supervisor,
+    locks: Option<Arc<FileLocks>>,
+    workdir_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    cancel: watch::Receiver<bool>,
+    live: Option<mpsc::UnboundedSender<TaskEvent>>,
+}
+
+impl Job {
+    async fn run(mut self) -> RunResult {
+        let started = Instant::now();
+        let agent = self.assignment.launch.name.clone();
+        if let Some(live) = &self.live {
+            let _ = live.send(TaskEvent::Started {
+                agent: agent.clone(),
+            });
+        }
+        let mut launch = self.assignment.launch.clone();
+        launch.cwd = self.ws.dir.clone();
+        launch.locks = self.locks.clone();
+        // Output chunks go to the live feed as they arrive.
+        let (tx, mut rx) = mpsc::unbounded_channel::<RunEvent>();
+        let forward = {
+            let live = self.live.clone();
+            let agent = agent.clone();
+            tokio::spawn(async move {
+                while let Some(event) = rx.recv().await {
+                    if let (RunEvent::Text { text }, Some(live)) = (event, &live) {
+                        let _ = live.send(TaskEvent::Output {
+                            agent: agent.clone(),
+                            text,
+                        });
+                    }
+                }
+            })
+        };
+        let session = launch.manifest.lifetime == Lifetime::Session;
+        let work = async {
+            if session {
+                let handle = self.supervisor.start(launch.clone()).await?;
+                let outcome = tokio::select! {
+                    outcome = handle.prompt(&self.prompt, Some(tx)) => Some(outcome),
+                    () = cancelled(&mut self.cancel) => {
+                        handle.cancel().await;
+                        None
+                    }
+                };
+                handle.stop().await?;
+                Ok::<_, SupervisorError>(outcome.transpose()?)
+            } else {
+                let _held = match &self.workdir_lock {
+                    Some(lock) => Some(lock.lock().await),
+                    None => None,
+                };
+                tokio::select! {
+                    outcome = run_once(&launch, &self.prompt, self.timeout, Some(tx)) => Ok(Some(outcome?)),
+                    () = cancelled(&mut self.cancel) => Ok(None),
+                }
+            }
+        };
+        let result =
+            tokio::time::timeout(self.timeout + std::time::Duration::from_secs(5), work).await;
+        let _ = forward.await;
+        let duration_ms = millis(started);
+        let run = match result {
+            Ok(Ok(Some(outcome))) => finished(&self.assignment, outcome, duration_ms),
+            Ok(Ok(None)) => blank(
+                &self.assignment,
+                RunStatus::Cancelled,
+                Some("cancelled: another agent of this strict task failed".into()),
+                duration_ms,
+            ),
+            Ok(Err(e)) => {
+                let timed_out = e
+                    .to_string()
+                    .contains("no response to session/prompt within")
+                    || e.to_string().contains("no result within");
+                let status = if timed_out {
+                    RunStatus::TimedOut
+                } else {
+                    RunStatus::Failed
+                };
+                blank(&self.assignment, status, Some(e.to_string()), duration_ms)
+            }
+            Err(_) => blank(
+                &self.assignment,
+                RunStatus::TimedOut,
+                Some(format!(
+                    "{agent}: no answer within {} s",
+                    self.timeout.as_secs()
+                )),
+                duration_ms,
+            ),
+        };
+        if let Some(live) = &self.live {
+            let _ = live.send(TaskEvent::Finished {
+                agent,
+                status: run.status,
+            });
+        }
+        run
+    }
+}
+
+/// Resolves when the task is cancelled (the guard is dropped at once, so the
+/// future stays `Send`).
+async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|c| *c).await.map(|_| ()).is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn finished(assignment: &super::Assignment, outcome: PromptOutcome, duration_ms: u64) -> RunResult {
+    let summary = outcome.summary;
+    let failed = summary.is_error || summary.stop_reason.as_deref() == Some("cancelled");
+    let mut run = blank(
+        assignment,
+        if failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Succeeded
+        },
+        failed.then(|| {
+            format!(
+                "the agent ended with {}",
+                summary.stop_reason.clone().unwrap_or_default()
+            )
+        }),
+        duration_ms,
+    );
+    run.stop_reason = summary.stop_reason;
+    run.output = summary.text;
+    run.tokens = summary.tokens;
+    run.cost_usd = summary.cost_usd;
+    run
+}

@@ -15,13 +15,14 @@ const EXIT_NOT_FOUND: u8 = 127;
 /// Exit code when the command exists but cannot be run.
 const EXIT_CANNOT_RUN: u8 = 126;
 
-/// Run a command with a preset's env on top of the current env, or print the env as
-/// `export` lines.
+/// Run a command with a preset's env on top of the current env, print the env as
+/// `export` lines, or run a task on several agents.
 ///
 /// The command replaces aiswitch (exec), so it gets signals and its exit code
 /// directly. Examples:
 ///   aiswitch apply deepseek -- claude -p "hello"
 ///   eval "$(aiswitch apply deepseek --export)"
+///   aiswitch apply deepseek --agents claude,codex:openai --task "add tests"
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The preset.
@@ -35,9 +36,56 @@ pub struct ApplyArgs {
     /// The command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
+    /// Run a task on these agents instead: `a,b:other-preset,c` (the positional preset
+    /// is the default).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["export", "command"])]
+    agents: Vec<String>,
+    /// Agents work at once (the default).
+    #[arg(long, conflicts_with = "sequential", requires = "agents")]
+    parallel: bool,
+    /// Agents work one after another.
+    #[arg(long, requires = "agents")]
+    sequential: bool,
+    /// Each agent gets the task plus the previous agent's output (with --sequential).
+    #[arg(long, requires = "agents")]
+    chain: bool,
+    /// isolated: a git worktree (or copy) per agent, diffs in the result; loose:
+    /// shared workdir, independent agents; strict: shared workdir, serialized
+    /// writes, all or nothing.
+    #[arg(long, value_enum, default_value = "isolated", requires = "agents")]
+    coordination_mode: aiswitch::coordinator::Coordination,
+    /// Seconds each agent may take.
+    #[arg(long, default_value_t = 600, requires = "agents")]
+    timeout: u64,
+    /// Where the agents work (default: the current directory).
+    #[arg(long, requires = "agents")]
+    workdir: Option<std::path::PathBuf>,
+    /// The task.
+    #[arg(long, conflicts_with = "task_file", requires = "agents")]
+    task: Option<String>,
+    /// A file holding the task.
+    #[arg(long, requires = "agents")]
+    task_file: Option<std::path::PathBuf>,
 }
 
 pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
+    if !args.agents.is_empty() {
+        let _ = args.parallel;
+        return super::tasks::run(
+            super::tasks::TaskArgs {
+                preset: args.preset,
+                agents: args.agents,
+                sequential: args.sequential,
+                chain: args.chain,
+                coordination: args.coordination_mode,
+                timeout: args.timeout,
+                workdir: args.workdir,
+                task: args.task,
+                task_file: args.task_file,
+            },
+            out,
+        );
+    }
     let name = PresetName::parse(&args.preset)?;
     if !args.export && args.command.is_empty() {
         return Err(CliError::Usage(format!(

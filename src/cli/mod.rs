@@ -8,6 +8,7 @@ mod exchange;
 mod output;
 mod presets;
 mod shell;
+mod tasks;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,7 @@ enum Command {
     Agents(agents::AgentsArgs),
     Daemon(daemon::DaemonArgs),
     Events(daemon::EventsArgs),
+    Demo(tasks::DemoArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -85,6 +87,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Agents(args) => agents::agents(args, out),
         Command::Daemon(args) => daemon::daemon(args, out),
         Command::Events(args) => daemon::events(args, out),
+        Command::Demo(args) => tasks::demo(args, out),
     }
 }
 

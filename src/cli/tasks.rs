@@ -1,0 +1,363 @@
+//! `apply <preset> --agents ... --task ...` (a coordinated task) and `demo`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aiswitch::Engine;
+use aiswitch::coordinator::{
+    Assignment, Coordination, Order, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus,
+    new_task_id, run_task,
+};
+use aiswitch::presets::PresetName;
+use comfy_table::{Table, presets::NOTHING};
+
+use super::daemon::runtime;
+use super::output::{CliError, Output, engine, render};
+
+/// What `apply` was given for a task.
+pub struct TaskArgs {
+    pub preset: String,
+    pub agents: Vec<String>,
+    pub sequential: bool,
+    pub chain: bool,
+    pub coordination: Coordination,
+    pub timeout: u64,
+    pub workdir: Option<PathBuf>,
+    pub task: Option<String>,
+    pub task_file: Option<PathBuf>,
+}
+
+/// Checks everything before any agent starts, then runs the task.
+pub fn run(args: TaskArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let default_preset = PresetName::parse(&args.preset)?;
+    if args.chain && !args.sequential {
+        return Err(CliError::Usage(
+            "--chain needs --sequential (each agent gets the previous one's output)".into(),
+        ));
+    }
+    let prompt = match (&args.task, &args.task_file) {
+        (Some(task), None) => task.clone(),
+        (None, Some(file)) => std::fs::read_to_string(file).map_err(|e| {
+            CliError::Usage(format!("cannot read task file {}: {e}", file.display()))
+        })?,
+        _ => {
+            return Err(CliError::Usage(
+                "give the task with --task \"...\" or --task-file FILE".into(),
+            ));
+        }
+    };
+    if prompt.trim().is_empty() {
+        return Err(CliError::Usage(
+            "the task is empty: say what the agents should do".into(),
+        ));
+    }
+    let workdir = match &args.workdir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|e| CliError::Failed(e.to_string()))?,
+    };
+    let workdir = workdir.canonicalize().map_err(|e| {
+        CliError::Usage(format!("workdir {} does not exist: {e}", workdir.display()))
+    })?;
+    if !workdir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "workdir {} is not a directory",
+            workdir.display()
+        )));
+    }
+    let engine = engine()?;
+    let mut assignments = Vec::new();
+    for (index, item) in args.agents.iter().enumerate() {
+        if item.starts_with("any:") {
+            return Err(CliError::Usage(
+                "--agents any:N is not supported yet: name the agents".into(),
+            ));
+        }
+        let (agent, preset) = match item.split_once(':') {
+            Some((agent, preset)) => (agent, PresetName::parse(preset)?),
+            None => (item.as_str(), default_preset.clone()),
+        };
+        let mut launch = engine.launch_spec(agent, Some(&preset), workdir.clone())?;
+        if aiswitch::agents::resolve_command(&launch.manifest.command).is_none() {
+            return Err(aiswitch::Error::from(
+                aiswitch::supervisor::SupervisorError::NotInstalled {
+                    agent: agent.to_owned(),
+                    command: launch.manifest.command.clone(),
+                },
+            )
+            .into());
+        }
+        if args.agents[..index]
+            .iter()
+            .any(|a| a.split(':').next() == Some(agent))
+        {
+            launch.name = format!("{agent}-{}", index + 1);
+        }
+        assignments.push(Assignment {
+            launch,
+            preset: Some(preset.to_string()),
+        });
+    }
+    let spec = TaskSpec {
+        id: new_task_id(),
+        prompt,
+        agents: assignments,
+        order: if args.sequential {
+            Order::Sequential
+        } else {
+            Order::Parallel
+        },
+        chain: args.chain,
+        coordination: args.coordination,
+        timeout: Duration::from_secs(args.timeout),
+        workdir,
+        worktrees: engine.paths().data_dir.join("worktrees"),
+    };
+    execute(&engine, spec, out)
+}
+
+/// Runs a task with the live display and prints the result.
+pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode, CliError> {
+    let options = engine.supervisor_options();
+    let show = !out.is_json();
+    let result: TaskResult = runtime()?
+        .block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
+            let printer = tokio::spawn(async move {
+                // Plain line-by-line output: chunks are buffered per agent until a line ends.
+                let mut stdout = std::io::stdout();
+                let mut partial: std::collections::HashMap<String, String> =
+                    std::collections::HashMap::new();
+                while let Some(event) = rx.recv().await {
+                    if !show {
+                        continue;
+                    }
+                    let mut lines = Vec::new();
+                    match event {
+                        TaskEvent::Started { agent } => lines.push(format!("[{agent}] started")),
+                        TaskEvent::Output { agent, text } => {
+                            let buffer = partial.entry(agent.clone()).or_default();
+                            buffer.push_str(&text);
+                            while let Some(end) = buffer.find('\n') {
+                                let line: String = buffer.drain(..=end).collect();
+                                lines.push(format!("[{agent}] {}", line.trim_end()));
+                            }
+                        }
+                        TaskEvent::Finished { agent, status } => {
+                            if let Some(rest) =
+                                partial.remove(&agent).filter(|r| !r.trim().is_empty())
+                            {
+                                lines.push(format!("[{agent}] {}", rest.trim_end()));
+                            }
+                            lines.push(format!("[{agent}] {}", status_word(status)));
+                        }
+                    }
+                    for line in lines {
+                        let _ = writeln!(stdout, "{line}");
+                    }
+                }
+            });
+            let result = run_task(spec, options, Some(tx)).await;
+            let _ = printer.await;
+            result
+        })
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    out.emit(&result, || summary(&result));
+    Ok(if result.status == TaskStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(aiswitch::EXIT_FAILURE)
+    })
+}
+
+fn status_word(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Succeeded => "done",
+        RunStatus::Failed => "failed",
+        RunStatus::TimedOut => "timed out",
+        RunStatus::Cancelled => "cancelled",
+        RunStatus::Skipped => "skipped",
+    }
+}
+
+fn summary(result: &TaskResult) -> String {
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    table.set_header([
+        "AGENT",
+        "PRESET",
+        "STATUS",
+        "TIME",
+        "TOKENS IN/OUT",
+        "CACHE R/W",
+        "COST",
+        "CHANGED",
+    ]);
+    for run in &result.runs {
+        table.add_row([
+            run.agent.clone(),
+            run.preset.clone().unwrap_or_else(|| "-".into()),
+            status_word(run.status).to_owned(),
+            format!("{:.1} s", run.duration_ms as f64 / 1000.0),
+            format!("{}/{}", run.tokens.input, run.tokens.output),
+            format!("{}/{}", run.tokens.cache_read, run.tokens.cache_write),
+            run.cost_usd
+                .map_or_else(|| "-".into(), |c| format!("${c:.4}")),
+            if run.changed_files.is_empty() {
+                "-".into()
+            } else {
+                run.changed_files.join(", ")
+            },
+        ]);
+    }
+    let mut text = format!(
+        "\ntask {} ({:?}, {:?}{}): {}\n{}\n",
+        result.id,
+        result.order,
+        result.coordination,
+        if result.chain { ", chain" } else { "" },
+        match result.status {
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "FAILED",
+        },
+        render(&table)
+    );
+    text.push_str(&format!(
+        "total: {} in / {} out tokens, {} cache read, {} cache write; cost {}; {:.1} s\n",
+        result.tokens.input,
+        result.tokens.output,
+        result.tokens.cache_read,
+        result.tokens.cache_write,
+        result
+            .cost_usd
+            .map_or_else(|| "not reported".into(), |c| format!("${c:.4}")),
+        result.duration_ms as f64 / 1000.0
+    ));
+    for run in result.runs.iter().filter(|r| r.error.is_some()) {
+        text.push_str(&format!(
+            "{}: {}\n",
+            run.agent,
+            run.error.clone().unwrap_or_default()
+        ));
+    }
+    for run in result
+        .runs
+        .iter()
+        .filter(|r| r.branch.is_some() || r.workspace.is_some())
+    {
+        text.push_str(&format!(
+            "{}: changes in {}{}\n",
+            run.agent,
+            run.workspace
+                .as_ref()
+                .map(|w| w.display().to_string())
+                .unwrap_or_default(),
+            run.branch
+                .as_ref()
+                .map(|b| format!(" (branch {b})"))
+                .unwrap_or_default()
+        ));
+    }
+    for note in &result.notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    text
+}
+
+/// With nothing configured: three reference agents (one slower, one reporting cache
+/// tokens and cost) on one task in a temporary git repository, isolated.
+///
+/// Example: aiswitch demo
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {}
+
+pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    let root = std::env::temp_dir().join(format!("aiswitch-demo-{}", std::process::id()));
+    let repo = root.join("repo");
+    std::fs::create_dir_all(repo.join("src")).map_err(|e| CliError::Failed(e.to_string()))?;
+    std::fs::write(repo.join("README.md"), "# demo project\n")
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    std::fs::write(repo.join("src/main.rs"), "fn main() {}\n")
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    for args in [
+        vec!["init", "--quiet"],
+        vec!["add", "-A"],
+        vec![
+            "-c",
+            "user.name=aiswitch",
+            "-c",
+            "user.email=aiswitch@localhost",
+            "commit",
+            "--quiet",
+            "-m",
+            "demo project",
+        ],
+    ] {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(&args)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(CliError::Failed(
+                "the demo needs git: install it (apt-get install git)".into(),
+            ));
+        }
+    }
+    let agents = [
+        ("fast", vec!["--latency-ms", "150"]),
+        ("slow", vec!["--latency-ms", "1500", "--chunks", "6"]),
+        (
+            "cached",
+            vec![
+                "--latency-ms",
+                "400",
+                "--cache-read",
+                "1800",
+                "--cache-write",
+                "400",
+                "--cost-usd",
+                "0.0042",
+            ],
+        ),
+    ];
+    let mut assignments = Vec::new();
+    for (name, flags) in agents {
+        let mut launch = engine.launch_spec("aiswitch-agent", None, repo.clone())?;
+        launch.name = name.to_owned();
+        launch.args = ["--name", name]
+            .into_iter()
+            .chain(flags)
+            .map(str::to_owned)
+            .collect();
+        assignments.push(Assignment {
+            launch,
+            preset: None,
+        });
+    }
+    out.note(&format!(
+        "aiswitch demo: three reference agents, one task, each in its own worktree of {}\n",
+        repo.display()
+    ));
+    let spec = TaskSpec {
+        id: new_task_id(),
+        prompt: "write NOTES-{name}.md Notes from {name}: this file was written in an isolated worktree.".into(),
+        agents: assignments,
+        order: Order::Parallel,
+        chain: false,
+        coordination: Coordination::Isolated,
+        timeout: Duration::from_secs(60),
+        workdir: repo.clone(),
+        worktrees: root.join("worktrees"),
+    };
+    let code = execute(&engine, spec, out)?;
+    out.note(&format!(
+        "\nyour workdir {} is unchanged; try `git -C {} branch` to see each agent's branch",
+        repo.display(),
+        repo.display()
+    ));
+    Ok(code)
+}

@@ -1,0 +1,211 @@
+//! `aiswitch apply --agents ... --task ...` and `aiswitch demo` from the command line.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use common::Home;
+
+fn home_with_preset() -> Home {
+    let home = Home::new();
+    home.add_secret_preset("p", "sk-task-0000000000-0000");
+    std::fs::create_dir_all(home.root().join("work")).unwrap();
+    home
+}
+
+#[test]
+fn bad_task_input_is_one_line_before_anything_starts() {
+    let home = home_with_preset();
+    let work = home.root().join("work").display().to_string();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "nope",
+                "--task",
+                "x",
+                "--workdir",
+                &work,
+            ],
+            1,
+            "agent nope does not exist",
+        ),
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "aiswitch-agent:ghost",
+                "--task",
+                "x",
+                "--workdir",
+                &work,
+            ],
+            1,
+            "preset ghost does not exist",
+        ),
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "aiswitch-agent",
+                "--task",
+                "  ",
+                "--workdir",
+                &work,
+            ],
+            2,
+            "the task is empty",
+        ),
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "aiswitch-agent",
+                "--task-file",
+                "/nonexistent/task.md",
+                "--workdir",
+                &work,
+            ],
+            2,
+            "cannot read task file /nonexistent/task.md",
+        ),
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "aiswitch-agent",
+                "--task",
+                "x",
+                "--chain",
+                "--workdir",
+                &work,
+            ],
+            2,
+            "--chain needs --sequential",
+        ),
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "aiswitch-agent",
+                "--task",
+                "x",
+                "--workdir",
+                "/nonexistent/dir",
+            ],
+            2,
+            "workdir /nonexistent/dir does not exist",
+        ),
+        (
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "claude",
+                "--task",
+                "x",
+                "--workdir",
+                &work,
+                "--coordination-mode",
+                "loose",
+            ],
+            1,
+            "not installed",
+        ),
+    ];
+    for (args, code, says) in cases {
+        let before = home.snapshot();
+        let run = home.run(args);
+        assert_eq!(run.code, Some(*code), "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        if *code == 2 || says.contains("does not exist") {
+            assert_eq!(before, home.snapshot(), "{args:?} wrote something");
+        }
+    }
+}
+
+#[test]
+fn a_task_runs_with_the_preset_injected_and_reports_json() {
+    let home = home_with_preset();
+    let work = home.root().join("work").display().to_string();
+    let run = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "aiswitch-agent,aiswitch-agent",
+            "--task",
+            "env ANTHROPIC_MODEL",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .ok();
+    let result = run.json();
+    assert_eq!(result["status"], "succeeded");
+    let runs = result["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["agent"], "aiswitch-agent");
+    assert_eq!(
+        runs[1]["agent"], "aiswitch-agent-2",
+        "a second instance gets its own name"
+    );
+    for r in runs {
+        assert_eq!(r["output"], "ANTHROPIC_MODEL=m-1");
+        assert_eq!(r["preset"], "p");
+    }
+    assert_eq!(result["tokens"]["input"], 22);
+    let text = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "aiswitch-agent",
+            "--task",
+            "hello",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+        ])
+        .ok()
+        .stdout;
+    assert!(text.contains("[aiswitch-agent] echo: hello"), "{text}");
+    assert!(
+        text.contains("succeeded") && text.contains("TOKENS IN/OUT"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_demo_runs_three_agents_in_isolated_worktrees() {
+    let home = Home::new();
+    let run = home.run(&["demo", "--json"]).ok();
+    let result = run.json();
+    assert_eq!(result["status"], "succeeded");
+    assert_eq!(result["coordination"], "isolated");
+    let runs = result["runs"].as_array().unwrap();
+    let names: Vec<&str> = runs.iter().map(|r| r["agent"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fast", "slow", "cached"]);
+    assert_eq!(runs[2]["tokens"]["cache_read"], 1800);
+    assert_eq!(runs[2]["cost_usd"], 0.0042);
+    for r in runs {
+        let file = format!("NOTES-{}.md", r["agent"].as_str().unwrap());
+        assert_eq!(r["changed_files"], serde_json::json!([file]));
+    }
+}

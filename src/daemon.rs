@@ -109,6 +109,14 @@ pub async fn run(
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| io("cannot secure", e))?;
 
+    match engine.mark_interrupted_tasks() {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            tasks = n,
+            "tasks whose process died were marked interrupted"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot check for interrupted tasks"),
+    }
     let runtime = Arc::new(AgentRuntime::new(engine));
     let (stop_tx, stop_rx) = watch::channel(false);
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));

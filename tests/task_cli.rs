@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Home;
+use common::{Home, procs};
 
 fn home_with_preset() -> Home {
     let home = Home::new();
@@ -208,4 +208,139 @@ fn the_demo_runs_three_agents_in_isolated_worktrees() {
         let file = format!("NOTES-{}.md", r["agent"].as_str().unwrap());
         assert_eq!(r["changed_files"], serde_json::json!([file]));
     }
+}
+
+fn register_slow_agent(home: &Home) {
+    let manifest = home.root().join("slowpoke.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "id = \"slowpoke\"\nname = \"slowpoke\"\ncommand = \"{}\"\nargs = [\"--latency-ms\", \"30000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n[inject.anthropic]\n",
+            common::reference::AGENT
+        ),
+    )
+    .unwrap();
+    home.run(&["agents", "register", &manifest.display().to_string()])
+        .ok();
+}
+
+fn running_task(home: &Home) -> Option<String> {
+    let list = home
+        .run(&["tasks", "list", "--status", "running", "--json"])
+        .ok()
+        .json();
+    list["tasks"]
+        .as_array()
+        .unwrap()
+        .first()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn history_shows_results_and_transcripts_and_clean_removes_worktrees() {
+    let home = home_with_preset();
+    let result = home.run(&["demo", "--json"]).ok().json();
+    let id = result["id"].as_str().unwrap();
+    let list = home.run(&["tasks", "list", "--json"]).ok().json();
+    assert_eq!(list["tasks"][0]["id"], id);
+    assert_eq!(list["tasks"][0]["status"], "succeeded");
+    let shown = home.run(&["tasks", "show", id, "--json"]).ok().json();
+    assert_eq!(
+        shown["task"]["result"]["runs"][2]["tokens"]["cache_read"],
+        1800
+    );
+    let transcript = &shown["transcripts"][0]["events"];
+    assert!(
+        transcript
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "text"),
+        "{transcript}"
+    );
+    let worktree = std::path::PathBuf::from(result["runs"][0]["workspace"].as_str().unwrap());
+    assert!(worktree.is_dir());
+    let cleaned = home.run(&["tasks", "clean", id, "--json"]).ok().json();
+    assert_eq!(cleaned["cleaned"], serde_json::json!([id]));
+    assert!(!worktree.exists(), "worktree removed");
+    let missing = home.run(&["tasks", "show", "nope"]);
+    assert_eq!(missing.code, Some(1));
+}
+
+#[test]
+fn tasks_cancel_stops_a_running_task_gracefully() {
+    let home = home_with_preset();
+    register_slow_agent(&home);
+    let work = home.root().join("work").display().to_string();
+    let child = home
+        .cmd(&[
+            "apply",
+            "p",
+            "--agents",
+            "slowpoke,aiswitch-agent",
+            "--task",
+            "go",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut id = None;
+    assert!(procs::eventually(
+        std::time::Duration::from_secs(10),
+        || {
+            id = running_task(&home);
+            id.is_some()
+        }
+    ));
+    let id = id.unwrap();
+    home.run(&["tasks", "cancel", &id]).ok();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a cancelled task failed");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["runs"][0]["status"], "cancelled");
+    assert!(
+        result["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "cancelled by the user")
+    );
+    let list = home.run(&["tasks", "list", "--json"]).ok().json();
+    assert_eq!(list["tasks"][0]["status"], "failed");
+}
+
+#[test]
+fn a_killed_task_is_marked_interrupted() {
+    let home = home_with_preset();
+    register_slow_agent(&home);
+    let work = home.root().join("work").display().to_string();
+    let mut child = home
+        .cmd(&[
+            "apply",
+            "p",
+            "--agents",
+            "slowpoke",
+            "--task",
+            "go",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(procs::eventually(
+        std::time::Duration::from_secs(10),
+        || running_task(&home).is_some()
+    ));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let list = home.run(&["tasks", "list", "--json"]).ok().json();
+    assert_eq!(list["tasks"][0]["status"], "interrupted");
 }

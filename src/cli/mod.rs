@@ -8,6 +8,7 @@ mod exchange;
 mod output;
 mod presets;
 mod shell;
+mod task_history;
 mod tasks;
 
 use std::process::ExitCode;
@@ -55,6 +56,7 @@ enum Command {
     Daemon(daemon::DaemonArgs),
     Events(daemon::EventsArgs),
     Demo(tasks::DemoArgs),
+    Tasks(task_history::TasksArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -88,6 +90,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Daemon(args) => daemon::daemon(args, out),
         Command::Events(args) => daemon::events(args, out),
         Command::Demo(args) => tasks::demo(args, out),
+        Command::Tasks(args) => task_history::tasks(args, out),
     }
 }
 

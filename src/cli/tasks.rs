@@ -120,6 +120,7 @@ pub fn run(args: TaskArgs, out: &Output) -> Result<ExitCode, CliError> {
 /// Runs a task with the live display and prints the result.
 pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode, CliError> {
     let options = engine.supervisor_options();
+    engine.task_started(&spec)?;
     let show = !out.is_json();
     let result: TaskResult = runtime()?
         .block_on(async {
@@ -158,11 +159,23 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
                     }
                 }
             });
-            let result = run_task(spec, options, Some(tx)).await;
+            // First Ctrl-C: cancel gracefully (session/cancel, then stop); second: exit.
+            let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("aiswitch: cancelling the task (Ctrl-C again to quit at once)");
+                    cancel_tx.send_replace(true);
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(130);
+                    }
+                }
+            });
+            let result = run_task(spec, options, Some(tx), Some(cancel_rx)).await;
             let _ = printer.await;
             result
         })
         .map_err(|e| CliError::Failed(e.to_string()))?;
+    engine.task_finished(&result)?;
     out.emit(&result, || summary(&result));
     Ok(if result.status == TaskStatus::Succeeded {
         ExitCode::SUCCESS
@@ -351,7 +364,7 @@ pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {
         coordination: Coordination::Isolated,
         timeout: Duration::from_secs(60),
         workdir: repo.clone(),
-        worktrees: root.join("worktrees"),
+        worktrees: engine.worktrees_dir(),
     };
     let code = execute(&engine, spec, out)?;
     out.note(&format!(

@@ -122,6 +122,9 @@ pub struct RunResult {
     pub workspace: Option<PathBuf>,
     /// Isolated in a git repository: its branch.
     pub branch: Option<String>,
+    /// Everything the agent reported, in order (stored, not printed).
+    #[serde(skip)]
+    pub transcript: Vec<crate::agents::event::RunEvent>,
 }
 
 /// How a task ended.
@@ -159,6 +162,8 @@ pub struct TaskResult {
     pub runs: Vec<RunResult>,
     /// Things the user should know (uncommitted changes copied, ...).
     pub notes: Vec<String>,
+    /// The working directory.
+    pub workdir: PathBuf,
 }
 
 /// Live progress of a task.

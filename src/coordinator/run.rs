@@ -22,6 +22,7 @@ pub async fn run_task(
     spec: TaskSpec,
     options: SupervisorOptions,
     live: Option<mpsc::UnboundedSender<TaskEvent>>,
+    user_cancel: Option<watch::Receiver<bool>>,
 ) -> Result<TaskResult, workspace::WorkspaceError> {
     let started = Instant::now();
     let mut notes = Vec::new();
@@ -53,6 +54,18 @@ pub async fn run_task(
     let supervisor = Supervisor::new(options);
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let strict = spec.coordination == Coordination::Strict;
+    // The user's cancel (Ctrl-C, `tasks cancel`) cancels every agent in any mode.
+    let cancelled_by_user = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some(mut user) = user_cancel {
+        let cancel_tx = cancel_tx.clone();
+        let flag = cancelled_by_user.clone();
+        tokio::spawn(async move {
+            if user.wait_for(|c| *c).await.is_ok() {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                cancel_tx.send_replace(true);
+            }
+        });
+    }
 
     let mut runs: Vec<Option<RunResult>> = vec![None; spec.agents.len()];
     match spec.order {
@@ -85,7 +98,9 @@ pub async fn run_task(
         Order::Sequential => {
             let mut previous: Option<(String, String)> = None;
             for (index, (assignment, ws)) in spec.agents.iter().zip(&workspaces).enumerate() {
-                if strict && *cancel_rx.borrow() {
+                if (strict || cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst))
+                    && *cancel_rx.borrow()
+                {
                     runs[index] = Some(skipped(assignment));
                     continue;
                 }
@@ -133,7 +148,11 @@ pub async fn run_task(
         .iter()
         .filter(|r| r.status == RunStatus::Succeeded)
         .count();
+    if cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst) {
+        notes.push("cancelled by the user".into());
+    }
     let status = match spec.coordination {
+        _ if cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst) => TaskStatus::Failed,
         Coordination::Strict if succeeded == runs.len() => TaskStatus::Succeeded,
         Coordination::Loose | Coordination::Isolated if succeeded > 0 => TaskStatus::Succeeded,
         _ => TaskStatus::Failed,
@@ -151,6 +170,7 @@ pub async fn run_task(
         }
     }
     Ok(TaskResult {
+        workdir: spec.workdir,
         id: spec.id,
         prompt: spec.prompt,
         order: spec.order,
@@ -198,6 +218,7 @@ fn blank(
         changed_files: Vec::new(),
         workspace: None,
         branch: None,
+        transcript: Vec::new(),
     }
 }
 
@@ -340,5 +361,6 @@ fn finished(assignment: &super::Assignment, outcome: PromptOutcome, duration_ms:
     run.output = summary.text;
     run.tokens = summary.tokens;
     run.cost_usd = summary.cost_usd;
+    run.transcript = outcome.events;
     run
 }

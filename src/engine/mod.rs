@@ -6,6 +6,7 @@
 
 mod agents;
 mod runtime;
+mod tasks;
 
 use std::time::Duration;
 
@@ -197,7 +198,7 @@ impl Engine {
         Ok(self.open_store()?.recent_events(limit)?)
     }
 
-    fn open_store(&self) -> Result<Store, Error> {
+    pub(crate) fn open_store(&self) -> Result<Store, Error> {
         ensure_private_dir(&self.paths.data_dir)?;
         let timeout = Duration::from_millis(self.settings.busy_timeout_ms);
         Ok(Store::open(&self.paths.database(), timeout)?)

@@ -5,6 +5,7 @@
 //! migration file is never edited, a change is a new file.
 
 mod events;
+mod tasks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,9 +13,13 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use events::{Event, EventKind};
+pub use tasks::TaskRow;
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_events.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_events.sql"),
+    include_str!("migrations/0002_tasks.sql"),
+];
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +119,7 @@ impl Store {
         user_version(&self.conn).map_err(|source| self.sqlite_err(source))
     }
 
-    fn sqlite_err(&self, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn sqlite_err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
             source,

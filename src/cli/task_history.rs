@@ -1,0 +1,150 @@
+//! `tasks list | show | cancel | clean`: the task history in the store.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::NOTHING};
+use serde_json::json;
+
+use super::output::{CliError, Output, engine, render};
+
+/// Coordinated tasks: history, results, transcripts, worktrees.
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    #[command(subcommand)]
+    command: TasksCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TasksCommand {
+    List(ListArgs),
+    Show(ShowArgs),
+    Cancel(IdArgs),
+    Clean(CleanArgs),
+}
+
+/// Recent tasks, newest first.
+///
+/// Example: aiswitch tasks list --status failed --limit 5
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Only tasks with this status: running, succeeded, failed, interrupted.
+    #[arg(long, value_parser = ["running", "succeeded", "failed", "interrupted"])]
+    status: Option<String>,
+    /// How many.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+}
+
+/// A task's full result and each agent's transcript.
+///
+/// Example: aiswitch tasks show t10a4dbd389
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// The task id.
+    id: String,
+}
+
+/// Cancel a running task gracefully (as Ctrl-C in its terminal would).
+///
+/// Example: aiswitch tasks cancel t10a4dbd389
+#[derive(Debug, Args)]
+struct IdArgs {
+    /// The task id.
+    id: String,
+}
+
+/// Remove the worktrees of one task, or of all tasks (agents' branches stay).
+///
+/// Example: aiswitch tasks clean
+#[derive(Debug, Args)]
+struct CleanArgs {
+    /// The task id; all tasks when left out.
+    id: Option<String>,
+}
+
+pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    match args.command {
+        TasksCommand::List(args) => {
+            let rows = engine.list_tasks(args.status.as_deref(), args.limit)?;
+            out.emit(&json!({ "tasks": rows }), || {
+                if rows.is_empty() {
+                    return "no tasks yet: run one with `aiswitch apply PRESET --agents A,B --task \"...\"` or `aiswitch demo`".into();
+                }
+                let mut table = Table::new();
+                table.load_preset(NOTHING);
+                table.set_header(["ID", "STATUS", "MODE", "AGENTS", "TASK"]);
+                for r in &rows {
+                    let prompt: String = r.prompt.lines().next().unwrap_or_default().chars().take(50).collect();
+                    table.add_row([r.id.clone(), r.status.clone(), format!("{} {}", r.order, r.coordination), r.agents.clone(), prompt]);
+                }
+                render(&table)
+            });
+        }
+        TasksCommand::Show(args) => {
+            let (row, transcripts) = engine.task_details(&args.id)?.ok_or_else(|| {
+                CliError::Failed(format!(
+                    "task {} does not exist: see `aiswitch tasks list`",
+                    args.id
+                ))
+            })?;
+            let body = json!({ "task": row, "transcripts": transcripts.iter().map(|(a, t)| json!({ "agent": a, "events": t })).collect::<Vec<_>>() });
+            out.emit(&body, || {
+                let mut text = format!(
+                    "task {} ({}; {} {}): {}\n{}\n",
+                    row.id, row.agents, row.order, row.coordination, row.status, row.prompt
+                );
+                if let Some(result) = &row.result {
+                    for run in result["runs"].as_array().into_iter().flatten() {
+                        text.push_str(&format!(
+                            "\n[{}] {} ({} in / {} out tokens)\n{}\n",
+                            run["agent"].as_str().unwrap_or_default(),
+                            run["status"].as_str().unwrap_or_default(),
+                            run["tokens"]["input"],
+                            run["tokens"]["output"],
+                            run["output"].as_str().unwrap_or_default()
+                        ));
+                        if let Some(diff) = run["diff"].as_str().filter(|d| !d.is_empty()) {
+                            text.push_str(diff);
+                        }
+                    }
+                }
+                text
+            });
+        }
+        TasksCommand::Cancel(args) => {
+            let rows = engine.list_tasks(Some("running"), 1000)?;
+            let Some(row) = rows.iter().find(|r| r.id == args.id) else {
+                return Err(CliError::Failed(format!(
+                    "task {} is not running: see `aiswitch tasks list`",
+                    args.id
+                )));
+            };
+            let pid = engine.task_pid(&row.id)?;
+            let _ = nix_kill(pid);
+            out.emit(&json!({ "cancelled": row.id }), || {
+                format!("asked task {} to cancel (pid {pid})", row.id)
+            });
+        }
+        TasksCommand::Clean(args) => {
+            let cleaned = engine.clean_tasks(args.id.as_deref())?;
+            out.emit(&json!({ "cleaned": cleaned }), || {
+                format!("removed the worktrees of {} task(s)", cleaned.len())
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sends SIGINT (the graceful cancel) to the process running a task.
+fn nix_kill(pid: u32) -> std::io::Result<()> {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("kill failed"))
+    }
+}

@@ -1,0 +1,100 @@
+//! The engine's task records: start and finish, list, show with transcripts, clean
+//! up worktrees.
+
+use std::path::PathBuf;
+
+use super::Engine;
+use crate::Error;
+use crate::coordinator::{TaskResult, TaskSpec};
+use crate::store::TaskRow;
+
+impl Engine {
+    /// Records a task as running in this process.
+    pub fn task_started(&self, spec: &TaskSpec) -> Result<(), Error> {
+        Ok(self.open_store()?.task_started(spec)?)
+    }
+
+    /// Records a finished task with its runs and transcripts.
+    pub fn task_finished(&self, result: &TaskResult) -> Result<(), Error> {
+        Ok(self.open_store()?.task_finished(result)?)
+    }
+
+    /// Recent tasks, newest first; tasks whose process died are marked interrupted.
+    pub fn list_tasks(&self, status: Option<&str>, limit: usize) -> Result<Vec<TaskRow>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        let mut store = self.open_store()?;
+        store.mark_interrupted()?;
+        Ok(store.tasks(status, limit)?)
+    }
+
+    /// Marks tasks whose process died as interrupted (the daemon does this at start).
+    pub fn mark_interrupted_tasks(&self) -> Result<usize, Error> {
+        Ok(self.open_store()?.mark_interrupted()?)
+    }
+
+    /// One task with its result and each run's transcript.
+    pub fn task_details(
+        &self,
+        id: &str,
+    ) -> Result<Option<(TaskRow, Vec<(String, Vec<serde_json::Value>)>)>, Error> {
+        let mut store = self.open_store()?;
+        store.mark_interrupted()?;
+        let Some(row) = store.task(id)? else {
+            return Ok(None);
+        };
+        let mut transcripts = Vec::new();
+        for agent in row.agents.split(',').filter(|a| !a.is_empty()) {
+            transcripts.push((agent.to_owned(), store.transcript(id, agent)?));
+        }
+        Ok(Some((row, transcripts)))
+    }
+
+    /// The process running a task.
+    pub fn task_pid(&self, id: &str) -> Result<u32, Error> {
+        Ok(self.open_store()?.task_pid(id)?.unwrap_or_default())
+    }
+
+    /// Where isolated worktrees of tasks live.
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("worktrees")
+    }
+
+    /// Removes the worktrees of one task, or of every task; returns the ids cleaned.
+    /// The agents' branches stay in the repository.
+    pub fn clean_tasks(&self, id: Option<&str>) -> Result<Vec<String>, Error> {
+        let root = self.worktrees_dir();
+        let ids: Vec<String> = match id {
+            Some(id) => vec![id.to_owned()],
+            None => std::fs::read_dir(&root)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let mut cleaned = Vec::new();
+        for id in ids {
+            let dir = root.join(&id);
+            if !dir.is_dir() {
+                continue;
+            }
+            // A git worktree is removed through its repository so git forgets it too.
+            for ws in std::fs::read_dir(&dir)
+                .map(|rd| rd.filter_map(Result::ok).collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                let path = ws.path();
+                let _ = std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(&path)
+                    .args(["worktree", "remove", "--force", "."])
+                    .output();
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            cleaned.push(id);
+        }
+        Ok(cleaned)
+    }
+}

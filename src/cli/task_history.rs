@@ -83,14 +83,14 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
             });
         }
         TasksCommand::Show(args) => {
-            let (row, transcripts) = engine.task_details(&args.id)?.ok_or_else(|| {
+            let details = engine.task_details(&args.id)?.ok_or_else(|| {
                 CliError::Failed(format!(
                     "task {} does not exist: see `aiswitch tasks list`",
                     args.id
                 ))
             })?;
-            let body = json!({ "task": row, "transcripts": transcripts.iter().map(|(a, t)| json!({ "agent": a, "events": t })).collect::<Vec<_>>() });
-            out.emit(&body, || {
+            let row = &details.task;
+            out.emit(&details, || {
                 let mut text = format!(
                     "task {} ({}; {} {}): {}\n{}\n",
                     row.id, row.agents, row.order, row.coordination, row.status, row.prompt

@@ -20,6 +20,7 @@ use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use runtime::{AgentRuntime, AgentStatusView};
+pub use tasks::{TaskDetails, Transcript};
 
 /// The engine handle.
 #[derive(Debug, Clone)]

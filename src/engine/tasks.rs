@@ -8,6 +8,24 @@ use crate::Error;
 use crate::coordinator::{TaskResult, TaskSpec};
 use crate::store::TaskRow;
 
+/// One run's stored events.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Transcript {
+    /// The agent.
+    pub agent: String,
+    /// Its run events, in order.
+    pub events: Vec<serde_json::Value>,
+}
+
+/// A task with its result and transcripts, as `tasks show` prints it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskDetails {
+    /// The task and its result.
+    pub task: TaskRow,
+    /// Each run's transcript.
+    pub transcripts: Vec<Transcript>,
+}
+
 impl Engine {
     /// Records a task as running in this process.
     pub fn task_started(&self, spec: &TaskSpec) -> Result<(), Error> {
@@ -35,20 +53,21 @@ impl Engine {
     }
 
     /// One task with its result and each run's transcript.
-    pub fn task_details(
-        &self,
-        id: &str,
-    ) -> Result<Option<(TaskRow, Vec<(String, Vec<serde_json::Value>)>)>, Error> {
+    pub fn task_details(&self, id: &str) -> Result<Option<TaskDetails>, Error> {
         let mut store = self.open_store()?;
         store.mark_interrupted()?;
-        let Some(row) = store.task(id)? else {
+        let Some(task) = store.task(id)? else {
             return Ok(None);
         };
         let mut transcripts = Vec::new();
-        for agent in row.agents.split(',').filter(|a| !a.is_empty()) {
-            transcripts.push((agent.to_owned(), store.transcript(id, agent)?));
+        for agent in task.agents.split(',').filter(|a| !a.is_empty()) {
+            let events = store.transcript(id, agent)?;
+            transcripts.push(Transcript {
+                agent: agent.to_owned(),
+                events,
+            });
         }
-        Ok(Some((row, transcripts)))
+        Ok(Some(TaskDetails { task, transcripts }))
     }
 
     /// The process running a task.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs aiswitch: the desktop tray app when there is a display, otherwise a headless
-# tour of the CLI against a throwaway AISWITCH_HOME (a later issue makes this
-# `aiswitch demo`).
+# Runs aiswitch: the desktop tray app when there is a display, otherwise
+# `aiswitch demo` (a coordinated task of three reference agents) and a short tour of
+# the CLI, against a throwaway AISWITCH_HOME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -11,10 +11,11 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exec ./target/release/aiswitch-desktop
 fi
 
-echo "no display: running the headless tour (set DISPLAY to get the tray app)"
+echo "no display: running the demo and a tour of the CLI (set DISPLAY to get the tray app)"
 export AISWITCH_HOME="${AISWITCH_HOME:-$(mktemp -d)}"
 a=./target/release/aiswitch
 run() { printf '\n$ aiswitch %s\n' "$*"; "$a" "$@"; }
+run demo
 printf 'sk-demo-0000-1111-2222-a1b2' | run add deepseek --kind anthropic \
   --base-url https://api.deepseek.com/anthropic --model deepseek-chat --api-key - \
   --description "DeepSeek via its Anthropic endpoint" API_TIMEOUT_MS 600000

@@ -29,6 +29,9 @@ pub enum Error {
     /// Running an agent failed.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
+    /// A task request cannot run.
+    #[error(transparent)]
+    Task(#[from] crate::engine::TaskError),
 }
 
 impl From<ManifestError> for Error {
@@ -47,7 +50,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Preset(e) if e.is_usage() => EXIT_USAGE,
-            Self::Agent(AgentError::WrongKind { .. }) => EXIT_USAGE,
+            Self::Agent(AgentError::WrongKind { .. }) | Self::Task(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -64,6 +67,7 @@ impl Error {
             Self::Agent(_) => -40403,
             Self::Supervisor(SupervisorError::Busy { .. }) => -40005,
             Self::Supervisor(_) => -32000,
+            Self::Task(_) => -32602,
         }
     }
 
@@ -81,6 +85,7 @@ impl Error {
             Self::Agent(_) => "invalid_manifest",
             Self::Supervisor(SupervisorError::NotInstalled { .. }) => "agent_not_installed",
             Self::Supervisor(_) => "agent_failed",
+            Self::Task(_) => "invalid_task",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

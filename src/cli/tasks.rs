@@ -10,7 +10,7 @@ use aiswitch::coordinator::{
     Assignment, Coordination, Order, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus,
     new_task_id, run_task,
 };
-use aiswitch::presets::PresetName;
+use aiswitch::engine::TaskRequest;
 use comfy_table::{Table, presets::NOTHING};
 
 use super::daemon::runtime;
@@ -29,15 +29,10 @@ pub struct TaskArgs {
     pub task_file: Option<PathBuf>,
 }
 
-/// Checks everything before any agent starts, then runs the task.
+/// Checks everything before any agent starts, then runs the task: through the
+/// daemon when one runs, embedded otherwise.
 pub fn run(args: TaskArgs, out: &Output) -> Result<ExitCode, CliError> {
-    let default_preset = PresetName::parse(&args.preset)?;
-    if args.chain && !args.sequential {
-        return Err(CliError::Usage(
-            "--chain needs --sequential (each agent gets the previous one's output)".into(),
-        ));
-    }
-    let prompt = match (&args.task, &args.task_file) {
+    let task = match (&args.task, &args.task_file) {
         (Some(task), None) => task.clone(),
         (None, Some(file)) => std::fs::read_to_string(file).map_err(|e| {
             CliError::Usage(format!("cannot read task file {}: {e}", file.display()))
@@ -48,72 +43,22 @@ pub fn run(args: TaskArgs, out: &Output) -> Result<ExitCode, CliError> {
             ));
         }
     };
-    if prompt.trim().is_empty() {
-        return Err(CliError::Usage(
-            "the task is empty: say what the agents should do".into(),
-        ));
-    }
     let workdir = match &args.workdir {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().map_err(|e| CliError::Failed(e.to_string()))?,
     };
-    let workdir = workdir.canonicalize().map_err(|e| {
-        CliError::Usage(format!("workdir {} does not exist: {e}", workdir.display()))
-    })?;
-    if !workdir.is_dir() {
-        return Err(CliError::Usage(format!(
-            "workdir {} is not a directory",
-            workdir.display()
-        )));
-    }
-    let engine = engine()?;
-    let mut assignments = Vec::new();
-    for (index, item) in args.agents.iter().enumerate() {
-        if item.starts_with("any:") {
-            return Err(CliError::Usage(
-                "--agents any:N is not supported yet: name the agents".into(),
-            ));
-        }
-        let (agent, preset) = match item.split_once(':') {
-            Some((agent, preset)) => (agent, PresetName::parse(preset)?),
-            None => (item.as_str(), default_preset.clone()),
-        };
-        let mut launch = engine.launch_spec(agent, Some(&preset), workdir.clone())?;
-        if aiswitch::agents::resolve_command(&launch.manifest.command).is_none() {
-            return Err(aiswitch::Error::from(
-                aiswitch::supervisor::SupervisorError::NotInstalled {
-                    agent: agent.to_owned(),
-                    command: launch.manifest.command.clone(),
-                },
-            )
-            .into());
-        }
-        if args.agents[..index]
-            .iter()
-            .any(|a| a.split(':').next() == Some(agent))
-        {
-            launch.name = format!("{agent}-{}", index + 1);
-        }
-        assignments.push(Assignment {
-            launch,
-            preset: Some(preset.to_string()),
-        });
-    }
-    let spec = TaskSpec {
-        id: new_task_id(),
-        prompt,
-        agents: assignments,
-        order: if args.sequential {
-            Order::Sequential
-        } else {
-            Order::Parallel
-        },
+    let request = TaskRequest {
+        preset: args.preset,
+        agents: args.agents,
+        sequential: args.sequential,
         chain: args.chain,
         coordination: args.coordination,
-        timeout: Duration::from_secs(args.timeout),
+        timeout_secs: args.timeout,
         workdir,
-        worktrees: engine.paths().data_dir.join("worktrees"),
+        task,
     };
+    let engine = engine()?;
+    let spec = engine.plan_task(request)?;
     execute(&engine, spec, out)
 }
 

@@ -24,7 +24,7 @@ pub use run::run_task;
 pub use workspace::{Workspace, WorkspaceError, is_dirty, is_git_repo};
 
 /// How agents are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Order {
     /// All at once.
@@ -34,7 +34,7 @@ pub enum Order {
 }
 
 /// How agents share the workdir.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Coordination {
     /// Shared workdir, serialized writes, all or nothing.

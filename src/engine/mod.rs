@@ -5,6 +5,7 @@
 //! argument parsing, no exit codes.
 
 mod agents;
+mod plan;
 mod runtime;
 mod tasks;
 
@@ -19,6 +20,7 @@ use crate::settings::Settings;
 use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
+pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView};
 pub use tasks::{TaskDetails, Transcript};
 

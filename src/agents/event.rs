@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// Token counts of one usage report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TokenCounts {
     /// Input tokens not served from cache.
     pub input: u64,

@@ -80,6 +80,12 @@ pub fn events(args: EventsArgs, out: &Output) -> Result<ExitCode, CliError> {
     runtime.block_on(async {
         let mut client = connect(&engine, false, out).await?;
         client.call("event.subscribe", None).await.map_err(remote)?;
+        // Say when events start flowing, so a script knows nothing before is missed.
+        if out.is_json() {
+            println!("{}", serde_json::json!({ "event": "subscribed" }));
+        } else {
+            eprintln!("aiswitch: following events (Ctrl-C to stop)");
+        }
         loop {
             tokio::select! {
                 event = client.next_event() => match event {

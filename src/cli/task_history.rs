@@ -114,17 +114,38 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
             });
         }
         TasksCommand::Cancel(args) => {
-            let rows = engine.list_tasks(Some("running"), 1000)?;
-            let Some(row) = rows.iter().find(|r| r.id == args.id) else {
-                return Err(CliError::Failed(format!(
-                    "task {} is not running: see `aiswitch tasks list`",
-                    args.id
-                )));
-            };
-            let pid = engine.task_pid(&row.id)?;
-            let _ = nix_kill(pid);
-            out.emit(&json!({ "cancelled": row.id }), || {
-                format!("asked task {} to cancel (pid {pid})", row.id)
+            // A task the daemon runs is cancelled through it (its recorded pid is
+            // the daemon's own); one run by a CLI gets SIGINT, as Ctrl-C would.
+            let rt = super::daemon::runtime()?;
+            let by_daemon = rt.block_on(async {
+                let client = aiswitch::control::ControlClient::connect(
+                    &aiswitch::daemon::socket_path(&engine),
+                )
+                .await
+                .ok()?;
+                client
+                    .call("task.cancel", Some(json!({ "task": args.id })))
+                    .await
+                    .ok()
+            });
+            if by_daemon.is_none() {
+                let rows = engine.list_tasks(Some("running"), 1000)?;
+                let Some(row) = rows.iter().find(|r| r.id == args.id) else {
+                    return Err(CliError::Failed(format!(
+                        "task {} is not running: see `aiswitch tasks list`",
+                        args.id
+                    )));
+                };
+                let pid = engine.task_pid(&row.id)?;
+                nix_kill(pid).map_err(|e| {
+                    CliError::Failed(format!(
+                        "cannot signal the process running task {}: {e}",
+                        row.id
+                    ))
+                })?;
+            }
+            out.emit(&json!({ "cancelled": args.id }), || {
+                format!("asked task {} to cancel", args.id)
             });
         }
         TasksCommand::Clean(args) => {

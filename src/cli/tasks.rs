@@ -58,8 +58,108 @@ pub fn run(args: TaskArgs, out: &Output) -> Result<ExitCode, CliError> {
         task,
     };
     let engine = engine()?;
-    let spec = engine.plan_task(request)?;
-    execute(&engine, spec, out)
+    // One runtime for the whole command: the client's connection lives on it.
+    let rt = runtime()?;
+    let daemon = rt.block_on(async {
+        aiswitch::control::ControlClient::connect(&aiswitch::daemon::socket_path(&engine))
+            .await
+            .ok()
+    });
+    match daemon {
+        Some(client) => through_daemon(&rt, client, request, out),
+        None => {
+            let spec = engine.plan_task(request)?;
+            execute(&engine, spec, out)
+        }
+    }
+}
+
+/// Runs the task in the daemon: assign, print its events, fetch the result.
+fn through_daemon(
+    rt: &tokio::runtime::Runtime,
+    mut client: aiswitch::control::ControlClient,
+    request: TaskRequest,
+    out: &Output,
+) -> Result<ExitCode, CliError> {
+    let show = !out.is_json();
+    let result: TaskResult = rt.block_on(async {
+        client.call("event.subscribe", None).await.map_err(super::daemon::remote)?;
+        let params = serde_json::to_value(&request).map_err(|e| CliError::Failed(e.to_string()))?;
+        let assigned = client.call("task.assign", Some(params)).await.map_err(super::daemon::remote)?;
+        let id = assigned["task"].as_str().unwrap_or_default().to_owned();
+        let mut printer = LinePrinter::default();
+        let mut cancelled = false;
+        loop {
+            tokio::select! {
+                event = client.next_event() => {
+                    let Some(event) = event else {
+                        return Err(CliError::Failed("the daemon went away during the task".into()));
+                    };
+                    if event.get("task").and_then(|t| t.as_str()) != Some(id.as_str()) {
+                        continue;
+                    }
+                    let Ok(event) = serde_json::from_value::<TaskEvent>(event) else { continue };
+                    let ended = matches!(event, TaskEvent::TaskFinished { .. });
+                    if show {
+                        printer.print(event);
+                    }
+                    if ended {
+                        break;
+                    }
+                }
+                _ = tokio::signal::ctrl_c(), if !cancelled => {
+                    eprintln!("aiswitch: cancelling the task (Ctrl-C again to quit at once)");
+                    cancelled = true;
+                    let _ = client.call("task.cancel", Some(serde_json::json!({ "task": id }))).await;
+                }
+            }
+        }
+        let value = client
+            .call("task.result", Some(serde_json::json!({ "task": id, "wait": true })))
+            .await
+            .map_err(super::daemon::remote)?;
+        serde_json::from_value(value).map_err(|e| CliError::Failed(format!("unreadable task result: {e}")))
+    })?;
+    out.emit(&result, || summary(&result));
+    Ok(if result.status == TaskStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(aiswitch::EXIT_FAILURE)
+    })
+}
+
+/// Plain line-by-line output: chunks are buffered per agent until a line ends.
+#[derive(Default)]
+struct LinePrinter {
+    partial: std::collections::HashMap<String, String>,
+}
+
+impl LinePrinter {
+    fn print(&mut self, event: TaskEvent) {
+        let mut lines = Vec::new();
+        match event {
+            TaskEvent::TaskStarted { .. } | TaskEvent::TaskFinished { .. } => {}
+            TaskEvent::Started { agent } => lines.push(format!("[{agent}] started")),
+            TaskEvent::Output { agent, text } => {
+                let buffer = self.partial.entry(agent.clone()).or_default();
+                buffer.push_str(&text);
+                while let Some(end) = buffer.find('\n') {
+                    let line: String = buffer.drain(..=end).collect();
+                    lines.push(format!("[{agent}] {}", line.trim_end()));
+                }
+            }
+            TaskEvent::Finished { agent, status } => {
+                if let Some(rest) = self.partial.remove(&agent).filter(|r| !r.trim().is_empty()) {
+                    lines.push(format!("[{agent}] {}", rest.trim_end()));
+                }
+                lines.push(format!("[{agent}] {}", status_word(status)));
+            }
+        }
+        let mut stdout = std::io::stdout().lock();
+        for line in lines {
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
 }
 
 /// Runs a task with the live display and prints the result.
@@ -71,36 +171,10 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
         .block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
             let printer = tokio::spawn(async move {
-                // Plain line-by-line output: chunks are buffered per agent until a line ends.
-                let mut stdout = std::io::stdout();
-                let mut partial: std::collections::HashMap<String, String> =
-                    std::collections::HashMap::new();
+                let mut printer = LinePrinter::default();
                 while let Some(event) = rx.recv().await {
-                    if !show {
-                        continue;
-                    }
-                    let mut lines = Vec::new();
-                    match event {
-                        TaskEvent::Started { agent } => lines.push(format!("[{agent}] started")),
-                        TaskEvent::Output { agent, text } => {
-                            let buffer = partial.entry(agent.clone()).or_default();
-                            buffer.push_str(&text);
-                            while let Some(end) = buffer.find('\n') {
-                                let line: String = buffer.drain(..=end).collect();
-                                lines.push(format!("[{agent}] {}", line.trim_end()));
-                            }
-                        }
-                        TaskEvent::Finished { agent, status } => {
-                            if let Some(rest) =
-                                partial.remove(&agent).filter(|r| !r.trim().is_empty())
-                            {
-                                lines.push(format!("[{agent}] {}", rest.trim_end()));
-                            }
-                            lines.push(format!("[{agent}] {}", status_word(status)));
-                        }
-                    }
-                    for line in lines {
-                        let _ = writeln!(stdout, "{line}");
+                    if show {
+                        printer.print(event);
                     }
                 }
             });

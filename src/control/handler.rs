@@ -31,7 +31,15 @@ pub(crate) const SERVED: &[&str] = &[
     "preset.remove",
     "event.subscribe",
     "event.unsubscribe",
+    "task.assign",
+    "task.status",
+    "task.result",
+    "task.cancel",
+    "task.list",
 ];
+
+/// Error code: no such task.
+const TASK_NOT_FOUND: i64 = -40101;
 
 /// One connection's handler.
 pub struct ControlHandler {
@@ -98,6 +106,33 @@ struct AddParams {
     preset: crate::presets::Preset,
     #[serde(default)]
     force: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskParams {
+    task: String,
+    #[serde(default)]
+    wait: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskListParams {
+    status: Option<String>,
+    #[serde(default = "twenty")]
+    limit: usize,
+}
+
+fn twenty() -> usize {
+    20
+}
+
+fn task_not_found(id: &str) -> ErrorObject {
+    ErrorObject::new(
+        TASK_NOT_FOUND,
+        format!("task {id} does not exist: see `aiswitch tasks list`"),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -237,6 +272,46 @@ impl Handler for ControlHandler {
                         old.abort();
                     }
                     Ok(json!({ "subscribed": true }))
+                }
+                "task.assign" => {
+                    let request: crate::engine::TaskRequest = params(request.params)?;
+                    let spec = engine.plan_task(request).map_err(engine_error)?;
+                    let id = runtime.assign(spec).map_err(engine_error)?;
+                    Ok(json!({ "task": id }))
+                }
+                "task.status" | "task.result" => {
+                    let p: TaskParams = params(request.params)?;
+                    if p.wait && request.method == "task.result" {
+                        if let Some(result) = runtime.wait_task(&p.task).await {
+                            return to_value(&result);
+                        }
+                    }
+                    let details = engine
+                        .task_details(&p.task)
+                        .map_err(engine_error)?
+                        .ok_or_else(|| task_not_found(&p.task))?;
+                    if request.method == "task.status" {
+                        let mut row = details.task;
+                        row.result = None;
+                        to_value(&row)
+                    } else {
+                        Ok(details.task.result.unwrap_or(Value::Null))
+                    }
+                }
+                "task.cancel" => {
+                    let p: TaskParams = params(request.params)?;
+                    if runtime.cancel_task(&p.task) {
+                        Ok(json!({ "cancelled": p.task }))
+                    } else {
+                        Err(task_not_found(&p.task))
+                    }
+                }
+                "task.list" => {
+                    let p: TaskListParams = params(request.params)?;
+                    let rows = engine
+                        .list_tasks(p.status.as_deref(), p.limit)
+                        .map_err(engine_error)?;
+                    Ok(json!({ "tasks": to_value(&rows)? }))
                 }
                 "event.unsubscribe" => {
                     if let Some(task) = subscription

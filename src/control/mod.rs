@@ -150,6 +150,41 @@ pub const METHODS: &[MethodDoc] = &[
         result: r#"{"subscribed": false}"#,
         errors: "-",
     },
+    MethodDoc {
+        name: "task.assign",
+        summary: "Plan and start a coordinated task in the daemon; progress arrives as events.",
+        params: r#"{"preset": "deepseek", "agents": ["claude", "codex:openai"], "sequential": false, "chain": false, "coordination": "isolated", "timeout_secs": 600, "workdir": "/home/me/project", "task": "add tests"}"#,
+        result: r#"{"task": "t10ac833178"}"#,
+        errors: "-32602 invalid task (empty, bad workdir, --chain without sequential, wrong preset kind), -40001 unknown agent, -40201 unknown preset",
+    },
+    MethodDoc {
+        name: "task.status",
+        summary: "A task's status without its result.",
+        params: r#"{"task": "t10ac833178"}"#,
+        result: r#"{"id": "t10ac833178", "status": "running", "agents": "claude,codex", ...}"#,
+        errors: "-40101 task not found",
+    },
+    MethodDoc {
+        name: "task.result",
+        summary: "A task's aggregated result; with `wait`, once it has ended.",
+        params: r#"{"task": "t10ac833178", "wait": true}"#,
+        result: r#"{"id": "t10ac833178", "status": "succeeded", "runs": [...], "tokens": {...}, "cost_usd": 0.01}"#,
+        errors: "-40101 task not found",
+    },
+    MethodDoc {
+        name: "task.cancel",
+        summary: "Cancel a task the daemon runs (session/cancel, then stop).",
+        params: r#"{"task": "t10ac833178"}"#,
+        result: r#"{"cancelled": "t10ac833178"}"#,
+        errors: "-40101 task not found or not run by this daemon",
+    },
+    MethodDoc {
+        name: "task.list",
+        summary: "Recent tasks, newest first.",
+        params: r#"{"status": "failed", "limit": 20}"#,
+        result: r#"{"tasks": [{"id": "t10ac833178", "status": "failed", ...}]}"#,
+        errors: "-",
+    },
 ];
 
 /// `docs/control-api.md`, generated from [`METHODS`].
@@ -167,10 +202,12 @@ pub fn api_document() -> String {
          Server-pushed notifications after `event.subscribe`: method `event`, params one of\n\
          `{\"event\": \"state\", \"agent\", \"state\", \"pid\"}`, `{\"event\": \"fault\", \"agent\", \"message\"}`,\n\
          `{\"event\": \"exited\", \"agent\", \"code\", \"signal\"}`, `{\"event\": \"restarting\", \"agent\", \"attempt\", \"after_ms\"}`,\n\
-         `{\"event\": \"gave_up\", \"agent\", \"restarts\"}`, `{\"event\": \"log\", \"agent\", \"line\"}`.\n\n\
+         `{\"event\": \"gave_up\", \"agent\", \"restarts\"}`, `{\"event\": \"log\", \"agent\", \"line\"}`;\n\
+         for tasks, each with `\"task\"`: `task_started` (`agents`), `run_started` (`agent`),\n\
+         `run_output` (`agent`, `text`), `run_finished` (`agent`, `status`), `task_finished` (`status`).\n\n\
          Error codes: the JSON-RPC ones (-32700 parse error, -32600 invalid request, -32601\n\
          method not found, -32602 invalid params) and -40001 agent not found, -40005 agent\n\
-         busy, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\
+         busy, -40101 task not found, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\
          -40302 peer refused, -40403 configuration error, -40404 storage error.\n\n\
          | method | what | params | result | errors |\n|---|---|---|---|---|\n",
     );

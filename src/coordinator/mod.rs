@@ -78,7 +78,7 @@ pub struct TaskSpec {
 }
 
 /// How one agent's run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// It answered.
@@ -94,7 +94,7 @@ pub enum RunStatus {
 }
 
 /// One agent's part of a task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RunResult {
     /// The agent (instance name).
     pub agent: String,
@@ -128,7 +128,7 @@ pub struct RunResult {
 }
 
 /// How a task ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Succeeded under its mode.
@@ -138,7 +138,7 @@ pub enum TaskStatus {
 }
 
 /// The aggregated result of a task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TaskResult {
     /// The task's id.
     pub id: String,
@@ -167,15 +167,22 @@ pub struct TaskResult {
 }
 
 /// Live progress of a task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TaskEvent {
+    /// The task started.
+    TaskStarted {
+        /// Its agents, in order.
+        agents: Vec<String>,
+    },
     /// An agent started its turn.
+    #[serde(rename = "run_started")]
     Started {
         /// The agent.
         agent: String,
     },
     /// A piece of an agent's output.
+    #[serde(rename = "run_output")]
     Output {
         /// The agent.
         agent: String,
@@ -183,11 +190,17 @@ pub enum TaskEvent {
         text: String,
     },
     /// An agent finished its turn.
+    #[serde(rename = "run_finished")]
     Finished {
         /// The agent.
         agent: String,
         /// How.
         status: RunStatus,
+    },
+    /// The task ended.
+    TaskFinished {
+        /// How.
+        status: TaskStatus,
     },
 }
 

@@ -26,6 +26,10 @@ pub async fn run_task(
 ) -> Result<TaskResult, workspace::WorkspaceError> {
     let started = Instant::now();
     let mut notes = Vec::new();
+    if let Some(live) = &live {
+        let agents = spec.agents.iter().map(|a| a.launch.name.clone()).collect();
+        let _ = live.send(TaskEvent::TaskStarted { agents });
+    }
     let workspaces: Vec<Workspace> = match spec.coordination {
         Coordination::Isolated => {
             if workspace::is_git_repo(&spec.workdir) && workspace::is_dirty(&spec.workdir) {
@@ -168,6 +172,9 @@ pub async fn run_task(
         if let Some(c) = run.cost_usd {
             *cost.get_or_insert(0.0) += c;
         }
+    }
+    if let Some(live) = &live {
+        let _ = live.send(TaskEvent::TaskFinished { status });
     }
     Ok(TaskResult {
         workdir: spec.workdir,

@@ -21,7 +21,7 @@ use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use plan::{TaskError, TaskRequest};
-pub use runtime::{AgentRuntime, AgentStatusView};
+pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};
 pub use tasks::{TaskDetails, Transcript};
 
 /// The engine handle.

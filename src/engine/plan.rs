@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use crate::Error;
@@ -14,7 +14,7 @@ use crate::presets::PresetName;
 use crate::supervisor::SupervisorError;
 
 /// A task as a user asks for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRequest {
     /// The default preset for agents that do not name one.

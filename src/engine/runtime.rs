@@ -6,13 +6,37 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use serde::Serialize;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, watch};
 
 use super::Engine;
 use crate::Error;
 use crate::agents::AgentError;
+use crate::coordinator::{TaskEvent, TaskResult, TaskSpec, run_task};
 use crate::presets::PresetName;
 use crate::supervisor::{AgentHandle, AgentState, Supervisor, SupervisorEvent};
+
+/// What the daemon pushes to subscribers: agent events and task progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum LiveEvent {
+    /// An agent's state change, fault, restart or log line.
+    Agent(SupervisorEvent),
+    /// Progress of a task.
+    Task {
+        /// The task's id.
+        task: String,
+        /// What happened.
+        #[serde(flatten)]
+        event: TaskEvent,
+    },
+}
+
+/// A task the daemon runs.
+struct RunningTask {
+    cancel: watch::Sender<bool>,
+    /// `Some` once the task has ended.
+    done: watch::Receiver<Option<TaskResult>>,
+}
 
 /// One agent's status as `agents status` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -50,17 +74,36 @@ pub struct AgentRuntime {
     /// agent cannot race: a tokio mutex.
     agents: Mutex<HashMap<String, Entry>>,
     started: SystemTime,
+    events: broadcast::Sender<LiveEvent>,
+    /// Tasks started here; a std mutex, never held across an `.await`.
+    tasks: std::sync::Mutex<HashMap<String, RunningTask>>,
 }
 
 impl AgentRuntime {
     /// A runtime with no agents.
     pub fn new(engine: Engine) -> Self {
         let supervisor = Supervisor::new(engine.supervisor_options());
+        let (events, _) = broadcast::channel(4096);
+        let mut agent_events = supervisor.subscribe();
+        let forward = events.clone();
+        tokio::spawn(async move {
+            loop {
+                match agent_events.recv().await {
+                    Ok(event) => {
+                        let _ = forward.send(LiveEvent::Agent(event));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
         Self {
             engine,
             supervisor,
             agents: Mutex::new(HashMap::new()),
             started: SystemTime::now(),
+            events,
+            tasks: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -74,9 +117,63 @@ impl AgentRuntime {
         self.started
     }
 
-    /// Supervisor events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<SupervisorEvent> {
-        self.supervisor.subscribe()
+    /// Agent and task events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.events.subscribe()
+    }
+
+    /// Starts a planned task in the background and returns its id at once; its
+    /// progress goes to subscribers, its result to the store.
+    pub fn assign(&self, spec: TaskSpec) -> Result<String, Error> {
+        self.engine.task_started(&spec)?;
+        let id = spec.id.clone();
+        let (cancel, cancel_rx) = watch::channel(false);
+        let (done_tx, done) = watch::channel(None);
+        let (live_tx, mut live_rx) = tokio::sync::mpsc::unbounded_channel();
+        let events = self.events.clone();
+        let task_id = id.clone();
+        tokio::spawn(async move {
+            while let Some(event) = live_rx.recv().await {
+                let _ = events.send(LiveEvent::Task {
+                    task: task_id.clone(),
+                    event,
+                });
+            }
+        });
+        let engine = self.engine.clone();
+        let options = engine.supervisor_options();
+        tokio::spawn(async move {
+            if let Ok(result) = run_task(spec, options, Some(live_tx), Some(cancel_rx)).await {
+                if let Err(e) = engine.task_finished(&result) {
+                    tracing::warn!(error = %e, "cannot record a finished task");
+                }
+                done_tx.send_replace(Some(result));
+            }
+        });
+        self.lock_tasks()
+            .insert(id.clone(), RunningTask { cancel, done });
+        Ok(id)
+    }
+
+    /// Cancels a task this daemon runs; false when it does not run it.
+    pub fn cancel_task(&self, id: &str) -> bool {
+        self.lock_tasks().get(id).is_some_and(|t| {
+            t.cancel.send_replace(true);
+            true
+        })
+    }
+
+    /// Waits for a task this daemon runs to end; `None` when it does not run it.
+    pub async fn wait_task(&self, id: &str) -> Option<TaskResult> {
+        let mut done = self.lock_tasks().get(id).map(|t| t.done.clone())?;
+        let result = done.wait_for(Option::is_some).await.ok()?.clone();
+        result
+    }
+
+    fn lock_tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, RunningTask>> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts `agent` with `preset`; an agent already running is an error.
@@ -134,8 +231,23 @@ impl AgentRuntime {
         views
     }
 
-    /// Stops every agent (daemon shutdown).
+    /// Stops every agent and cancels every task (daemon shutdown).
     pub async fn shutdown(&self) {
+        let running: Vec<watch::Receiver<Option<TaskResult>>> = self
+            .lock_tasks()
+            .values()
+            .map(|t| {
+                t.cancel.send_replace(true);
+                t.done.clone()
+            })
+            .collect();
+        for mut done in running {
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                done.wait_for(Option::is_some),
+            )
+            .await;
+        }
         let mut agents = self.agents.lock().await;
         for (_, entry) in agents.drain() {
             let _ = entry.handle.stop().await;

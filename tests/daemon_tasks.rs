@@ -1,0 +1,155 @@
+//! Tasks through the daemon: `apply --agents` hands the task to a running daemon,
+//! its events arrive in order over `events --follow`, and it can be cancelled.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::daemon::Daemon;
+use common::{Home, procs};
+use serde_json::Value;
+
+fn setup() -> (Home, Daemon, String) {
+    let home = Home::new();
+    home.run(&["add", "p", "X", "1"]).ok();
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let daemon = Daemon::start(&home, &[]);
+    (home, daemon, work.display().to_string())
+}
+
+#[test]
+fn task_events_arrive_in_order_over_events_follow() {
+    let (home, _daemon, work) = setup();
+    let mut follower = home
+        .cmd(&["events", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the follower subscribes");
+    assert_eq!(first["event"], "subscribed");
+    let result = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "aiswitch-agent,aiswitch-agent",
+            "--task",
+            "hello daemon",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let id = result["id"].as_str().unwrap().to_owned();
+    assert_eq!(result["status"], "succeeded");
+    let mut events = Vec::new();
+    loop {
+        let event = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("task events before the deadline");
+        if event["task"] == id.as_str() {
+            let done = event["event"] == "task_finished";
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(events.first().unwrap()["event"], "task_started");
+    assert_eq!(events.last().unwrap()["status"], "succeeded");
+    for agent in ["aiswitch-agent", "aiswitch-agent-2"] {
+        let mine: Vec<&Value> = events.iter().filter(|e| e["agent"] == agent).collect();
+        assert_eq!(mine.first().unwrap()["event"], "run_started", "{agent}");
+        assert_eq!(mine.last().unwrap()["event"], "run_finished", "{agent}");
+        let text: String = mine
+            .iter()
+            .filter(|e| e["event"] == "run_output")
+            .map(|e| e["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(text, "echo: hello daemon", "{agent}: chunks in order");
+    }
+    let list = home.run(&["tasks", "list", "--json"]).ok().json();
+    assert_eq!(list["tasks"][0]["id"], id.as_str());
+}
+
+#[test]
+fn a_daemon_task_is_cancelled_through_the_daemon() {
+    let (home, daemon, work) = setup();
+    let manifest = home.root().join("slowpoke.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "id = \"slowpoke\"\nname = \"slowpoke\"\ncommand = \"{}\"\nargs = [\"--latency-ms\", \"30000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n[inject.custom]\n",
+            common::reference::AGENT
+        ),
+    )
+    .unwrap();
+    home.run(&["agents", "register", &manifest.display().to_string()])
+        .ok();
+    let child = home
+        .cmd(&[
+            "apply",
+            "p",
+            "--agents",
+            "slowpoke",
+            "--task",
+            "go",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut id = None;
+    assert!(procs::eventually(Duration::from_secs(10), || {
+        let list = home
+            .run(&["tasks", "list", "--status", "running", "--json"])
+            .ok()
+            .json();
+        id = list["tasks"]
+            .as_array()
+            .unwrap()
+            .first()
+            .map(|t| t["id"].as_str().unwrap().to_owned());
+        id.is_some()
+    }));
+    home.run(&["tasks", "cancel", &id.unwrap()]).ok();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["runs"][0]["status"], "cancelled");
+    assert!(
+        std::path::Path::new(&format!("/proc/{}", daemon.pid)).exists(),
+        "the daemon itself is not touched"
+    );
+    assert_eq!(
+        home.run(&["agents", "status", "--json", "--no-daemon"])
+            .ok()
+            .json()["agents"],
+        serde_json::json!([])
+    );
+}

@@ -281,10 +281,11 @@ impl Handler for ControlHandler {
                 }
                 "task.status" | "task.result" => {
                     let p: TaskParams = params(request.params)?;
-                    if p.wait && request.method == "task.result" {
-                        if let Some(result) = runtime.wait_task(&p.task).await {
-                            return to_value(&result);
-                        }
+                    if p.wait
+                        && request.method == "task.result"
+                        && let Some(result) = runtime.wait_task(&p.task).await
+                    {
+                        return to_value(&result);
                     }
                     let details = engine
                         .task_details(&p.task)

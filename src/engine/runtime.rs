@@ -166,8 +166,7 @@ impl AgentRuntime {
     /// Waits for a task this daemon runs to end; `None` when it does not run it.
     pub async fn wait_task(&self, id: &str) -> Option<TaskResult> {
         let mut done = self.lock_tasks().get(id).map(|t| t.done.clone())?;
-        let result = done.wait_for(Option::is_some).await.ok()?.clone();
-        result
+        done.wait_for(Option::is_some).await.ok()?.clone()
     }
 
     fn lock_tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, RunningTask>> {

@@ -49,6 +49,7 @@ fn task(dir: &std::path::Path, agents: usize) -> TaskSpec {
         timeout: Duration::from_secs(30),
         workdir: dir.to_path_buf(),
         worktrees: dir.join("worktrees"),
+        notes: Vec::new(),
     }
 }
 

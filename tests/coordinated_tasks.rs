@@ -41,6 +41,7 @@ fn task(
         timeout: Duration::from_secs(10),
         workdir: dir.join("work"),
         worktrees: dir.join("worktrees"),
+        notes: Vec::new(),
     }
 }
 

@@ -344,3 +344,97 @@ fn a_killed_task_is_marked_interrupted() {
     let list = home.run(&["tasks", "list", "--json"]).ok().json();
     assert_eq!(list["tasks"][0]["status"], "interrupted");
 }
+
+#[test]
+fn any_n_picks_healthy_agents_and_says_why() {
+    let home = home_with_preset();
+    let work = home.root().join("work").display().to_string();
+    let manifest = home.root().join("flaky.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "id = \"flaky\"\nname = \"flaky\"\ncommand = \"{}\"\nargs = [\"--crash-after\", \"0\"]\ndriver = \"acp\"\nlifetime = \"session\"\nrestart = {{ mode = \"never\" }}\n[inject.anthropic]\n",
+            common::reference::AGENT
+        ),
+    )
+    .unwrap();
+    home.run(&["agents", "register", &manifest.display().to_string()])
+        .ok();
+    // A track record: flaky fails, the reference agent succeeds.
+    let first = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "flaky,aiswitch-agent",
+            "--task",
+            "go",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(first["runs"][0]["status"], "failed");
+
+    let picked = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "any:1",
+            "--task",
+            "go",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        picked["runs"][0]["agent"], "aiswitch-agent",
+        "the healthy one"
+    );
+    let notes = picked["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("any:1 picked aiswitch-agent (100 % of recent runs succeeded")),
+        "{notes:?}"
+    );
+
+    let too_many = home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        "any:5",
+        "--task",
+        "go",
+        "--workdir",
+        &work,
+    ]);
+    assert_eq!(too_many.code, Some(2));
+    assert!(
+        too_many
+            .stderr
+            .contains("only 2 installed agent(s) can use preset p (aiswitch-agent, flaky)"),
+        "{}",
+        too_many.stderr
+    );
+    let bad = home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        "any:lots",
+        "--task",
+        "go",
+        "--workdir",
+        &work,
+    ]);
+    assert_eq!(bad.code, Some(2));
+}

@@ -35,6 +35,7 @@ async fn a_thousand_three_agent_tasks_all_succeed() {
             timeout: Duration::from_secs(30),
             workdir: dir.path().to_path_buf(),
             worktrees: dir.path().join("worktrees"),
+            notes: Vec::new(),
         };
         let result = run_task(task, options(dir.path()), None, None)
             .await

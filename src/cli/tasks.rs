@@ -384,6 +384,7 @@ pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {
         timeout: Duration::from_secs(60),
         workdir: repo.clone(),
         worktrees: engine.worktrees_dir(),
+        notes: Vec::new(),
     };
     let code = execute(&engine, spec, out)?;
     out.note(&format!(

@@ -75,6 +75,8 @@ pub struct TaskSpec {
     pub workdir: PathBuf,
     /// Where isolated workspaces go.
     pub worktrees: PathBuf,
+    /// Things decided while planning (which agents `any:N` picked, and why).
+    pub notes: Vec<String>,
 }
 
 /// How one agent's run ended.

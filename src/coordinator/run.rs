@@ -25,7 +25,7 @@ pub async fn run_task(
     user_cancel: Option<watch::Receiver<bool>>,
 ) -> Result<TaskResult, workspace::WorkspaceError> {
     let started = Instant::now();
-    let mut notes = Vec::new();
+    let mut notes = spec.notes.clone();
     if let Some(live) = &live {
         let agents = spec.agents.iter().map(|a| a.launch.name.clone()).collect();
         let _ = live.send(TaskEvent::TaskStarted { agents });

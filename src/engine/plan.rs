@@ -55,9 +55,23 @@ pub enum TaskError {
         /// The path.
         path: PathBuf,
     },
-    /// `any:N` is not supported.
-    #[error("--agents any:N is not supported yet: name the agents")]
-    AnyNotSupported,
+    /// `any:N` with a bad N.
+    #[error("--agents any:N needs a number from 1 to 16, not {0:?}")]
+    AnyCount(String),
+    /// Fewer agents can take the preset than `any:N` asks for.
+    #[error(
+        "--agents any:{wanted}: only {found} installed agent(s) can use preset {preset}{list}; install more or ask for fewer"
+    )]
+    NotEnoughAgents {
+        /// N.
+        wanted: usize,
+        /// How many qualify.
+        found: usize,
+        /// The preset.
+        preset: String,
+        /// The ones that qualify, as " (a, b)".
+        list: String,
+    },
 }
 
 impl Engine {
@@ -82,11 +96,20 @@ impl Engine {
             .ok_or(TaskError::Workdir {
                 path: request.workdir.clone(),
             })?;
-        let mut assignments: Vec<Assignment> = Vec::new();
-        for (index, item) in request.agents.iter().enumerate() {
-            if item.starts_with("any:") {
-                return Err(TaskError::AnyNotSupported.into());
+        let mut notes = Vec::new();
+        let mut items: Vec<String> = Vec::new();
+        for item in &request.agents {
+            match item.strip_prefix("any:") {
+                Some(count) => {
+                    let (picked, reason) = self.pick_agents(count, &default_preset, &items)?;
+                    notes.push(reason);
+                    items.extend(picked);
+                }
+                None => items.push(item.clone()),
             }
+        }
+        let mut assignments: Vec<Assignment> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
             let (agent, preset) = match item.split_once(':') {
                 Some((agent, preset)) => (agent, PresetName::parse(preset)?),
                 None => (item.as_str(), default_preset.clone()),
@@ -121,6 +144,86 @@ impl Engine {
             timeout: Duration::from_secs(request.timeout_secs),
             workdir,
             worktrees: self.worktrees_dir(),
+            notes,
         })
+    }
+
+    /// Picks `count` agents for `any:N`: installed, able to use the preset, not
+    /// already named; best recent success rate first, then the fastest, then by id.
+    /// Returns them and the reason, for the result.
+    fn pick_agents(
+        &self,
+        count: &str,
+        preset: &PresetName,
+        taken: &[String],
+    ) -> Result<(Vec<String>, String), Error> {
+        let wanted: usize = count
+            .parse()
+            .ok()
+            .filter(|n| (1..=16).contains(n))
+            .ok_or_else(|| TaskError::AnyCount(count.to_owned()))?;
+        let kind = self.preset(preset)?.kind;
+        let store = if self.paths.database().exists() {
+            Some(self.open_store()?)
+        } else {
+            None
+        };
+        let mut candidates: Vec<(String, f64, f64)> = Vec::new();
+        for entry in self.agent_registry().list().0 {
+            let id = entry.manifest.id.to_string();
+            if taken.contains(&id)
+                || !entry.manifest.accepts(kind)
+                || resolve_command(&entry.manifest.command).is_none()
+            {
+                continue;
+            }
+            let (runs, ok, ms) = match &store {
+                Some(store) => store.agent_track_record(&id)?,
+                None => (0, 0, 0.0),
+            };
+            // No history counts as a clean record: new agents get their chance.
+            let rate = if runs == 0 {
+                1.0
+            } else {
+                ok as f64 / runs as f64
+            };
+            candidates.push((id, rate, ms));
+        }
+        candidates.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(a.2.total_cmp(&b.2))
+                .then(a.0.cmp(&b.0))
+        });
+        if candidates.len() < wanted {
+            let names: Vec<&str> = candidates.iter().map(|c| c.0.as_str()).collect();
+            let list = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", names.join(", "))
+            };
+            return Err(TaskError::NotEnoughAgents {
+                wanted,
+                found: candidates.len(),
+                preset: preset.to_string(),
+                list,
+            }
+            .into());
+        }
+        let picked: Vec<(String, f64, f64)> = candidates.into_iter().take(wanted).collect();
+        let described: Vec<String> = picked
+            .iter()
+            .map(|(id, rate, ms)| {
+                format!(
+                    "{id} ({:.0} % of recent runs succeeded, {:.0} ms on average)",
+                    rate * 100.0,
+                    ms
+                )
+            })
+            .collect();
+        let reason = format!(
+            "any:{wanted} picked {}: installed, able to use {kind} presets, best recent success rate, then fastest",
+            described.join(", ")
+        );
+        Ok((picked.into_iter().map(|p| p.0).collect(), reason))
     }
 }

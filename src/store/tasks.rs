@@ -166,6 +166,20 @@ impl Store {
             .next())
     }
 
+    /// Per agent over its last 50 runs: (runs, succeeded, mean duration in ms).
+    pub fn agent_track_record(&self, agent: &str) -> Result<(u64, u64, f64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*), coalesce(sum(status = 'succeeded'), 0), coalesce(avg(duration_ms), 0.0)
+                 FROM (SELECT r.status, r.duration_ms FROM runs r JOIN tasks t ON t.id = r.task_id
+                       WHERE r.agent = ?1 ORDER BY t.started_ms DESC LIMIT 50)",
+                [agent],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, f64>(2)?)),
+            )
+            .map(|(n, ok, ms)| (u64::try_from(n).unwrap_or(0), u64::try_from(ok).unwrap_or(0), ms))
+            .map_err(|e| self.sqlite_err(e))
+    }
+
     /// The pid recorded for a task.
     pub fn task_pid(&self, id: &str) -> Result<Option<u32>, StoreError> {
         use rusqlite::OptionalExtension;

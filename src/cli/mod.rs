@@ -8,6 +8,7 @@ mod exchange;
 mod output;
 mod presets;
 mod shell;
+mod task_display;
 mod task_history;
 mod tasks;
 

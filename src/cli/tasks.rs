@@ -1,6 +1,5 @@
 //! `apply <preset> --agents ... --task ...` (a coordinated task) and `demo`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,6 +14,7 @@ use comfy_table::{Table, presets::NOTHING};
 
 use super::daemon::runtime;
 use super::output::{CliError, Output, engine, render};
+use super::task_display::TaskDisplay;
 
 /// What `apply` was given for a task.
 pub struct TaskArgs {
@@ -87,7 +87,7 @@ fn through_daemon(
         let params = serde_json::to_value(&request).map_err(|e| CliError::Failed(e.to_string()))?;
         let assigned = client.call("task.assign", Some(params)).await.map_err(super::daemon::remote)?;
         let id = assigned["task"].as_str().unwrap_or_default().to_owned();
-        let mut printer = LinePrinter::default();
+        let mut display = TaskDisplay::new(show);
         let mut cancelled = false;
         loop {
             tokio::select! {
@@ -100,10 +100,9 @@ fn through_daemon(
                     }
                     let Ok(event) = serde_json::from_value::<TaskEvent>(event) else { continue };
                     let ended = matches!(event, TaskEvent::TaskFinished { .. });
-                    if show {
-                        printer.print(event);
-                    }
+                    display.show(event);
                     if ended {
+                        display.finish();
                         break;
                     }
                 }
@@ -128,40 +127,6 @@ fn through_daemon(
     })
 }
 
-/// Plain line-by-line output: chunks are buffered per agent until a line ends.
-#[derive(Default)]
-struct LinePrinter {
-    partial: std::collections::HashMap<String, String>,
-}
-
-impl LinePrinter {
-    fn print(&mut self, event: TaskEvent) {
-        let mut lines = Vec::new();
-        match event {
-            TaskEvent::TaskStarted { .. } | TaskEvent::TaskFinished { .. } => {}
-            TaskEvent::Started { agent } => lines.push(format!("[{agent}] started")),
-            TaskEvent::Output { agent, text } => {
-                let buffer = self.partial.entry(agent.clone()).or_default();
-                buffer.push_str(&text);
-                while let Some(end) = buffer.find('\n') {
-                    let line: String = buffer.drain(..=end).collect();
-                    lines.push(format!("[{agent}] {}", line.trim_end()));
-                }
-            }
-            TaskEvent::Finished { agent, status } => {
-                if let Some(rest) = self.partial.remove(&agent).filter(|r| !r.trim().is_empty()) {
-                    lines.push(format!("[{agent}] {}", rest.trim_end()));
-                }
-                lines.push(format!("[{agent}] {}", status_word(status)));
-            }
-        }
-        let mut stdout = std::io::stdout().lock();
-        for line in lines {
-            let _ = writeln!(stdout, "{line}");
-        }
-    }
-}
-
 /// Runs a task with the live display and prints the result.
 pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode, CliError> {
     let options = engine.supervisor_options();
@@ -171,12 +136,11 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
         .block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
             let printer = tokio::spawn(async move {
-                let mut printer = LinePrinter::default();
+                let mut display = TaskDisplay::new(show);
                 while let Some(event) = rx.recv().await {
-                    if show {
-                        printer.print(event);
-                    }
+                    display.show(event);
                 }
+                display.finish();
             });
             // First Ctrl-C: cancel gracefully (session/cancel, then stop); second: exit.
             let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
@@ -203,7 +167,7 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
     })
 }
 
-fn status_word(status: RunStatus) -> &'static str {
+pub(super) fn status_word(status: RunStatus) -> &'static str {
     match status {
         RunStatus::Succeeded => "done",
         RunStatus::Failed => "failed",

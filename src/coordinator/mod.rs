@@ -191,6 +191,14 @@ pub enum TaskEvent {
         /// The text.
         text: String,
     },
+    /// Tokens an agent reported so far in its turn.
+    #[serde(rename = "run_usage")]
+    Usage {
+        /// The agent.
+        agent: String,
+        /// The counts.
+        tokens: TokenCounts,
+    },
     /// An agent finished its turn.
     #[serde(rename = "run_finished")]
     Finished {

@@ -260,12 +260,26 @@ impl Job {
             let live = self.live.clone();
             let agent = agent.clone();
             tokio::spawn(async move {
+                let mut usage = Vec::new();
                 while let Some(event) = rx.recv().await {
-                    if let (RunEvent::Text { text }, Some(live)) = (event, &live) {
-                        let _ = live.send(TaskEvent::Output {
-                            agent: agent.clone(),
-                            text,
-                        });
+                    let Some(live) = &live else { continue };
+                    match event {
+                        RunEvent::Text { text } => {
+                            let _ = live.send(TaskEvent::Output {
+                                agent: agent.clone(),
+                                text,
+                            });
+                        }
+                        RunEvent::Usage(report) => {
+                            usage.push(RunEvent::Usage(report));
+                            let tokens =
+                                crate::agents::event::RunSummary::from_events(&usage).tokens;
+                            let _ = live.send(TaskEvent::Usage {
+                                agent: agent.clone(),
+                                tokens,
+                            });
+                        }
+                        _ => {}
                     }
                 }
             })

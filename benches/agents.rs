@@ -4,67 +4,24 @@
 //! `cargo bench --bench agents` (options: `-- --runs N --idle-secs S`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aiswitch::agents::{AgentRegistry, RestartMode, RestartPolicy};
 use aiswitch::rpc::{
     Connection, ConnectionOptions, ErrorObject, Handler, HandlerFuture, Notification, Request,
 };
-use aiswitch::supervisor::{LaunchSpec, Supervisor, SupervisorOptions};
+use aiswitch::supervisor::{Supervisor, SupervisorOptions};
+use support::{arg, row};
+
+fn spec(name: &str) -> aiswitch::supervisor::LaunchSpec {
+    support::reference(AGENT, name)
+}
 use serde_json::json;
 
 const AGENT: &str = env!("CARGO_BIN_EXE_aiswitch-agent");
-
-fn arg(name: &str, default: u64) -> u64 {
-    std::env::args()
-        .skip_while(|a| a != name)
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn spec(name: &str) -> LaunchSpec {
-    let mut manifest = AgentRegistry::builtins()
-        .into_iter()
-        .find(|m| m.id.as_str() == "aiswitch-agent")
-        .unwrap();
-    manifest.command = AGENT.to_owned();
-    manifest.restart = RestartPolicy {
-        mode: RestartMode::Never,
-        ..RestartPolicy::default()
-    };
-    LaunchSpec {
-        name: name.to_owned(),
-        manifest,
-        args: vec!["--chunks".into(), "1".into()],
-        env: Vec::new(),
-        cwd: std::env::temp_dir(),
-        locks: None,
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn row(name: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let fmt = |d: Duration| {
-        if d < Duration::from_millis(1) {
-            format!("{:.1} µs", d.as_secs_f64() * 1e6)
-        } else {
-            format!("{:.2} ms", d.as_secs_f64() * 1e3)
-        }
-    };
-    println!(
-        "| {name} | {} | {} | {} |",
-        times.len(),
-        fmt(percentile(&times, 50.0)),
-        fmt(percentile(&times, 99.0))
-    );
-}
 
 /// Resident memory of this process, in bytes.
 fn rss() -> u64 {

@@ -4,11 +4,16 @@
 //! Run with `cargo bench --bench cli` (optionally `-- --runs N`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aiswitch::presets::{Preset, PresetName, PresetRepo, ProviderKind, Secret};
+
+use support::{fmt, percentile};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aiswitch");
 
@@ -85,15 +90,6 @@ fn time_runs(runs: usize, mut f: impl FnMut() -> std::process::ExitStatus) -> Ve
         .collect();
     times.sort();
     times
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn fmt(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
 fn report(name: &str, times: &[Duration]) {

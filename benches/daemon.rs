@@ -4,36 +4,17 @@
 //! `cargo bench --bench daemon` (option: `-- --runs N`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aiswitch::control::ControlClient;
+use support::row;
 
 const BIN: &str = env!("CARGO_BIN_EXE_aiswitch");
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn fmt(d: Duration) -> String {
-    if d < Duration::from_millis(1) {
-        format!("{:.1} µs", d.as_secs_f64() * 1e6)
-    } else {
-        format!("{:.2} ms", d.as_secs_f64() * 1e3)
-    }
-}
-
-fn row(name: &str, mut times: Vec<Duration>) {
-    times.sort();
-    println!(
-        "| {name} | {} | {} | {} |",
-        times.len(),
-        fmt(percentile(&times, 50.0)),
-        fmt(percentile(&times, 99.0))
-    );
-}
 
 fn main() {
     let runs: usize = std::env::args()

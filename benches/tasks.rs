@@ -4,36 +4,22 @@
 //! `cargo bench --bench tasks` (option: `-- --runs N`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
-use aiswitch::agents::{AgentRegistry, RestartMode, RestartPolicy};
 use aiswitch::coordinator::{
     Assignment, Coordination, Order, TaskSpec, TaskStatus, new_task_id, run_task,
 };
-use aiswitch::supervisor::{LaunchSpec, SupervisorOptions};
+use aiswitch::supervisor::SupervisorOptions;
+use support::percentile;
 
 const AGENT: &str = env!("CARGO_BIN_EXE_aiswitch-agent");
 
 fn assignment(name: &str) -> Assignment {
-    let mut manifest = AgentRegistry::builtins()
-        .into_iter()
-        .find(|m| m.id.as_str() == "aiswitch-agent")
-        .unwrap();
-    manifest.command = AGENT.to_owned();
-    manifest.restart = RestartPolicy {
-        mode: RestartMode::Never,
-        ..RestartPolicy::default()
-    };
-    let launch = LaunchSpec {
-        name: name.to_owned(),
-        manifest,
-        args: vec!["--chunks".into(), "1".into()],
-        env: Vec::new(),
-        cwd: std::env::temp_dir(),
-        locks: None,
-    };
     Assignment {
-        launch,
+        launch: support::reference(AGENT, name),
         preset: None,
     }
 }
@@ -51,11 +37,6 @@ fn task(dir: &std::path::Path, agents: usize) -> TaskSpec {
         worktrees: dir.join("worktrees"),
         notes: Vec::new(),
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 fn main() {

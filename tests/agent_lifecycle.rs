@@ -69,7 +69,10 @@ async fn crashes_restart_with_backoff_then_give_up() {
     assert!(err.to_string().contains("phoenix is error"), "{err}");
     handle.stop().await.unwrap();
     for pid in pids {
-        assert!(procs::in_group(pid).is_empty(), "group {pid} is gone");
+        assert!(
+            procs::eventually(Duration::from_secs(1), || procs::in_group(pid).is_empty()),
+            "group {pid} is gone"
+        );
     }
 }
 
@@ -89,7 +92,7 @@ async fn stop_reaches_agents_that_ignore_stdin_and_their_grandchildren() {
     handle.stop().await.unwrap();
     assert_eq!(handle.status().state, AgentState::Stopped);
     assert!(
-        procs::in_group(pgid).is_empty(),
+        procs::eventually(Duration::from_secs(1), || procs::in_group(pgid).is_empty()),
         "SIGTERM, then SIGKILL to the group: nothing is left"
     );
 }
@@ -97,17 +100,12 @@ async fn stop_reaches_agents_that_ignore_stdin_and_their_grandchildren() {
 #[test]
 fn kill_9_of_the_supervising_process_leaves_no_agent_or_grandchild() {
     let home = common::Home::new();
-    let manifest = home.root().join("stuck.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"stuck\"\nname = \"stuck\"\ncommand = \"{}\"\nargs = [\"--grandchild\", \"--latency-ms\", \"600000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n",
-            common::reference::AGENT
-        ),
-    )
-    .unwrap();
-    home.run(&["agents", "register", &manifest.display().to_string()])
-        .ok();
+    common::reference::register(
+        &home,
+        "stuck",
+        &["--grandchild", "--latency-ms", "600000"],
+        "",
+    );
     let mut cli = home
         .cmd(&["agents", "check", "stuck", "--prompt", "hello"])
         .stdout(Stdio::piped())

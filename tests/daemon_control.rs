@@ -207,17 +207,12 @@ fn another_user_is_refused() {
 fn kill_9_then_restart_keeps_store_and_registry_and_sigterm_stops_every_agent() {
     let home = Home::new();
     home.run(&["add", "p", "A", "1"]).ok();
-    let manifest = home.root().join("stubborn.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"stubborn\"\nname = \"stubborn\"\ncommand = \"{}\"\nargs = [\"--grandchild\", \"--ignore-stdin-close\"]\ndriver = \"acp\"\nlifetime = \"session\"\n",
-            common::reference::AGENT
-        ),
-    )
-    .unwrap();
-    home.run(&["agents", "register", &manifest.display().to_string()])
-        .ok();
+    common::reference::register(
+        &home,
+        "stubborn",
+        &["--grandchild", "--ignore-stdin-close"],
+        "",
+    );
 
     let mut daemon = Daemon::start(&home, &[]);
     home.run(&["agents", "start", "stubborn", "--no-daemon"])
@@ -264,7 +259,7 @@ fn kill_9_then_restart_keeps_store_and_registry_and_sigterm_stops_every_agent() 
     assert!(status.success(), "a clean stop");
     for pgid in groups {
         assert!(
-            procs::in_group(pgid).is_empty(),
+            procs::eventually(Duration::from_secs(1), || procs::in_group(pgid).is_empty()),
             "group {pgid} stopped with the daemon"
         );
     }
@@ -313,17 +308,7 @@ fn cli_output_is_the_same_with_and_without_a_daemon() {
 #[test]
 fn a_client_that_stops_reading_events_is_dropped_and_others_are_served() {
     let home = Home::new();
-    let manifest = home.root().join("chatty.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"chatty\"\nname = \"chatty\"\ncommand = \"{}\"\nargs = [\"--stderr-lines\", \"300000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n",
-            common::reference::AGENT
-        ),
-    )
-    .unwrap();
-    home.run(&["agents", "register", &manifest.display().to_string()])
-        .ok();
+    common::reference::register(&home, "chatty", &["--stderr-lines", "300000"], "");
     let daemon = Daemon::start(&home, &[]);
     // Subscribes, then never reads.
     let mut stuck = UnixStream::connect(&daemon.socket).unwrap();

@@ -96,17 +96,12 @@ fn task_events_arrive_in_order_over_events_follow() {
 #[test]
 fn a_daemon_task_is_cancelled_through_the_daemon() {
     let (home, daemon, work) = setup();
-    let manifest = home.root().join("slowpoke.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"slowpoke\"\nname = \"slowpoke\"\ncommand = \"{}\"\nargs = [\"--latency-ms\", \"30000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n[inject.custom]\n",
-            common::reference::AGENT
-        ),
-    )
-    .unwrap();
-    home.run(&["agents", "register", &manifest.display().to_string()])
-        .ok();
+    common::reference::register(
+        &home,
+        "slowpoke",
+        &["--latency-ms", "30000"],
+        "[inject.custom]\n",
+    );
     let child = home
         .cmd(&[
             "apply",

@@ -211,17 +211,12 @@ fn the_demo_runs_three_agents_in_isolated_worktrees() {
 }
 
 fn register_slow_agent(home: &Home) {
-    let manifest = home.root().join("slowpoke.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"slowpoke\"\nname = \"slowpoke\"\ncommand = \"{}\"\nargs = [\"--latency-ms\", \"30000\"]\ndriver = \"acp\"\nlifetime = \"session\"\n[inject.anthropic]\n",
-            common::reference::AGENT
-        ),
-    )
-    .unwrap();
-    home.run(&["agents", "register", &manifest.display().to_string()])
-        .ok();
+    common::reference::register(
+        home,
+        "slowpoke",
+        &["--latency-ms", "30000"],
+        "[inject.anthropic]\n",
+    );
 }
 
 fn running_task(home: &Home) -> Option<String> {
@@ -349,17 +344,12 @@ fn a_killed_task_is_marked_interrupted() {
 fn any_n_picks_healthy_agents_and_says_why() {
     let home = home_with_preset();
     let work = home.root().join("work").display().to_string();
-    let manifest = home.root().join("flaky.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"flaky\"\nname = \"flaky\"\ncommand = \"{}\"\nargs = [\"--crash-after\", \"0\"]\ndriver = \"acp\"\nlifetime = \"session\"\nrestart = {{ mode = \"never\" }}\n[inject.anthropic]\n",
-            common::reference::AGENT
-        ),
-    )
-    .unwrap();
-    home.run(&["agents", "register", &manifest.display().to_string()])
-        .ok();
+    common::reference::register(
+        &home,
+        "flaky",
+        &["--crash-after", "0"],
+        "restart = { mode = \"never\" }\n[inject.anthropic]\n",
+    );
     // A track record: flaky fails, the reference agent succeeds.
     let first = home
         .run(&[

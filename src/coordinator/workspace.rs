@@ -75,22 +75,7 @@ pub fn isolated(
             carry_uncommitted(workdir, &dir)?;
         }
         // The baseline the agent's diff is taken against: HEAD plus carried changes.
-        git(&dir, &["add", "-A"])?;
-        git(
-            &dir,
-            &[
-                "-c",
-                "user.name=aiswitch",
-                "-c",
-                "user.email=aiswitch@localhost",
-                "commit",
-                "--quiet",
-                "--allow-empty",
-                "--no-verify",
-                "-m",
-                "aiswitch: task baseline",
-            ],
-        )?;
+        commit_baseline(&dir)?;
         Ok(Workspace {
             dir,
             branch: Some(branch),
@@ -100,28 +85,34 @@ pub fn isolated(
         copy_tree(workdir, &dir)?;
         // A private repository makes the diff of a plain copy as exact as a worktree's.
         git(&dir, &["init", "--quiet"])?;
-        git(&dir, &["add", "-A"])?;
-        git(
-            &dir,
-            &[
-                "-c",
-                "user.name=aiswitch",
-                "-c",
-                "user.email=aiswitch@localhost",
-                "commit",
-                "--quiet",
-                "--allow-empty",
-                "--no-verify",
-                "-m",
-                "aiswitch: task baseline",
-            ],
-        )?;
+        commit_baseline(&dir)?;
         Ok(Workspace {
             dir,
             branch: None,
             git: false,
         })
     }
+}
+
+/// Commits everything in `dir` as the baseline an agent's diff is taken against.
+fn commit_baseline(dir: &Path) -> Result<(), WorkspaceError> {
+    git(dir, &["add", "-A"])?;
+    let identity = [
+        "-c",
+        "user.name=aiswitch",
+        "-c",
+        "user.email=aiswitch@localhost",
+    ];
+    let commit = [
+        "commit",
+        "--quiet",
+        "--allow-empty",
+        "--no-verify",
+        "-m",
+        "aiswitch: task baseline",
+    ];
+    let args: Vec<&str> = identity.iter().chain(&commit).copied().collect();
+    git(dir, &args).map(|_| ())
 }
 
 /// The shared workdir (loose, strict).

@@ -273,11 +273,16 @@ impl Supervisor {
     /// A supervisor with no agents.
     pub fn new(options: SupervisorOptions) -> Self {
         let (events, _) = broadcast::channel(1024);
+        // The reaper starts now, not at the first spawn, so registering an agent's
+        // group right after its spawn is one pipe write: no window in which the
+        // supervisor could die with a group the reaper does not know.
+        let reaper = OnceLock::new();
+        let _ = reaper.set(Reaper::start().ok());
         Self {
             shared: Arc::new(Shared {
                 options,
                 events,
-                reaper: OnceLock::new(),
+                reaper,
                 log_lock: Mutex::new(()),
                 statuses: Mutex::new(HashMap::new()),
                 sampling: AtomicBool::new(false),

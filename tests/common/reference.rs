@@ -71,3 +71,20 @@ pub async fn next_event<T>(
     .await
     .expect("event did not arrive before the deadline")
 }
+
+/// Writes a manifest for the reference agent with `flags` (plus `extra` TOML, e.g.
+/// `[inject.anthropic]`) and registers it as `id` in `home`.
+pub fn register(home: &super::Home, id: &str, flags: &[&str], extra: &str) {
+    let args: Vec<String> = flags.iter().map(|f| format!("{f:?}")).collect();
+    let manifest = home.root().join(format!("{id}.toml"));
+    std::fs::write(
+        &manifest,
+        format!(
+            "id = \"{id}\"\nname = \"{id}\"\ncommand = \"{AGENT}\"\nargs = [{}]\ndriver = \"acp\"\nlifetime = \"session\"\n{extra}",
+            args.join(", ")
+        ),
+    )
+    .expect("write manifest");
+    home.run(&["agents", "register", &manifest.display().to_string()])
+        .ok();
+}

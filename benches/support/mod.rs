@@ -1,0 +1,64 @@
+//! What the benchmark harnesses share: percentiles, formatting, and launch specs for
+//! the reference agent.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use aiswitch::agents::{AgentRegistry, RestartMode, RestartPolicy};
+use aiswitch::supervisor::LaunchSpec;
+
+/// The `p`th percentile of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// µs below a millisecond, ms above.
+pub fn fmt(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+/// Prints one Markdown row: name, runs, p50, p99.
+pub fn row(name: &str, mut times: Vec<Duration>) {
+    times.sort();
+    println!(
+        "| {name} | {} | {} | {} |",
+        times.len(),
+        fmt(percentile(&times, 50.0)),
+        fmt(percentile(&times, 99.0))
+    );
+}
+
+/// The value of `--name N` on the command line, or `default`.
+pub fn arg(name: &str, default: u64) -> u64 {
+    std::env::args()
+        .skip_while(|a| a != name)
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A launch spec for the reference agent at `agent` (one reply chunk, no restarts).
+pub fn reference(agent: &str, name: &str) -> LaunchSpec {
+    let mut manifest = AgentRegistry::builtins()
+        .into_iter()
+        .find(|m| m.id.as_str() == "aiswitch-agent")
+        .unwrap();
+    manifest.command = agent.to_owned();
+    manifest.restart = RestartPolicy {
+        mode: RestartMode::Never,
+        ..RestartPolicy::default()
+    };
+    LaunchSpec {
+        name: name.to_owned(),
+        manifest,
+        args: vec!["--chunks".into(), "1".into()],
+        env: Vec::new(),
+        cwd: std::env::temp_dir(),
+        locks: None,
+    }
+}

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod shell;
 pub mod store;
 pub mod supervisor;
+pub mod usage;
 
 pub use engine::{AgentRuntime, AgentStatusView, Engine, ImportOutcome, Selection};
 pub use error::{EXIT_FAILURE, EXIT_USAGE, Error};

@@ -11,6 +11,7 @@ mod shell;
 mod task_display;
 mod task_history;
 mod tasks;
+mod tokens;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,7 @@ enum Command {
     Events(daemon::EventsArgs),
     Demo(tasks::DemoArgs),
     Tasks(task_history::TasksArgs),
+    Tokens(tokens::TokensArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -92,6 +94,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Events(args) => daemon::events(args, out),
         Command::Demo(args) => tasks::demo(args, out),
         Command::Tasks(args) => task_history::tasks(args, out),
+        Command::Tokens(args) => tokens::tokens(args, out),
     }
 }
 

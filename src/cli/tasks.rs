@@ -132,7 +132,7 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
     let options = engine.supervisor_options();
     engine.task_started(&spec)?;
     let show = !out.is_json();
-    let result: TaskResult = runtime()?
+    let mut result: TaskResult = runtime()?
         .block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
             let printer = tokio::spawn(async move {
@@ -158,7 +158,7 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
             result
         })
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    engine.task_finished(&result)?;
+    engine.task_finished(&mut result)?;
     out.emit(&result, || summary(&result));
     Ok(if result.status == TaskStatus::Succeeded {
         ExitCode::SUCCESS

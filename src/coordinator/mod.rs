@@ -114,8 +114,14 @@ pub struct RunResult {
     pub duration_ms: u64,
     /// Tokens it reported.
     pub tokens: TokenCounts,
-    /// Cost it reported, in USD.
+    /// Cost in USD: reported by the agent, or priced from the table.
     pub cost_usd: Option<f64>,
+    /// Where the cost came from: `agent`, `table` or `unpriced`.
+    #[serde(default)]
+    pub cost_source: Option<String>,
+    /// The model, as the agent reported it or as the preset set it.
+    #[serde(default)]
+    pub model: Option<String>,
     /// Isolated: the unified diff of its changes.
     pub diff: Option<String>,
     /// Isolated: the files it changed.

@@ -221,6 +221,8 @@ fn blank(
         duration_ms,
         tokens: TokenCounts::default(),
         cost_usd: None,
+        cost_source: None,
+        model: None,
         diff: None,
         changed_files: Vec::new(),
         workspace: None,
@@ -382,6 +384,8 @@ fn finished(assignment: &super::Assignment, outcome: PromptOutcome, duration_ms:
     run.output = summary.text;
     run.tokens = summary.tokens;
     run.cost_usd = summary.cost_usd;
+    run.cost_source = summary.cost_usd.map(|_| "agent".to_owned());
+    run.model = summary.model;
     run.transcript = outcome.events;
     run
 }

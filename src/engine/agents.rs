@@ -67,7 +67,8 @@ pub struct CheckReport {
     pub stop_reason: Option<String>,
     /// Tokens, when the agent reported them.
     pub usage: Option<CheckUsage>,
-    /// Cost in USD, when the agent reported it.
+    /// Cost in USD: reported by the agent, else priced from the table; `null` when
+    /// unpriced.
     pub cost_usd: Option<f64>,
     /// Start to initialized (session agents), in milliseconds.
     pub initialized_ms: Option<u64>,
@@ -204,6 +205,23 @@ impl Engine {
             }
         };
         let summary = outcome.map(|o| o.summary);
+        let mut cost_usd = summary.as_ref().and_then(|s| s.cost_usd);
+        if let Some(s) = summary
+            .as_ref()
+            .filter(|s| s.tokens != crate::agents::event::TokenCounts::default())
+        {
+            let preset_name = preset.map(ToString::to_string);
+            let row = self.usage_row(
+                agent,
+                preset_name.as_deref(),
+                s.model.as_deref(),
+                s.tokens,
+                s.cost_usd,
+                None,
+            );
+            cost_usd = row.cost_usd;
+            self.record_usage(&[row])?;
+        }
         Ok(CheckReport {
             agent: agent.to_owned(),
             preset: preset.map(ToString::to_string),
@@ -216,7 +234,7 @@ impl Engine {
                 cache_write_tokens: s.tokens.cache_write,
                 source: "agent",
             }),
-            cost_usd: summary.as_ref().and_then(|s| s.cost_usd),
+            cost_usd,
             initialized_ms,
             duration_ms: millis(started.elapsed()),
         })

@@ -8,6 +8,7 @@ mod agents;
 mod plan;
 mod runtime;
 mod tasks;
+mod usage;
 
 use std::time::Duration;
 

@@ -143,8 +143,8 @@ impl AgentRuntime {
         let engine = self.engine.clone();
         let options = engine.supervisor_options();
         tokio::spawn(async move {
-            if let Ok(result) = run_task(spec, options, Some(live_tx), Some(cancel_rx)).await {
-                if let Err(e) = engine.task_finished(&result) {
+            if let Ok(mut result) = run_task(spec, options, Some(live_tx), Some(cancel_rx)).await {
+                if let Err(e) = engine.task_finished(&mut result) {
                     tracing::warn!(error = %e, "cannot record a finished task");
                 }
                 done_tx.send_replace(Some(result));

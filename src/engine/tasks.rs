@@ -32,8 +32,10 @@ impl Engine {
         Ok(self.open_store()?.task_started(spec)?)
     }
 
-    /// Records a finished task with its runs and transcripts.
-    pub fn task_finished(&self, result: &TaskResult) -> Result<(), Error> {
+    /// Prices the task's runs, records them in the usage ledger, and records the
+    /// finished task with its runs and transcripts.
+    pub fn task_finished(&self, result: &mut TaskResult) -> Result<(), Error> {
+        self.record_task_usage(result)?;
         Ok(self.open_store()?.task_finished(result)?)
     }
 

@@ -6,19 +6,22 @@
 
 mod events;
 mod tasks;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use events::{Event, EventKind};
+pub use events::{Event, EventKind, now_ms};
 pub use tasks::TaskRow;
+pub use usage::{GroupBy, UsageFilter, UsageGroup, UsageRow};
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_events.sql"),
     include_str!("migrations/0002_tasks.sql"),
+    include_str!("migrations/0003_usage.sql"),
 ];
 
 /// What can go wrong with the database.

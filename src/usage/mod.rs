@@ -2,5 +2,7 @@
 //! with overrides, and summarised by agent, preset, model or day.
 
 mod prices;
+mod time;
 
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
+pub use time::{TimeError, Timeframe, parse_time, timeframe_start};

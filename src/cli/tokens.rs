@@ -1,0 +1,138 @@
+//! `tokens summary`: the usage ledger summed by agent, preset, model or day.
+
+use std::process::ExitCode;
+
+use aiswitch::store::{GroupBy, UsageFilter, UsageGroup, now_ms};
+use aiswitch::usage::{TimeError, Timeframe, parse_time, timeframe_start};
+use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::NOTHING};
+use serde_json::json;
+
+use super::output::{CliError, Output, engine, render};
+
+/// Tokens and cost of every run aiswitch made, from the local ledger.
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    #[command(subcommand)]
+    command: TokensCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    Summary(SummaryArgs),
+}
+
+/// Sum tokens and cost, optionally grouped; the last 30 days unless told otherwise.
+///
+/// Example: aiswitch tokens summary --timeframe week --by model
+#[derive(Debug, Args)]
+struct SummaryArgs {
+    /// The whole ledger (no time limit).
+    #[arg(long, conflicts_with_all = ["timeframe", "since"])]
+    all: bool,
+    /// Only this agent.
+    #[arg(long)]
+    agent: Option<String>,
+    /// Only this preset.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Only this model.
+    #[arg(long)]
+    model: Option<String>,
+    /// The last hour, day, week or month (30 days).
+    #[arg(long, value_enum, conflicts_with = "since")]
+    timeframe: Option<Timeframe>,
+    /// From: a date (2026-11-01), a date and time (2026-11-01T14:00, UTC) or a
+    /// duration ago (30m, 12h, 7d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Until (same formats; default now).
+    #[arg(long)]
+    until: Option<String>,
+    /// Group by agent, preset, model or day.
+    #[arg(long, value_enum)]
+    by: Option<GroupBy>,
+}
+
+pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let TokensCommand::Summary(args) = args.command;
+    let now = now_ms();
+    let time = |t: &str| parse_time(t, now).map_err(|e| CliError::Usage(e.to_string()));
+    let since = match (&args.since, args.timeframe, args.all) {
+        (Some(since), _, _) => Some(time(since)?),
+        (None, Some(frame), _) => Some(timeframe_start(frame, now)),
+        (None, None, true) => None,
+        (None, None, false) => Some(timeframe_start(Timeframe::Month, now)),
+    };
+    let until = args.until.as_deref().map(time).transpose()?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s > u
+    {
+        return Err(CliError::Usage(TimeError::Reversed.to_string()));
+    }
+    let filter = UsageFilter {
+        agent: args.agent,
+        preset: args.preset,
+        model: args.model,
+        since_ms: since,
+        until_ms: until,
+    };
+    let engine = engine()?;
+    let groups = engine.usage_summary(&filter, args.by)?;
+    let total = engine.usage_summary(&filter, None)?.into_iter().next();
+    let body = json!({ "since_ms": since, "until_ms": until, "groups": groups, "total": total });
+    out.emit(&body, || table(&groups, total.as_ref(), args.by.is_some()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// USD with enough decimals that a sub-cent cost does not show as $0.0000.
+pub(super) fn usd(cost: f64) -> String {
+    if cost != 0.0 && cost.abs() < 0.01 {
+        format!("${cost:.6}")
+    } else {
+        format!("${cost:.4}")
+    }
+}
+
+fn cost(group: &UsageGroup) -> String {
+    match (group.unpriced_runs, group.runs) {
+        (u, r) if u == r => "unpriced".into(),
+        (0, _) => usd(group.cost_usd),
+        (u, _) => format!("{} + {u} unpriced", usd(group.cost_usd)),
+    }
+}
+
+fn table(groups: &[UsageGroup], total: Option<&UsageGroup>, grouped: bool) -> String {
+    let Some(total) = total else {
+        return "no usage recorded in this period".into();
+    };
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    table.set_header([
+        "",
+        "RUNS",
+        "INPUT",
+        "OUTPUT",
+        "CACHE READ",
+        "CACHE WRITE",
+        "COST",
+    ]);
+    let mut add = |key: &str, g: &UsageGroup| {
+        table.add_row([
+            key.to_owned(),
+            g.runs.to_string(),
+            g.tokens.input.to_string(),
+            g.tokens.output.to_string(),
+            g.tokens.cache_read.to_string(),
+            g.tokens.cache_write.to_string(),
+            cost(g),
+        ]);
+    };
+    if grouped {
+        for g in groups {
+            add(&g.key, g);
+        }
+    }
+    add("total", total);
+    render(&table)
+}

@@ -1,0 +1,108 @@
+//! The engine's usage ledger: price each run, record it, summarise.
+
+use super::Engine;
+use crate::Error;
+use crate::agents::event::TokenCounts;
+use crate::coordinator::TaskResult;
+use crate::presets::PresetName;
+use crate::store::{GroupBy, UsageFilter, UsageGroup, UsageRow, now_ms};
+use crate::usage::PriceTable;
+
+impl Engine {
+    /// The price table in force.
+    pub fn price_table(&self) -> PriceTable {
+        PriceTable::bundled()
+    }
+
+    /// A priced ledger row for one run. The model is the one the agent reported,
+    /// else the preset's; the provider is the host of the preset's base URL, else
+    /// its kind.
+    pub fn usage_row(
+        &self,
+        agent: &str,
+        preset: Option<&str>,
+        model: Option<&str>,
+        tokens: TokenCounts,
+        reported_cost: Option<f64>,
+        task_id: Option<&str>,
+    ) -> UsageRow {
+        let preset_data = preset
+            .and_then(|p| PresetName::parse(p).ok())
+            .and_then(|p| self.preset(&p).ok());
+        let model = model
+            .map(str::to_owned)
+            .or_else(|| preset_data.as_ref().and_then(|p| p.model.clone()));
+        let provider = preset_data.as_ref().map(|p| {
+            p.base_url
+                .as_deref()
+                .and_then(|u| u.split("://").nth(1))
+                .and_then(|rest| rest.split(['/', ':']).next())
+                .map_or_else(|| p.kind.to_string(), str::to_owned)
+        });
+        let overrides = preset_data
+            .as_ref()
+            .map(|p| p.prices.clone())
+            .unwrap_or_default();
+        let table = self.price_table();
+        let priced = table.price(model.as_deref(), &tokens, reported_cost, &overrides);
+        UsageRow {
+            at_ms: now_ms(),
+            agent: agent.to_owned(),
+            preset: preset.map(str::to_owned),
+            provider,
+            model,
+            task_id: task_id.map(str::to_owned),
+            tokens,
+            cost_usd: priced.cost_usd,
+            cost_source: priced.source,
+            count_source: "agent",
+            price_version: (priced.source == "table").then(|| table.version.clone()),
+        }
+    }
+
+    /// Prices a task's runs that the agents did not price, and records every run
+    /// with tokens in the ledger.
+    pub fn record_task_usage(&self, result: &mut TaskResult) -> Result<(), Error> {
+        let mut rows = Vec::new();
+        for run in &mut result.runs {
+            if run.tokens == TokenCounts::default() {
+                continue;
+            }
+            let row = self.usage_row(
+                &run.agent,
+                run.preset.as_deref(),
+                run.model.as_deref(),
+                run.tokens,
+                run.cost_usd,
+                Some(&result.id),
+            );
+            run.cost_usd = row.cost_usd;
+            run.cost_source = Some(row.cost_source.to_owned());
+            run.model.clone_from(&row.model);
+            rows.push(row);
+        }
+        let priced: Vec<f64> = result.runs.iter().filter_map(|r| r.cost_usd).collect();
+        result.cost_usd = (!priced.is_empty()).then(|| priced.iter().sum());
+        self.record_usage(&rows)
+    }
+
+    /// Appends rows to the ledger.
+    pub fn record_usage(&self, rows: &[UsageRow]) -> Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        Ok(self.open_store()?.insert_usage(rows)?)
+    }
+
+    /// Sums the ledger.
+    pub fn usage_summary(
+        &self,
+        filter: &UsageFilter,
+        by: Option<GroupBy>,
+    ) -> Result<Vec<UsageGroup>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self.open_store()?.usage_summary(filter, by)?)
+    }
+}

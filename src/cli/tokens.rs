@@ -79,7 +79,10 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
     };
     let engine = engine()?;
     let groups = engine.usage_summary(&filter, args.by)?;
-    let total = engine.usage_summary(&filter, None)?.into_iter().next();
+    let total = match args.by {
+        None => groups.first().cloned(),
+        Some(_) => engine.usage_summary(&filter, None)?.into_iter().next(),
+    };
     let body = json!({ "since_ms": since, "until_ms": until, "groups": groups, "total": total });
     out.emit(&body, || table(&groups, total.as_ref(), args.by.is_some()));
     Ok(ExitCode::SUCCESS)

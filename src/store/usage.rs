@@ -80,8 +80,30 @@ fn int(n: u64) -> i64 {
 }
 
 impl Store {
-    /// Inserts rows in one transaction.
+    /// Inserts rows and updates the hourly rollup, in one transaction. The rollup
+    /// is aggregated per batch first: one upsert per (hour, agent, preset, model).
     pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<(), StoreError> {
+        const HOUR: i64 = 3_600_000;
+        type Key<'a> = (i64, &'a str, &'a str, &'a str);
+        let mut rollup: std::collections::HashMap<Key<'_>, (u64, TokenCounts, f64, u64)> =
+            std::collections::HashMap::new();
+        for r in rows {
+            let key = (
+                r.at_ms - r.at_ms.rem_euclid(HOUR),
+                r.agent.as_str(),
+                r.preset.as_deref().unwrap_or(""),
+                r.model.as_deref().unwrap_or(""),
+            );
+            let entry = rollup.entry(key).or_default();
+            entry.0 += 1;
+            entry.1.input += r.tokens.input;
+            entry.1.output += r.tokens.output;
+            entry.1.cache_read += r.tokens.cache_read;
+            entry.1.cache_write += r.tokens.cache_write;
+            entry.1.reasoning += r.tokens.reasoning;
+            entry.2 += r.cost_usd.unwrap_or(0.0);
+            entry.3 += u64::from(r.cost_usd.is_none());
+        }
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -116,68 +138,246 @@ impl Store {
                 ])
                 .map_err(err)?;
             }
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO usage_hourly VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     ON CONFLICT (hour_ms, agent, preset, model) DO UPDATE SET
+                       runs = runs + excluded.runs, input = input + excluded.input, output = output + excluded.output,
+                       cache_read = cache_read + excluded.cache_read, cache_write = cache_write + excluded.cache_write,
+                       reasoning = reasoning + excluded.reasoning, cost_usd = cost_usd + excluded.cost_usd,
+                       unpriced_runs = unpriced_runs + excluded.unpriced_runs",
+                )
+                .map_err(err)?;
+            for ((hour, agent, preset, model), (runs, t, cost, unpriced)) in &rollup {
+                upsert
+                    .execute(rusqlite::params![
+                        hour,
+                        agent,
+                        preset,
+                        model,
+                        int(*runs),
+                        int(t.input),
+                        int(t.output),
+                        int(t.cache_read),
+                        int(t.cache_write),
+                        int(t.reasoning),
+                        cost,
+                        int(*unpriced),
+                    ])
+                    .map_err(err)?;
+            }
         }
         tx.commit().map_err(err)
     }
 
-    /// Sums the ledger under `filter`, grouped by `by` (one group when `None`).
+    /// Sums the ledger under `filter`, grouped by `by` (one group when `None`):
+    /// whole hours from the hourly rollup, the partial hours at the edges from raw
+    /// events. Only the filters given become conditions, so the indexes apply.
     pub fn usage_summary(
         &self,
         filter: &UsageFilter,
         by: Option<GroupBy>,
     ) -> Result<Vec<UsageGroup>, StoreError> {
-        let key = match by {
-            None => "'all'",
-            Some(GroupBy::Agent) => "agent",
-            Some(GroupBy::Preset) => "coalesce(preset, '-')",
-            Some(GroupBy::Model) => "coalesce(model, '-')",
-            Some(GroupBy::Day) => "date(at_ms / 1000, 'unixepoch')",
+        const HOUR: i64 = 3_600_000;
+        let until = filter.until_ms.unwrap_or(i64::MAX);
+        // Whole hours: [first_hour, last_hour).
+        let first_hour = filter
+            .since_ms
+            .map(|s| s + (HOUR - s.rem_euclid(HOUR)) % HOUR);
+        let last_hour = if until == i64::MAX {
+            i64::MAX
+        } else {
+            until - until.rem_euclid(HOUR)
         };
+        let key = |raw: bool| match by {
+            None => "'all'".to_owned(),
+            Some(GroupBy::Agent) => "agent".to_owned(),
+            Some(GroupBy::Preset) if raw => "coalesce(preset, '-')".to_owned(),
+            Some(GroupBy::Preset) => "CASE preset WHEN '' THEN '-' ELSE preset END".to_owned(),
+            Some(GroupBy::Model) if raw => "coalesce(model, '-')".to_owned(),
+            Some(GroupBy::Model) => "CASE model WHEN '' THEN '-' ELSE model END".to_owned(),
+            Some(GroupBy::Day) if raw => "date(at_ms / 1000, 'unixepoch')".to_owned(),
+            Some(GroupBy::Day) => "date(hour_ms / 1000, 'unixepoch')".to_owned(),
+        };
+        let mut params: Vec<rusqlite::types::Value> = Vec::new();
+        let mut bind = |v: rusqlite::types::Value| {
+            params.push(v);
+            format!("?{}", params.len())
+        };
+        let text = |v: &Option<String>| v.clone().map(rusqlite::types::Value::Text);
+        let mut dims = Vec::new();
+        if let Some(a) = text(&filter.agent) {
+            dims.push(format!("agent = {}", bind(a)));
+        }
+        let (preset_raw, model_raw) = (text(&filter.preset), text(&filter.model));
+        let mut raw_dims = dims.clone();
+        if let Some(p) = preset_raw {
+            let b = bind(p);
+            dims.push(format!("preset = {b}"));
+            raw_dims.push(format!("preset = {b}"));
+        }
+        if let Some(m) = model_raw {
+            let b = bind(m);
+            dims.push(format!("model = {b}"));
+            raw_dims.push(format!("model = {b}"));
+        }
+        let mut parts = Vec::new();
+        // Rollup: whole hours in range.
+        let mut hourly = dims.clone();
+        if let Some(h) = first_hour {
+            hourly.push(format!("hour_ms >= {}", bind(h.into())));
+        }
+        if last_hour != i64::MAX {
+            hourly.push(format!("hour_ms < {}", bind(last_hour.into())));
+        }
+        parts.push(format!(
+            "SELECT {} AS k, runs, input, output, cache_read, cache_write, reasoning, cost_usd, unpriced_runs FROM usage_hourly{}",
+            key(false),
+            where_clause(&hourly)
+        ));
+        // Raw events in the partial hours at either edge.
+        let mut edges = Vec::new();
+        if let (Some(since), Some(h)) = (filter.since_ms, first_hour)
+            && since < h
+        {
+            edges.push((since, h.min(until)));
+        }
+        if last_hour != i64::MAX && last_hour < until && first_hour.is_none_or(|h| last_hour >= h) {
+            edges.push((last_hour, until));
+        }
+        for (from, to) in edges {
+            let mut raw = raw_dims.clone();
+            raw.push(format!("at_ms >= {}", bind(from.into())));
+            raw.push(format!("at_ms < {}", bind(to.into())));
+            parts.push(format!(
+                "SELECT {} AS k, 1, input, output, cache_read, cache_write, reasoning, coalesce(cost_usd, 0), cost_usd IS NULL FROM usage_events{}",
+                key(true),
+                where_clause(&raw)
+            ));
+        }
         let sql = format!(
-            "SELECT {key} AS k, count(*), sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning),
-                    coalesce(sum(cost_usd), 0.0), sum(cost_usd IS NULL)
-             FROM usage_events
-             WHERE (?1 IS NULL OR agent = ?1) AND (?2 IS NULL OR preset = ?2) AND (?3 IS NULL OR model = ?3)
-               AND (?4 IS NULL OR at_ms >= ?4) AND (?5 IS NULL OR at_ms < ?5)
-             GROUP BY k ORDER BY k"
+            "SELECT k, sum(runs), sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning), sum(cost_usd), sum(unpriced_runs)
+             FROM ({}) GROUP BY k ORDER BY k",
+            parts.join(" UNION ALL ")
         );
         let mut stmt = self
             .conn
             .prepare_cached(&sql)
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt
-            .query_map(
-                rusqlite::params![
-                    filter.agent,
-                    filter.preset,
-                    filter.model,
-                    filter.since_ms,
-                    filter.until_ms
-                ],
-                |row| {
-                    let n = |i: usize| {
-                        row.get::<_, Option<i64>>(i)
-                            .map(|v| u64::try_from(v.unwrap_or(0)).unwrap_or(0))
-                    };
-                    Ok(UsageGroup {
-                        key: row.get(0)?,
-                        runs: n(1)?,
-                        tokens: TokenCounts {
-                            input: n(2)?,
-                            output: n(3)?,
-                            cache_read: n(4)?,
-                            cache_write: n(5)?,
-                            reasoning: n(6)?,
-                        },
-                        cost_usd: row.get(7)?,
-                        unpriced_runs: n(8)?,
-                    })
-                },
-            )
+            .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                let n = |i: usize| {
+                    row.get::<_, Option<i64>>(i)
+                        .map(|v| u64::try_from(v.unwrap_or(0)).unwrap_or(0))
+                };
+                Ok(UsageGroup {
+                    key: row.get(0)?,
+                    runs: n(1)?,
+                    tokens: TokenCounts {
+                        input: n(2)?,
+                        output: n(3)?,
+                        cache_read: n(4)?,
+                        cache_write: n(5)?,
+                        reasoning: n(6)?,
+                    },
+                    cost_usd: row.get::<_, Option<f64>>(7)?.unwrap_or(0.0),
+                    unpriced_runs: n(8)?,
+                })
+            })
             .map_err(|e| self.sqlite_err(e))?;
         let groups: Vec<UsageGroup> = rows
             .collect::<Result<_, _>>()
             .map_err(|e| self.sqlite_err(e))?;
         Ok(groups.into_iter().filter(|g| g.runs > 0).collect())
+    }
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(at_ms: i64, agent: &str, input: u64, cost: Option<f64>) -> UsageRow {
+        UsageRow {
+            at_ms,
+            agent: agent.into(),
+            preset: input.is_multiple_of(2).then(|| "even".to_owned()),
+            provider: None,
+            model: Some("m".into()),
+            task_id: None,
+            tokens: TokenCounts {
+                input,
+                output: 1,
+                ..TokenCounts::default()
+            },
+            cost_usd: cost,
+            cost_source: if cost.is_some() { "table" } else { "unpriced" },
+            count_source: "agent",
+            price_version: None,
+        }
+    }
+
+    #[test]
+    fn rollup_and_edges_equal_a_brute_force_sum() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut store =
+            Store::open(&tmp.path().join("u.db"), std::time::Duration::from_secs(1)).expect("open");
+        const HOUR: i64 = 3_600_000;
+        let base = 1_795_000_000_000 - 1_795_000_000_000 % HOUR;
+        let rows: Vec<UsageRow> = (0..500)
+            .map(|i: i64| {
+                row(
+                    base + i * 997_331 % (20 * HOUR),
+                    if i % 3 == 0 { "a" } else { "b" },
+                    u64::try_from(i).expect("n"),
+                    (i % 5 != 0).then_some(0.5),
+                )
+            })
+            .collect();
+        store.insert_usage(&rows).expect("insert");
+        let windows = [
+            (None, None),
+            (Some(base + 1), None),
+            (Some(base + HOUR / 2), Some(base + 7 * HOUR + 123)),
+            (Some(base + 3 * HOUR), Some(base + 3 * HOUR + 10)),
+            (None, Some(base + 5 * HOUR - 1)),
+            (Some(base + 2 * HOUR + 5), Some(base + 2 * HOUR + HOUR / 2)),
+        ];
+        for (since, until) in windows {
+            for agent in [None, Some("a".to_owned())] {
+                let filter = UsageFilter {
+                    agent: agent.clone(),
+                    since_ms: since,
+                    until_ms: until,
+                    ..UsageFilter::default()
+                };
+                let got = store.usage_summary(&filter, None).expect("summary");
+                let inside: Vec<&UsageRow> = rows
+                    .iter()
+                    .filter(|r| {
+                        since.is_none_or(|s| r.at_ms >= s) && until.is_none_or(|u| r.at_ms < u)
+                    })
+                    .filter(|r| agent.as_deref().is_none_or(|a| r.agent == a))
+                    .collect();
+                let runs = got.first().map_or(0, |g| g.runs);
+                assert_eq!(runs, inside.len() as u64, "{since:?}..{until:?} {agent:?}");
+                let input: u64 = inside.iter().map(|r| r.tokens.input).sum();
+                assert_eq!(got.first().map_or(0, |g| g.tokens.input), input);
+                let unpriced = inside.iter().filter(|r| r.cost_usd.is_none()).count() as u64;
+                assert_eq!(got.first().map_or(0, |g| g.unpriced_runs), unpriced);
+            }
+        }
+        let by_preset = store
+            .usage_summary(&UsageFilter::default(), Some(GroupBy::Preset))
+            .expect("grouped");
+        let keys: Vec<&str> = by_preset.iter().map(|g| g.key.as_str()).collect();
+        assert_eq!(keys, ["-", "even"]);
     }
 }

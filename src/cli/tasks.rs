@@ -199,7 +199,7 @@ fn summary(result: &TaskResult) -> String {
             format!("{}/{}", run.tokens.input, run.tokens.output),
             format!("{}/{}", run.tokens.cache_read, run.tokens.cache_write),
             run.cost_usd
-                .map_or_else(|| "-".into(), |c| format!("${c:.4}")),
+                .map_or_else(|| "unpriced".into(), super::tokens::usd),
             if run.changed_files.is_empty() {
                 "-".into()
             } else {
@@ -225,9 +225,7 @@ fn summary(result: &TaskResult) -> String {
         result.tokens.output,
         result.tokens.cache_read,
         result.tokens.cache_write,
-        result
-            .cost_usd
-            .map_or_else(|| "not reported".into(), |c| format!("${c:.4}")),
+        total_cost(result),
         result.duration_ms as f64 / 1000.0
     ));
     for run in result.runs.iter().filter(|r| r.error.is_some()) {
@@ -259,6 +257,22 @@ fn summary(result: &TaskResult) -> String {
         text.push_str(&format!("note: {note}\n"));
     }
     text
+}
+
+/// The task's cost, saying how many runs with tokens had no price.
+fn total_cost(result: &TaskResult) -> String {
+    let unpriced = result
+        .runs
+        .iter()
+        .filter(|r| {
+            r.cost_usd.is_none() && r.tokens != aiswitch::agents::event::TokenCounts::default()
+        })
+        .count();
+    match (result.cost_usd, unpriced) {
+        (None, _) => "unpriced".into(),
+        (Some(c), 0) => super::tokens::usd(c),
+        (Some(c), n) => format!("{} + {n} unpriced run(s)", super::tokens::usd(c)),
+    }
 }
 
 /// With nothing configured: three reference agents (one slower, one reporting cache

@@ -32,6 +32,12 @@ pub enum Error {
     /// A task request cannot run.
     #[error(transparent)]
     Task(#[from] crate::engine::TaskError),
+    /// A budget is invalid, or refuses a run.
+    #[error(transparent)]
+    Budget(#[from] crate::budget::BudgetError),
+    /// An alert does not exist.
+    #[error(transparent)]
+    Alert(#[from] crate::engine::AlertError),
 }
 
 impl From<ManifestError> for Error {
@@ -51,6 +57,11 @@ impl Error {
         match self {
             Self::Preset(e) if e.is_usage() => EXIT_USAGE,
             Self::Agent(AgentError::WrongKind { .. }) | Self::Task(_) => EXIT_USAGE,
+            Self::Budget(
+                crate::budget::BudgetError::Exceeded { .. }
+                | crate::budget::BudgetError::NotFound(_),
+            ) => EXIT_FAILURE,
+            Self::Budget(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -68,6 +79,9 @@ impl Error {
             Self::Supervisor(SupervisorError::Busy { .. }) => -40005,
             Self::Supervisor(_) => -32000,
             Self::Task(_) => -32602,
+            Self::Budget(crate::budget::BudgetError::Exceeded { .. }) => -40501,
+            Self::Budget(_) => -32602,
+            Self::Alert(_) => -40601,
         }
     }
 
@@ -86,6 +100,10 @@ impl Error {
             Self::Supervisor(SupervisorError::NotInstalled { .. }) => "agent_not_installed",
             Self::Supervisor(_) => "agent_failed",
             Self::Task(_) => "invalid_task",
+            Self::Budget(crate::budget::BudgetError::Exceeded { .. }) => "budget_exceeded",
+            Self::Budget(crate::budget::BudgetError::NotFound(_)) => "budget_not_found",
+            Self::Budget(_) => "invalid_budget",
+            Self::Alert(_) => "alert_not_found",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod atomic_file;
+pub mod budget;
 pub mod control;
 pub mod coordinator;
 pub mod daemon;

@@ -3,6 +3,7 @@
 
 mod agents;
 mod apply;
+mod budget;
 mod daemon;
 mod exchange;
 mod output;
@@ -60,6 +61,8 @@ enum Command {
     Demo(tasks::DemoArgs),
     Tasks(task_history::TasksArgs),
     Tokens(tokens::TokensArgs),
+    Budget(budget::BudgetArgs),
+    Alerts(budget::AlertsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -95,6 +98,8 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Demo(args) => tasks::demo(args, out),
         Command::Tasks(args) => task_history::tasks(args, out),
         Command::Tokens(args) => tokens::tokens(args, out),
+        Command::Budget(args) => budget::budget(args, out),
+        Command::Alerts(args) => budget::alerts(args, out),
     }
 }
 

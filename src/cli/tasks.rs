@@ -130,6 +130,7 @@ fn through_daemon(
 /// Runs a task with the live display and prints the result.
 pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode, CliError> {
     let options = engine.supervisor_options();
+    engine.reserve_task(&spec)?;
     engine.task_started(&spec)?;
     let show = !out.is_json();
     let mut result: TaskResult = runtime()?

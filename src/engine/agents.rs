@@ -184,6 +184,13 @@ impl Engine {
         let started = Instant::now();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let spec = self.launch_spec(agent, preset, cwd)?;
+        let preset_name = preset.map(ToString::to_string);
+        // A hard-stop budget refuses the run here, before anything starts.
+        let reservation = if prompt.is_some() {
+            self.reserve_run(agent, preset_name.as_deref(), None)?
+        } else {
+            None
+        };
         let mut initialized_ms = None;
         let outcome = if spec.manifest.lifetime == Lifetime::Session {
             let mut options = self.supervisor_options();
@@ -210,7 +217,6 @@ impl Engine {
             .as_ref()
             .filter(|s| s.tokens != crate::agents::event::TokenCounts::default())
         {
-            let preset_name = preset.map(ToString::to_string);
             let row = self.usage_row(
                 agent,
                 preset_name.as_deref(),
@@ -221,6 +227,9 @@ impl Engine {
             );
             cost_usd = row.cost_usd;
             self.record_usage(&[row])?;
+        }
+        if let Some(id) = reservation {
+            self.release(&[id], None)?;
         }
         Ok(CheckReport {
             agent: agent.to_owned(),

@@ -5,6 +5,7 @@
 //! argument parsing, no exit codes.
 
 mod agents;
+mod budgets;
 mod plan;
 mod runtime;
 mod tasks;
@@ -21,6 +22,7 @@ use crate::settings::Settings;
 use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
+pub use budgets::{AlertError, BudgetRequest};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};
 pub use tasks::{TaskDetails, Transcript};

@@ -125,6 +125,7 @@ impl AgentRuntime {
     /// Starts a planned task in the background and returns its id at once; its
     /// progress goes to subscribers, its result to the store.
     pub fn assign(&self, spec: TaskSpec) -> Result<String, Error> {
+        self.engine.reserve_task(&spec)?;
         self.engine.task_started(&spec)?;
         let id = spec.id.clone();
         let (cancel, cancel_rx) = watch::channel(false);

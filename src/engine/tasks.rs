@@ -36,6 +36,7 @@ impl Engine {
     /// finished task with its runs and transcripts.
     pub fn task_finished(&self, result: &mut TaskResult) -> Result<(), Error> {
         self.record_task_usage(result)?;
+        self.release(&[], Some(&result.id))?;
         Ok(self.open_store()?.task_finished(result)?)
     }
 

@@ -91,7 +91,9 @@ impl Engine {
         if rows.is_empty() {
             return Ok(());
         }
-        Ok(self.open_store()?.insert_usage(rows)?)
+        self.open_store()?.insert_usage(rows)?;
+        self.fire_budget_thresholds()?;
+        Ok(())
     }
 
     /// Sums the ledger.

@@ -4,6 +4,7 @@
 //! Migrations are applied in order and recorded in `PRAGMA user_version`; a released
 //! migration file is never edited, a change is a new file.
 
+mod budgets;
 mod events;
 mod tasks;
 mod usage;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use budgets::{AlertRow, BudgetStatus};
 pub use events::{Event, EventKind, now_ms};
 pub use tasks::TaskRow;
 pub use usage::{GroupBy, UsageFilter, UsageGroup, UsageRow};
@@ -22,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_events.sql"),
     include_str!("migrations/0002_tasks.sql"),
     include_str!("migrations/0003_usage.sql"),
+    include_str!("migrations/0004_budgets.sql"),
 ];
 
 /// What can go wrong with the database.

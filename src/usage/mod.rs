@@ -5,4 +5,6 @@ mod prices;
 mod time;
 
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
-pub use time::{TimeError, Timeframe, parse_time, timeframe_start};
+pub use time::{
+    TimeError, Timeframe, civil_from_days, days_from_civil, parse_time, timeframe_start,
+};

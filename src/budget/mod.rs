@@ -1,0 +1,234 @@
+//! Budgets: a limit in USD or tokens on a scope (everything, one agent, one preset)
+//! per period (UTC day, week from Monday, calendar month), thresholds that alert once
+//! per period, and an optional hard stop that refuses runs before they start.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::usage::{civil_from_days, days_from_civil};
+
+/// What a budget covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub enum Scope {
+    /// Every run.
+    Global,
+    /// One agent's runs.
+    Agent(String),
+    /// One preset's runs.
+    Preset(String),
+}
+
+impl From<Scope> for String {
+    fn from(scope: Scope) -> Self {
+        scope.to_string()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Global => f.write_str("global"),
+            Self::Agent(a) => write!(f, "agent:{a}"),
+            Self::Preset(p) => write!(f, "preset:{p}"),
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = BudgetError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "global" => Ok(Self::Global),
+            Some(("agent", a)) if !a.is_empty() => Ok(Self::Agent(a.to_owned())),
+            Some(("preset", p)) if !p.is_empty() => Ok(Self::Preset(p.to_owned())),
+            _ => Err(BudgetError::Scope(s.to_owned())),
+        }
+    }
+}
+
+impl Scope {
+    /// True when a run of `agent` with `preset` counts against this scope.
+    pub fn covers(&self, agent: &str, preset: Option<&str>) -> bool {
+        match self {
+            Self::Global => true,
+            Self::Agent(a) => a == agent,
+            Self::Preset(p) => preset == Some(p.as_str()),
+        }
+    }
+}
+
+/// The budget period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// A UTC day.
+    Day,
+    /// A week from Monday 00:00 UTC.
+    Week,
+    /// A calendar month (UTC).
+    Month,
+}
+
+impl Period {
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+        }
+    }
+
+    /// Start and end (ms since the epoch) of the period containing `now_ms`.
+    pub fn bounds(self, now_ms: i64) -> (i64, i64) {
+        const DAY: i64 = 86_400_000;
+        let day = now_ms.div_euclid(DAY);
+        match self {
+            Self::Day => (day * DAY, (day + 1) * DAY),
+            Self::Week => {
+                // 1970-01-01 was a Thursday: (day + 3) % 7 days since Monday.
+                let monday = day - (day + 3).rem_euclid(7);
+                (monday * DAY, (monday + 7) * DAY)
+            }
+            Self::Month => {
+                let (y, m) = civil_from_days(day);
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                (
+                    days_from_civil(y, m, 1) * DAY,
+                    days_from_civil(ny, nm, 1) * DAY,
+                )
+            }
+        }
+    }
+}
+
+impl FromStr for Period {
+    type Err = BudgetError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "day" => Ok(Self::Day),
+            "week" => Ok(Self::Week),
+            "month" => Ok(Self::Month),
+            other => Err(BudgetError::Period(other.to_owned())),
+        }
+    }
+}
+
+/// The limit of a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// US dollars.
+    Usd(f64),
+    /// Tokens (input + output + cache).
+    Tokens(u64),
+}
+
+/// A budget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Budget {
+    /// Its id.
+    pub id: i64,
+    /// What it covers.
+    pub scope: Scope,
+    /// Its period.
+    pub period: Period,
+    /// Its limit.
+    pub limit: Limit,
+    /// Percent thresholds that alert, increasing.
+    pub thresholds: Vec<u32>,
+    /// Refuse new runs at the limit.
+    pub hard_stop: bool,
+}
+
+/// A budget that cannot be set, or a run a budget refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    /// The scope is not global, agent:NAME or preset:NAME.
+    #[error("unknown budget scope {0:?}: use global, agent:NAME or preset:NAME")]
+    Scope(String),
+    /// The period is unknown.
+    #[error("unknown budget period {0:?}: use day, week or month")]
+    Period(String),
+    /// The limit is zero or negative.
+    #[error("the budget limit must be above zero")]
+    Limit,
+    /// Thresholds out of range or not increasing.
+    #[error("invalid thresholds {0:?}: give increasing percents from 1 to 1000, e.g. 80,100")]
+    Thresholds(String),
+    /// No budget has this id.
+    #[error("budget {0} does not exist: see `aiswitch budget list`")]
+    NotFound(i64),
+    /// A hard stop refuses the run.
+    #[error(
+        "budget {id} ({scope}, {period}) would be exceeded: {spent} spent and reserved of {limit}; raise it with `aiswitch budget set` or wait for the next period"
+    )]
+    Exceeded {
+        /// The budget.
+        id: i64,
+        /// Its scope.
+        scope: String,
+        /// Its period.
+        period: &'static str,
+        /// What is spent and reserved, formatted.
+        spent: String,
+        /// The limit, formatted.
+        limit: String,
+    },
+}
+
+/// Parses `80,100` into increasing percents.
+pub fn parse_thresholds(text: &str) -> Result<Vec<u32>, BudgetError> {
+    let bad = || BudgetError::Thresholds(text.to_owned());
+    let values: Vec<u32> = text
+        .split(',')
+        .map(|p| p.trim().parse::<u32>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if values.is_empty()
+        || values.iter().any(|v| !(1..=1000).contains(v))
+        || values.windows(2).any(|w| w[0] >= w[1])
+    {
+        return Err(bad());
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_bounds() {
+        // 2026-11-25 (a Wednesday) 01:30 UTC.
+        let now = 1_795_570_200_000;
+        let (d0, d1) = Period::Day.bounds(now);
+        assert_eq!((d0, d1 - d0), (1_795_564_800_000, 86_400_000));
+        let (w0, _) = Period::Week.bounds(now);
+        assert_eq!(w0, 1_795_564_800_000 - 2 * 86_400_000, "Monday 2026-11-23");
+        let (m0, m1) = Period::Month.bounds(now);
+        assert_eq!(m0, days_from_civil(2026, 11, 1) * 86_400_000);
+        assert_eq!(m1, days_from_civil(2026, 12, 1) * 86_400_000);
+        let dec = days_from_civil(2026, 12, 15) * 86_400_000;
+        assert_eq!(
+            Period::Month.bounds(dec).1,
+            days_from_civil(2027, 1, 1) * 86_400_000
+        );
+    }
+
+    #[test]
+    fn scopes_and_thresholds() {
+        assert_eq!(
+            "agent:claude".parse::<Scope>().ok(),
+            Some(Scope::Agent("claude".into()))
+        );
+        assert!("team:x".parse::<Scope>().is_err());
+        assert!(Scope::Preset("p".into()).covers("any", Some("p")));
+        assert_eq!(parse_thresholds("50, 80,100").ok(), Some(vec![50, 80, 100]));
+        for bad in ["", "0", "80,80", "100,80", "x", "2000"] {
+            assert!(parse_thresholds(bad).is_err(), "{bad:?}");
+        }
+    }
+}

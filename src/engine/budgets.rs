@@ -1,0 +1,141 @@
+//! The engine's budgets and alerts: set, list, remove; reserve before runs under a
+//! hard stop, release after; fire thresholds after each recorded run.
+
+use super::Engine;
+use crate::Error;
+use crate::budget::{Budget, BudgetError, Limit, Period, Scope, parse_thresholds};
+use crate::coordinator::TaskSpec;
+use crate::store::{AlertRow, BudgetStatus, now_ms};
+
+/// A budget as the user asks for it.
+#[derive(Debug, Clone)]
+pub struct BudgetRequest {
+    /// `global`, `agent:NAME` or `preset:NAME`.
+    pub scope: String,
+    /// day, week or month.
+    pub period: Period,
+    /// USD limit.
+    pub limit_usd: Option<f64>,
+    /// Token limit.
+    pub limit_tokens: Option<u64>,
+    /// `80,100`.
+    pub thresholds: String,
+    /// Refuse new runs at the limit.
+    pub hard_stop: bool,
+}
+
+impl Engine {
+    /// Validates and adds a budget; returns its id. Nothing is written when invalid.
+    pub fn set_budget(&self, request: &BudgetRequest) -> Result<i64, Error> {
+        let scope: Scope = request.scope.parse()?;
+        let limit = match (request.limit_usd, request.limit_tokens) {
+            (Some(usd), None) if usd.is_finite() && usd > 0.0 => Limit::Usd(usd),
+            (None, Some(tokens)) if tokens > 0 => Limit::Tokens(tokens),
+            _ => return Err(BudgetError::Limit.into()),
+        };
+        let thresholds = parse_thresholds(&request.thresholds)?;
+        Ok(self.open_store()?.add_budget(
+            &scope,
+            request.period,
+            limit,
+            &thresholds,
+            request.hard_stop,
+        )?)
+    }
+
+    /// Every budget with what is spent in its current period.
+    pub fn budget_statuses(&self) -> Result<Vec<BudgetStatus>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self.open_store()?.budget_statuses(now_ms())?)
+    }
+
+    /// Removes a budget.
+    pub fn remove_budget(&self, id: i64) -> Result<(), Error> {
+        if self.open_store()?.remove_budget(id)? {
+            Ok(())
+        } else {
+            Err(BudgetError::NotFound(id).into())
+        }
+    }
+
+    /// Reserves an estimate for one run under every hard-stop budget covering it, or
+    /// refuses with a clear error before the run starts. The estimate is the mean of
+    /// the agent's last runs with this preset, or a twentieth of the limit when it
+    /// has none.
+    pub fn reserve_run(
+        &self,
+        agent: &str,
+        preset: Option<&str>,
+        task_id: Option<&str>,
+    ) -> Result<Option<i64>, Error> {
+        if !self.paths.database().exists() && self.budget_statuses()?.is_empty() {
+            return Ok(None);
+        }
+        let mut store = self.open_store()?;
+        let history = store.run_estimate(agent, preset)?;
+        let estimate = |budget: &Budget| match (budget.limit, history) {
+            (Limit::Usd(_), Some((usd, _))) => usd,
+            (Limit::Tokens(_), Some((_, tokens))) => tokens,
+            (Limit::Usd(limit), None) => limit / 20.0,
+            (Limit::Tokens(limit), None) => limit as f64 / 20.0,
+        };
+        Ok(store.reserve(agent, preset, task_id, estimate, now_ms())??)
+    }
+
+    /// Reserves for every agent of a task, all or nothing.
+    pub fn reserve_task(&self, spec: &TaskSpec) -> Result<(), Error> {
+        for assignment in &spec.agents {
+            if let Err(e) = self.reserve_run(
+                &assignment.launch.name,
+                assignment.preset.as_deref(),
+                Some(&spec.id),
+            ) {
+                self.release(&[], Some(&spec.id))?;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Releases reservations (by id, or a task's).
+    pub fn release(&self, ids: &[i64], task_id: Option<&str>) -> Result<(), Error> {
+        if !self.paths.database().exists() {
+            return Ok(());
+        }
+        Ok(self.open_store()?.release(ids, task_id)?)
+    }
+
+    /// Fires budget thresholds crossed in the current periods; returns new alerts.
+    pub fn fire_budget_thresholds(&self) -> Result<Vec<AlertRow>, Error> {
+        Ok(self.open_store()?.fire_thresholds(now_ms())?)
+    }
+
+    /// Alerts, newest first; unacknowledged only unless `all`.
+    pub fn alerts(&self, all: bool) -> Result<Vec<AlertRow>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self.open_store()?.alerts(all)?)
+    }
+
+    /// Acknowledges one alert or all; returns how many.
+    pub fn ack_alerts(&self, id: Option<i64>) -> Result<usize, Error> {
+        let mut store = self.open_store()?;
+        if let Some(id) = id
+            && !store.alert_exists(id)?
+        {
+            return Err(crate::engine::AlertError::NotFound(id).into());
+        }
+        Ok(store.ack_alerts(id)?)
+    }
+}
+
+/// An alert that does not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    /// No alert has this id.
+    #[error("alert {0} does not exist: see `aiswitch alerts list --all`")]
+    NotFound(i64),
+}

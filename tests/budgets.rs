@@ -1,0 +1,251 @@
+//! Budgets: bad input writes nothing; thresholds alert once per period, across
+//! processes; a hard stop refuses runs before they start, and concurrent runs
+//! overspend by at most one reservation.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use std::process::Stdio;
+
+use common::Home;
+use serde_json::Value;
+
+/// A home with preset `p` and agent `billing`, which reports $0.03 per prompt.
+fn home() -> Home {
+    let home = Home::new();
+    home.run(&[
+        "add",
+        "p",
+        "--kind",
+        "anthropic",
+        "--model",
+        "claude-sonnet-4-5",
+    ])
+    .ok();
+    common::reference::register(
+        &home,
+        "billing",
+        &["--cost-usd", "0.03"],
+        "[inject.anthropic]\n",
+    );
+    home
+}
+
+fn spent(home: &Home) -> f64 {
+    let list = home.run(&["budget", "list", "--json"]).ok().json();
+    list["budgets"][0]["spent"].as_f64().unwrap()
+}
+
+#[test]
+fn bad_budgets_are_one_line_and_write_nothing() {
+    let home = home();
+    home.run(&["budget", "list"]).ok();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["budget", "set", "--period", "day", "--limit-usd", "-5"],
+            "above zero",
+        ),
+        (
+            &["budget", "set", "--period", "day", "--limit-usd", "0"],
+            "above zero",
+        ),
+        (
+            &["budget", "set", "--period", "day", "--limit-tokens", "0"],
+            "above zero",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--scope",
+                "team:x",
+                "--period",
+                "day",
+                "--limit-usd",
+                "1",
+            ],
+            "unknown budget scope",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--period",
+                "day",
+                "--limit-usd",
+                "1",
+                "--thresholds",
+                "100,80",
+            ],
+            "invalid thresholds",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--period",
+                "day",
+                "--limit-usd",
+                "1",
+                "--thresholds",
+                "0,2000",
+            ],
+            "invalid thresholds",
+        ),
+        (
+            &["budget", "set", "--period", "fortnight", "--limit-usd", "1"],
+            "invalid value 'fortnight'",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--period",
+                "day",
+                "--limit-usd",
+                "1",
+                "--limit-tokens",
+                "5",
+            ],
+            "cannot be used with",
+        ),
+        (&["budget", "remove", "42"], "budget 42 does not exist"),
+        (&["alerts", "ack", "42"], "alert 42 does not exist"),
+    ];
+    for (args, says) in cases {
+        let before = home.snapshot();
+        let run = home.run(args);
+        assert!(matches!(run.code, Some(1 | 2)), "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{args:?}");
+        assert_eq!(before, home.snapshot(), "{args:?} wrote something");
+    }
+}
+
+#[test]
+fn thresholds_fire_once_per_period_across_processes() {
+    let home = home();
+    home.run(&[
+        "budget",
+        "set",
+        "--period",
+        "month",
+        "--limit-usd",
+        "0.05",
+        "--thresholds",
+        "50,100",
+    ])
+    .ok();
+    let check = || {
+        home.run(&[
+            "agents", "check", "billing", "--preset", "p", "--prompt", "hi",
+        ])
+        .ok()
+    };
+    check(); // $0.03: 60 %
+    let alerts = home.run(&["alerts", "--json"]).ok().json();
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1);
+    assert!(
+        alerts["alerts"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reached 50 %")
+    );
+    check(); // $0.06: 120 %
+    check(); // $0.09: nothing new
+    let alerts = home.run(&["alerts", "list", "--json"]).ok().json();
+    let messages: Vec<&str> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        2,
+        "one alert per threshold per period: {messages:?}"
+    );
+    assert!(messages[0].contains("reached 100 %"));
+    assert!((spent(&home) - 0.09).abs() < 1e-9);
+    home.run(&["alerts", "ack", "--all"]).ok();
+    assert_eq!(
+        home.run(&["alerts", "--json"]).ok().json()["alerts"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        home.run(&["alerts", "list", "--all", "--json"]).ok().json()["alerts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_hard_stop_holds_under_ten_concurrent_runs() {
+    let home = home();
+    home.run(&[
+        "budget",
+        "set",
+        "--period",
+        "day",
+        "--limit-usd",
+        "0.10",
+        "--hard-stop",
+        "--thresholds",
+        "100",
+    ])
+    .ok();
+    // One run gives the estimate its history ($0.03 a run).
+    home.run(&[
+        "agents", "check", "billing", "--preset", "p", "--prompt", "hi",
+    ])
+    .ok();
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            home.cmd(&[
+                "agents", "check", "billing", "--preset", "p", "--prompt", "hi",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let mut refused = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("would be exceeded"), "{err}");
+            assert_eq!(out.status.code(), Some(1));
+            refused += 1;
+        }
+    }
+    let spent = spent(&home);
+    assert!(refused > 0, "the hard stop refused some runs");
+    assert!(
+        spent <= 0.10 + 0.03 + 1e-9,
+        "overspent by more than one reservation: ${spent}"
+    );
+    // A task is refused before it starts, and nothing is recorded as running.
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let task = home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        "billing",
+        "--task",
+        "hi",
+        "--workdir",
+        &work.display().to_string(),
+        "--coordination-mode",
+        "loose",
+    ]);
+    assert_eq!(task.code, Some(1));
+    assert!(task.stderr.contains("would be exceeded"), "{}", task.stderr);
+    let tasks: Value = home.run(&["tasks", "list", "--json"]).ok().json();
+    assert_eq!(tasks["tasks"], serde_json::json!([]));
+}

@@ -56,6 +56,7 @@ fn main() {
                 cost_source: if i % 10 == 0 { "unpriced" } else { "table" },
                 count_source: "agent",
                 price_version: Some("2026-11-01".into()),
+                source_key: None,
             })
             .collect();
         store.insert_usage(&rows).unwrap();

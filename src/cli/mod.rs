@@ -13,6 +13,7 @@ mod task_display;
 mod task_history;
 mod tasks;
 mod tokens;
+mod usage_import;
 
 use std::process::ExitCode;
 
@@ -63,6 +64,7 @@ enum Command {
     Tokens(tokens::TokensArgs),
     Budget(budget::BudgetArgs),
     Alerts(budget::AlertsArgs),
+    Usage(usage_import::UsageArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -100,6 +102,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Tokens(args) => tokens::tokens(args, out),
         Command::Budget(args) => budget::budget(args, out),
         Command::Alerts(args) => budget::alerts(args, out),
+        Command::Usage(args) => usage_import::usage(args, out),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod agents;
 mod budgets;
+mod import;
 mod plan;
 mod runtime;
 mod tasks;
@@ -23,6 +24,7 @@ use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
+pub use import::{ImportReport, default_log_dir};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};
 pub use tasks::{TaskDetails, Transcript};

@@ -57,6 +57,7 @@ impl Engine {
             cost_source: priced.source,
             count_source: "agent",
             price_version: (priced.source == "table").then(|| table.version.clone()),
+            source_key: None,
         }
     }
 
@@ -91,7 +92,7 @@ impl Engine {
         if rows.is_empty() {
             return Ok(());
         }
-        self.open_store()?.insert_usage(rows)?;
+        let _ = self.open_store()?.insert_usage(rows)?;
         self.fire_budget_thresholds()?;
         Ok(())
     }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_tasks.sql"),
     include_str!("migrations/0003_usage.sql"),
     include_str!("migrations/0004_budgets.sql"),
+    include_str!("migrations/0005_import.sql"),
 ];
 
 /// What can go wrong with the database.

@@ -30,6 +30,9 @@ pub struct UsageRow {
     pub count_source: &'static str,
     /// The price table version used.
     pub price_version: Option<String>,
+    /// For imported entries, a key that makes a second import of the same entry a
+    /// no-op.
+    pub source_key: Option<String>,
 }
 
 /// What to summarise.
@@ -82,61 +85,66 @@ fn int(n: u64) -> i64 {
 impl Store {
     /// Inserts rows and updates the hourly rollup, in one transaction. The rollup
     /// is aggregated per batch first: one upsert per (hour, agent, preset, model).
-    pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<(), StoreError> {
+    pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<usize, StoreError> {
         const HOUR: i64 = 3_600_000;
         type Key<'a> = (i64, &'a str, &'a str, &'a str);
         let mut rollup: std::collections::HashMap<Key<'_>, (u64, TokenCounts, f64, u64)> =
             std::collections::HashMap::new();
-        for r in rows {
-            let key = (
-                r.at_ms - r.at_ms.rem_euclid(HOUR),
-                r.agent.as_str(),
-                r.preset.as_deref().unwrap_or(""),
-                r.model.as_deref().unwrap_or(""),
-            );
-            let entry = rollup.entry(key).or_default();
-            entry.0 += 1;
-            entry.1.input += r.tokens.input;
-            entry.1.output += r.tokens.output;
-            entry.1.cache_read += r.tokens.cache_read;
-            entry.1.cache_write += r.tokens.cache_write;
-            entry.1.reasoning += r.tokens.reasoning;
-            entry.2 += r.cost_usd.unwrap_or(0.0);
-            entry.3 += u64::from(r.cost_usd.is_none());
-        }
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
+        let mut inserted = 0;
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO usage_events (at_ms, agent, preset, provider, model, task_id, input, output,
-                     cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, price_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    "INSERT OR IGNORE INTO usage_events (at_ms, agent, preset, provider, model, task_id, input, output,
+                     cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, price_version, source_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )
                 .map_err(err)?;
             for r in rows {
-                stmt.execute(rusqlite::params![
-                    r.at_ms,
-                    r.agent,
-                    r.preset,
-                    r.provider,
-                    r.model,
-                    r.task_id,
-                    int(r.tokens.input),
-                    int(r.tokens.output),
-                    int(r.tokens.cache_read),
-                    int(r.tokens.cache_write),
-                    int(r.tokens.reasoning),
-                    r.cost_usd,
-                    r.cost_source,
-                    r.count_source,
-                    r.price_version,
-                ])
-                .map_err(err)?;
+                let n = stmt
+                    .execute(rusqlite::params![
+                        r.at_ms,
+                        r.agent,
+                        r.preset,
+                        r.provider,
+                        r.model,
+                        r.task_id,
+                        int(r.tokens.input),
+                        int(r.tokens.output),
+                        int(r.tokens.cache_read),
+                        int(r.tokens.cache_write),
+                        int(r.tokens.reasoning),
+                        r.cost_usd,
+                        r.cost_source,
+                        r.count_source,
+                        r.price_version,
+                        r.source_key,
+                    ])
+                    .map_err(err)?;
+                if n == 0 {
+                    continue; // an entry imported before
+                }
+                inserted += 1;
+                let key = (
+                    r.at_ms - r.at_ms.rem_euclid(HOUR),
+                    r.agent.as_str(),
+                    r.preset.as_deref().unwrap_or(""),
+                    r.model.as_deref().unwrap_or(""),
+                );
+                let entry = rollup.entry(key).or_default();
+                entry.0 += 1;
+                entry.1.input += r.tokens.input;
+                entry.1.output += r.tokens.output;
+                entry.1.cache_read += r.tokens.cache_read;
+                entry.1.cache_write += r.tokens.cache_write;
+                entry.1.reasoning += r.tokens.reasoning;
+                entry.2 += r.cost_usd.unwrap_or(0.0);
+                entry.3 += u64::from(r.cost_usd.is_none());
             }
             let mut upsert = tx
                 .prepare_cached(
@@ -167,7 +175,38 @@ impl Store {
                     .map_err(err)?;
             }
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        Ok(inserted)
+    }
+
+    /// How far `path` was read: (offset, size at the time).
+    pub fn import_offset(&self, path: &str) -> Result<Option<(u64, u64)>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT offset, size FROM import_offsets WHERE path = ?1",
+                [path],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map(|o| o.map(|(a, b)| (u64::try_from(a).unwrap_or(0), u64::try_from(b).unwrap_or(0))))
+            .map_err(|e| self.sqlite_err(e))
+    }
+
+    /// Remembers how far `path` was read.
+    pub fn set_import_offset(
+        &mut self,
+        path: &str,
+        offset: u64,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO import_offsets VALUES (?1, ?2, ?3) ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, size = excluded.size",
+                rusqlite::params![path, int(offset), int(size)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sqlite_err(e))
     }
 
     /// Sums the ledger under `filter`, grouped by `by` (one group when `None`):
@@ -321,6 +360,7 @@ mod tests {
             cost_source: if cost.is_some() { "table" } else { "unpriced" },
             count_source: "agent",
             price_version: None,
+            source_key: None,
         }
     }
 

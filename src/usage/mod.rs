@@ -1,9 +1,11 @@
 //! Usage: what every run cost, in a ledger in the store, priced from a bundled table
 //! with overrides, and summarised by agent, preset, model or day.
 
+mod import;
 mod prices;
 mod time;
 
+pub use import::{Line, LogEntry, LogSource, parse_line};
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
 pub use time::{
     TimeError, Timeframe, civil_from_days, days_from_civil, parse_time, timeframe_start,

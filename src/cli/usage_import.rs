@@ -1,0 +1,100 @@
+//! `usage import [claude|codex|all] [--path P]`.
+
+use std::process::ExitCode;
+
+use aiswitch::engine::{ImportReport, default_log_dir};
+use aiswitch::usage::LogSource;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use super::output::{CliError, Output, engine};
+
+/// The agents' own usage logs, in the ledger.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(subcommand)]
+    command: UsageCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsageCommand {
+    Import(ImportArgs),
+}
+
+/// Which logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    Claude,
+    Codex,
+    All,
+}
+
+/// Import Claude Code's and Codex's own usage logs, incrementally: a second run reads
+/// only what was added, counts nothing twice, and what was imported stays after the
+/// agents delete their logs.
+///
+/// Example: aiswitch usage import all
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// claude (~/.claude/projects), codex (~/.codex/sessions) or all.
+    #[arg(value_enum, default_value = "all")]
+    which: Which,
+    /// Read this file or directory instead (with claude or codex).
+    #[arg(long)]
+    path: Option<std::path::PathBuf>,
+}
+
+pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let UsageCommand::Import(args) = args.command;
+    let sources: Vec<LogSource> = match args.which {
+        Which::Claude => vec![LogSource::Claude],
+        Which::Codex => vec![LogSource::Codex],
+        Which::All => vec![LogSource::Claude, LogSource::Codex],
+    };
+    if args.path.is_some() && sources.len() > 1 {
+        return Err(CliError::Usage("--path needs one source: `usage import claude --path P` or `usage import codex --path P`".into()));
+    }
+    if let Some(path) = &args.path
+        && !path.exists()
+    {
+        return Err(CliError::Usage(format!(
+            "import path {} does not exist",
+            path.display()
+        )));
+    }
+    let engine = engine()?;
+    let mut reports = Vec::new();
+    for source in sources {
+        let dir = match &args.path {
+            Some(path) => path.clone(),
+            None => match default_log_dir(source) {
+                Some(dir) if dir.exists() => dir,
+                _ => continue, // that agent has never run here
+            },
+        };
+        let report: ImportReport = engine.import_usage(source, &dir)?;
+        reports.push((source.agent(), report));
+    }
+    let body = json!(
+        reports
+            .iter()
+            .map(|(a, r)| json!({ "agent": a, "report": r }))
+            .collect::<Vec<_>>()
+    );
+    out.emit(&body, || {
+        if reports.is_empty() {
+            return "no Claude Code or Codex logs found".into();
+        }
+        reports
+            .iter()
+            .map(|(a, r)| {
+                format!(
+                    "{a}: {} new entries from {} file(s) ({} bytes read), {} already imported, {} corrupt line(s) skipped",
+                    r.imported, r.files, r.bytes_read, r.duplicates, r.corrupt_lines
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,153 @@
+//! Importing the agents' own usage logs into the ledger, incrementally: each file is
+//! read from where the last import stopped (from the start again if it shrank), and
+//! entries already in the ledger are skipped by key.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Engine;
+use crate::Error;
+use crate::presets::{PresetError, PriceOverrides};
+use crate::store::UsageRow;
+use crate::usage::{Line, LogSource, parse_line};
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// Log files looked at.
+    pub files: usize,
+    /// Bytes read this time.
+    pub bytes_read: u64,
+    /// New entries added to the ledger.
+    pub imported: usize,
+    /// Entries already in the ledger.
+    pub duplicates: usize,
+    /// Lines that were not JSON, skipped.
+    pub corrupt_lines: usize,
+}
+
+/// The default log directory of `source` under the user's home.
+pub fn default_log_dir(source: LogSource) -> Option<PathBuf> {
+    let home = directories::BaseDirs::new()?.home_dir().to_path_buf();
+    Some(match source {
+        LogSource::Claude => home.join(".claude/projects"),
+        LogSource::Codex => home.join(".codex/sessions"),
+    })
+}
+
+fn jsonl_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            jsonl_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            out.push(path);
+        }
+    }
+}
+
+impl Engine {
+    /// Imports `source`'s logs from `dir` (a file or a directory searched for
+    /// `*.jsonl`). A missing `dir` is an error and nothing is written.
+    pub fn import_usage(&self, source: LogSource, dir: &Path) -> Result<ImportReport, Error> {
+        if !dir.exists() {
+            return Err(PresetError::Read {
+                path: dir.to_path_buf(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            }
+            .into());
+        }
+        let mut files = Vec::new();
+        if dir.is_file() {
+            files.push(dir.to_path_buf());
+        } else {
+            jsonl_files(dir, &mut files);
+        }
+        files.sort();
+        let mut report = ImportReport {
+            files: files.len(),
+            ..ImportReport::default()
+        };
+        let mut store = self.open_store()?;
+        let table = self.price_table();
+        for file in files {
+            let key = file.display().to_string();
+            let Ok(mut handle) = std::fs::File::open(&file) else {
+                continue;
+            };
+            let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+            let start = match store.import_offset(&key)? {
+                Some((offset, _)) if offset <= size => offset,
+                _ => 0, // new, or shrank (rotated): from the start; keys prevent double counting
+            };
+            if start == size {
+                continue;
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(size - start).unwrap_or(0));
+            if handle.seek(SeekFrom::Start(start)).is_err()
+                || handle.read_to_end(&mut bytes).is_err()
+            {
+                continue;
+            }
+            // Only whole lines: a line still being written is read next time.
+            let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let mut rows = Vec::new();
+            let mut model: Option<String> = None;
+            let mut offset = start;
+            for raw in bytes[..complete].split_inclusive(|&b| b == b'\n') {
+                let line = String::from_utf8_lossy(raw);
+                match parse_line(source, line.trim_end(), &format!("{key}:{offset}")) {
+                    Line::Entry(entry) => {
+                        let model = entry.model.or_else(|| model.clone());
+                        let priced = table.price(
+                            model.as_deref(),
+                            &entry.tokens,
+                            None,
+                            &PriceOverrides::default(),
+                        );
+                        rows.push(UsageRow {
+                            at_ms: entry.at_ms,
+                            agent: source.agent().to_owned(),
+                            preset: None,
+                            provider: None,
+                            model,
+                            task_id: None,
+                            tokens: entry.tokens,
+                            cost_usd: priced.cost_usd,
+                            cost_source: priced.source,
+                            count_source: "log_import",
+                            price_version: (priced.source == "table")
+                                .then(|| table.version.clone()),
+                            source_key: Some(entry.key),
+                        });
+                    }
+                    Line::Model(m) => model = Some(m),
+                    Line::Corrupt => report.corrupt_lines += 1,
+                    Line::Other => {}
+                }
+                offset += raw.len() as u64;
+            }
+            // Claude Code repeats a message over several lines: keep its last line.
+            let mut seen = std::collections::HashSet::new();
+            let mut unique: Vec<UsageRow> = rows
+                .into_iter()
+                .rev()
+                .filter(|r| seen.insert(r.source_key.clone()))
+                .collect();
+            unique.reverse();
+            let new = store.insert_usage(&unique)?;
+            report.imported += new;
+            report.duplicates += unique.len() - new;
+            report.bytes_read += complete as u64;
+            store.set_import_offset(&key, start + complete as u64, size)?;
+        }
+        drop(store);
+        self.fire_budget_thresholds()?;
+        Ok(report)
+    }
+}

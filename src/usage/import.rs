@@ -1,0 +1,198 @@
+//! Reading the agents' own usage logs: Claude Code (`~/.claude/projects/**/*.jsonl`)
+//! and Codex (`~/.codex/sessions/**/*.jsonl`). Pure parsing; the engine reads files
+//! incrementally and stores what this returns.
+
+use serde_json::Value;
+
+use super::parse_time;
+use crate::agents::event::TokenCounts;
+
+/// Which agent's logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogSource {
+    /// Claude Code.
+    Claude,
+    /// Codex.
+    Codex,
+}
+
+impl LogSource {
+    /// The agent name the entries are recorded under.
+    pub fn agent(self) -> &'static str {
+        match self {
+            Self::Claude => "claude",
+            Self::Codex => "codex",
+        }
+    }
+}
+
+/// One usage entry found in a log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// The model, when the log says.
+    pub model: Option<String>,
+    /// The counts.
+    pub tokens: TokenCounts,
+    /// What makes this entry unique across imports.
+    pub key: String,
+}
+
+/// What one line held.
+#[derive(Debug, PartialEq)]
+pub enum Line {
+    /// A usage entry.
+    Entry(LogEntry),
+    /// Codex's current model (`turn_context`).
+    Model(String),
+    /// Nothing about usage.
+    Other,
+    /// Not JSON: skipped and counted.
+    Corrupt,
+}
+
+fn timestamp(value: &Value) -> i64 {
+    value
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .map(|t| t.split('.').next().unwrap_or(t).trim_end_matches('Z'))
+        .and_then(|t| parse_time(t, 0).ok())
+        .unwrap_or(0)
+}
+
+fn u(value: &Value, key: &str) -> u64 {
+    value.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Parses one line of `source`'s log; `where_` (file and offset) keys Codex entries.
+pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
+    let Ok(value) = serde_json::from_str::<Value>(line) else {
+        return if line.trim().is_empty() {
+            Line::Other
+        } else {
+            Line::Corrupt
+        };
+    };
+    match source {
+        LogSource::Claude => {
+            let message = &value["message"];
+            let Some(usage) = message.get("usage") else {
+                return Line::Other;
+            };
+            if value.get("type").and_then(Value::as_str) != Some("assistant") {
+                return Line::Other;
+            }
+            // Claude Code writes one message over several lines: message id plus
+            // request id identifies it.
+            let id = message
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let request = value
+                .get("requestId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Line::Entry(LogEntry {
+                at_ms: timestamp(&value),
+                model: message
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                tokens: TokenCounts {
+                    input: u(usage, "input_tokens"),
+                    output: u(usage, "output_tokens"),
+                    cache_read: u(usage, "cache_read_input_tokens"),
+                    cache_write: u(usage, "cache_creation_input_tokens"),
+                    reasoning: 0,
+                },
+                key: format!("claude:{id}:{request}"),
+            })
+        }
+        LogSource::Codex => {
+            let payload = &value["payload"];
+            match payload.get("type").and_then(Value::as_str) {
+                _ if value.get("type").and_then(Value::as_str) == Some("turn_context") => payload
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .map_or(Line::Other, |m| Line::Model(m.to_owned())),
+                Some("token_count") => {
+                    // `total_token_usage` is cumulative; `last_token_usage` is this turn's.
+                    let Some(last) = payload.pointer("/info/last_token_usage") else {
+                        return Line::Other;
+                    };
+                    let input = u(last, "input_tokens");
+                    let cached = u(last, "cached_input_tokens");
+                    Line::Entry(LogEntry {
+                        at_ms: timestamp(&value),
+                        model: None,
+                        tokens: TokenCounts {
+                            input: input.saturating_sub(cached),
+                            output: u(last, "output_tokens"),
+                            cache_read: cached,
+                            cache_write: 0,
+                            reasoning: u(last, "reasoning_output_tokens"),
+                        },
+                        key: format!("codex:{where_}"),
+                    })
+                }
+                _ => Line::Other,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claude_assistant_lines() {
+        let line = r#"{"type":"assistant","timestamp":"2026-11-25T00:10:59.742Z","requestId":"req_1","message":{"id":"msg_1","model":"claude-sonnet-4-5","usage":{"input_tokens":11,"output_tokens":7,"cache_creation_input_tokens":5,"cache_read_input_tokens":100}}}"#;
+        let Line::Entry(entry) = parse_line(LogSource::Claude, line, "f:0") else {
+            panic!("entry")
+        };
+        assert_eq!(entry.key, "claude:msg_1:req_1");
+        assert_eq!(
+            entry.tokens,
+            TokenCounts {
+                input: 11,
+                output: 7,
+                cache_read: 100,
+                cache_write: 5,
+                reasoning: 0
+            }
+        );
+        assert_eq!(entry.at_ms, 1_795_565_459_000);
+        assert_eq!(
+            parse_line(LogSource::Claude, r#"{"type":"user","message":{}}"#, ""),
+            Line::Other
+        );
+        assert_eq!(parse_line(LogSource::Claude, "{broken", ""), Line::Corrupt);
+    }
+
+    #[test]
+    fn codex_uses_the_turn_not_the_running_total() {
+        let line = r#"{"timestamp":"2026-11-25T00:11:00.000Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"output_tokens":90},"last_token_usage":{"input_tokens":120,"cached_input_tokens":20,"output_tokens":30,"reasoning_output_tokens":10}}}}"#;
+        let Line::Entry(entry) = parse_line(LogSource::Codex, line, "f:7") else {
+            panic!("entry")
+        };
+        assert_eq!(
+            entry.tokens,
+            TokenCounts {
+                input: 100,
+                output: 30,
+                cache_read: 20,
+                cache_write: 0,
+                reasoning: 10
+            }
+        );
+        let none = r#"{"type":"event_msg","payload":{"type":"token_count","info":null}}"#;
+        assert_eq!(parse_line(LogSource::Codex, none, ""), Line::Other);
+        let ctx = r#"{"type":"turn_context","payload":{"model":"gpt-5"}}"#;
+        assert_eq!(
+            parse_line(LogSource::Codex, ctx, ""),
+            Line::Model("gpt-5".into())
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! `usage import`: Claude Code and Codex logs enter the ledger once, incrementally,
+//! and stay after the logs are deleted.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use std::io::Write;
+
+use common::Home;
+
+fn claude_line(msg: &str, req: &str, input: u64) -> String {
+    format!(
+        r#"{{"type":"assistant","timestamp":"2026-11-25T00:10:59.742Z","requestId":"{req}","sessionId":"s","message":{{"id":"{msg}","model":"claude-sonnet-4-5","usage":{{"input_tokens":{input},"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":100}}}}}}"#
+    ) + "\n"
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn total(home: &Home) -> serde_json::Value {
+    home.run(&["tokens", "summary", "--all", "--by", "agent", "--json"])
+        .ok()
+        .json()
+}
+
+#[test]
+fn claude_logs_import_once_and_incrementally() {
+    let home = Home::new();
+    let log = home
+        .user_home()
+        .join(".claude/projects/-work-app/session-1.jsonl");
+    // Claude Code writes one message over several lines: it counts once.
+    let mut text = claude_line("msg_1", "req_1", 11);
+    text += &claude_line("msg_1", "req_1", 11);
+    text += r#"{"type":"user","message":{"role":"user","content":"hi"}}"#;
+    text += "\n{this line is corrupt\n";
+    text += &claude_line("msg_2", "req_2", 13);
+    append(&log, &text);
+
+    let first = home
+        .run(&["usage", "import", "claude", "--json"])
+        .ok()
+        .json();
+    let report = &first[0]["report"];
+    assert_eq!(report["imported"], 2);
+    assert_eq!(report["corrupt_lines"], 1);
+    let sums = total(&home);
+    assert_eq!(sums["total"]["tokens"]["input"], 24);
+    assert_eq!(sums["total"]["tokens"]["cache_read"], 200);
+    assert!(
+        sums["total"]["cost_usd"].as_f64().unwrap() > 0.0,
+        "priced from the table"
+    );
+
+    let again = home
+        .run(&["usage", "import", "claude", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        again[0]["report"]["imported"], 0,
+        "a second import counts nothing twice"
+    );
+    assert_eq!(
+        again[0]["report"]["bytes_read"], 0,
+        "and reads nothing already read"
+    );
+
+    append(&log, &claude_line("msg_3", "req_3", 100));
+    let more = home.run(&["usage", "import", "--json"]).ok().json();
+    assert_eq!(more[0]["report"]["imported"], 1);
+    assert_eq!(total(&home)["total"]["tokens"]["input"], 124);
+
+    std::fs::remove_dir_all(home.user_home().join(".claude")).unwrap();
+    assert_eq!(
+        total(&home)["total"]["runs"],
+        3,
+        "imported usage outlives the agent's clean-up"
+    );
+}
+
+#[test]
+fn codex_token_counts_use_each_turn_not_the_total() {
+    let home = Home::new();
+    let log = home
+        .user_home()
+        .join(".codex/sessions/2026/11/25/rollout-1.jsonl");
+    let turn = |input: u64, total: u64| {
+        format!(
+            r#"{{"timestamp":"2026-11-25T00:11:00.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{total},"output_tokens":99}},"last_token_usage":{{"input_tokens":{input},"cached_input_tokens":10,"output_tokens":5,"reasoning_output_tokens":2}}}}}}}}"#
+        ) + "\n"
+    };
+    let mut text = r#"{"timestamp":"2026-11-25T00:10:00.000Z","type":"turn_context","payload":{"model":"gpt-5"}}"#.to_owned() + "\n";
+    text += &turn(110, 110);
+    text += r#"{"type":"event_msg","payload":{"type":"token_count","info":null}}"#;
+    text += "\n";
+    text += &turn(60, 170);
+    append(&log, &text);
+    home.run(&["usage", "import", "codex"]).ok();
+    let sums = home
+        .run(&["tokens", "summary", "--all", "--by", "model", "--json"])
+        .ok()
+        .json();
+    assert_eq!(sums["groups"][0]["key"], "gpt-5");
+    assert_eq!(sums["total"]["runs"], 2);
+    assert_eq!(
+        sums["total"]["tokens"]["input"], 150,
+        "(110 - 10) + (60 - 10), never the running total"
+    );
+    assert_eq!(sums["total"]["tokens"]["cache_read"], 20);
+}
+
+#[test]
+fn a_missing_path_is_one_line_and_writes_nothing() {
+    let home = Home::new();
+    home.run(&["add", "p", "A", "1"]).ok();
+    let before = home.snapshot();
+    let run = home.run(&["usage", "import", "claude", "--path", "/nonexistent/logs"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr
+            .contains("import path /nonexistent/logs does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(before, home.snapshot());
+}

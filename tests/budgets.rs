@@ -249,3 +249,41 @@ fn a_hard_stop_holds_under_ten_concurrent_runs() {
     let tasks: Value = home.run(&["tasks", "list", "--json"]).ok().json();
     assert_eq!(tasks["tasks"], serde_json::json!([]));
 }
+
+#[test]
+fn a_failed_task_raises_one_alert() {
+    let home = home();
+    common::reference::register(
+        &home,
+        "boom",
+        &["--crash-after", "0"],
+        "restart = { mode = \"never\" }\n[inject.anthropic]\n",
+    );
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let run = home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        "boom",
+        "--task",
+        "hi",
+        "--workdir",
+        &work.display().to_string(),
+        "--coordination-mode",
+        "strict",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let id = run.json()["id"].as_str().unwrap().to_owned();
+    let alerts = home.run(&["alerts", "--json"]).ok().json();
+    let list = alerts["alerts"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["kind"], "task_failed");
+    assert_eq!(list[0]["subject"], id.as_str());
+    assert!(
+        list[0]["message"].as_str().unwrap().contains("boom failed"),
+        "{}",
+        list[0]
+    );
+}

@@ -171,3 +171,46 @@ fn bad_time_arguments_are_one_line_and_write_nothing() {
         assert_eq!(before, home.snapshot());
     }
 }
+
+#[test]
+fn reprice_applies_new_prices_and_keeps_reported_costs() {
+    let home = Home::new();
+    home.run(&["add", "mine", "--kind", "openai", "--model", "my-model"])
+        .ok();
+    home.run(&[
+        "agents",
+        "check",
+        "aiswitch-agent",
+        "--preset",
+        "mine",
+        "--prompt",
+        "hi",
+    ])
+    .ok();
+    common::reference::register(
+        &home,
+        "billing",
+        &["--cost-usd", "0.25"],
+        "[inject.openai]\n",
+    );
+    home.run(&[
+        "agents", "check", "billing", "--preset", "mine", "--prompt", "hi",
+    ])
+    .ok();
+    let before = home.run(&["tokens", "summary", "--json"]).ok().json()["total"].clone();
+    assert_eq!(before["unpriced_runs"], 1);
+    // The user prices the model: $1 / $2 per million.
+    home.run(&[
+        "add", "mine", "--kind", "openai", "--model", "my-model", "--price", "input=1", "--price",
+        "output=2", "--force",
+    ])
+    .ok();
+    let repriced = home.run(&["tokens", "reprice", "--json"]).ok().json();
+    assert_eq!(repriced["repriced"], 1);
+    let after = home.run(&["tokens", "summary", "--json"]).ok().json()["total"].clone();
+    assert_eq!(after["unpriced_runs"], 0);
+    assert!(
+        close(&after["cost_usd"], 0.25 + (11.0 * 1.0 + 7.0 * 2.0) / 1e6),
+        "{after}"
+    );
+}

@@ -20,6 +20,18 @@ pub struct TokensArgs {
 #[derive(Debug, Subcommand)]
 enum TokensCommand {
     Summary(SummaryArgs),
+    Reprice(RepriceArgs),
+}
+
+/// Recompute costs with the current price table and preset price overrides (costs
+/// the agents reported stay as they were).
+///
+/// Example: aiswitch tokens reprice --since 2026-11-01
+#[derive(Debug, Args)]
+struct RepriceArgs {
+    /// Only usage from this time on (a date, date-time or duration ago).
+    #[arg(long)]
+    since: Option<String>,
 }
 
 /// Sum tokens and cost, optionally grouped; the last 30 days unless told otherwise.
@@ -55,7 +67,23 @@ struct SummaryArgs {
 }
 
 pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
-    let TokensCommand::Summary(args) = args.command;
+    let args = match args.command {
+        TokensCommand::Summary(args) => args,
+        TokensCommand::Reprice(args) => {
+            let since = args
+                .since
+                .as_deref()
+                .map(|t| parse_time(t, now_ms()))
+                .transpose()
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let engine = engine()?;
+            let changed = engine.reprice(since)?;
+            out.emit(&json!({ "repriced": changed }), || {
+                format!("{changed} usage row(s) got a new cost")
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let now = now_ms();
     let time = |t: &str| parse_time(t, now).map_err(|e| CliError::Usage(e.to_string()));
     let since = match (&args.since, args.timeframe, args.all) {

@@ -112,6 +112,20 @@ impl Engine {
         Ok(self.open_store()?.fire_thresholds(now_ms())?)
     }
 
+    /// Records an alert unless one with `dedup_key` exists (the key carries the
+    /// rate limit: e.g. one crash alert per agent per minute).
+    pub fn add_alert(
+        &self,
+        kind: &str,
+        subject: &str,
+        message: &str,
+        dedup_key: &str,
+    ) -> Result<Option<AlertRow>, Error> {
+        Ok(self
+            .open_store()?
+            .add_alert(kind, subject, message, dedup_key, now_ms())?)
+    }
+
     /// Alerts, newest first; unacknowledged only unless `all`.
     pub fn alerts(&self, all: bool) -> Result<Vec<AlertRow>, Error> {
         if !self.paths.database().exists() {

@@ -86,10 +86,12 @@ impl AgentRuntime {
         let (events, _) = broadcast::channel(4096);
         let mut agent_events = supervisor.subscribe();
         let forward = events.clone();
+        let alerting = engine.clone();
         tokio::spawn(async move {
             loop {
                 match agent_events.recv().await {
                     Ok(event) => {
+                        raise_agent_alert(&alerting, &event);
                         let _ = forward.send(LiveEvent::Agent(event));
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
@@ -252,6 +254,40 @@ impl AgentRuntime {
         for (_, entry) in agents.drain() {
             let _ = entry.handle.stop().await;
         }
+    }
+}
+
+/// Crash and restart-limit alerts, rate-limited through their keys: one crash alert
+/// per agent per minute, one restart-limit alert per agent per hour.
+fn raise_agent_alert(engine: &Engine, event: &SupervisorEvent) {
+    let now = crate::store::now_ms();
+    let (kind, agent, message, key) = match event {
+        SupervisorEvent::Fault { agent, message } => (
+            "agent_crashed",
+            agent,
+            format!("agent {agent} faulted: {message}"),
+            format!("crash:{agent}:{}", now / 60_000),
+        ),
+        SupervisorEvent::Exited {
+            agent,
+            code,
+            signal,
+        } if *code != Some(0) => (
+            "agent_crashed",
+            agent,
+            format!("agent {agent} exited (code {code:?}, signal {signal:?})"),
+            format!("crash:{agent}:{}", now / 60_000),
+        ),
+        SupervisorEvent::GaveUp { agent, restarts } => (
+            "restart_limit",
+            agent,
+            format!("agent {agent} gave up after {restarts} restarts"),
+            format!("restart-limit:{agent}:{}", now / 3_600_000),
+        ),
+        _ => return,
+    };
+    if let Err(e) = engine.add_alert(kind, agent, &message, &key) {
+        tracing::warn!(error = %e, "cannot record an alert");
     }
 }
 

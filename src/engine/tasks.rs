@@ -37,7 +37,34 @@ impl Engine {
     pub fn task_finished(&self, result: &mut TaskResult) -> Result<(), Error> {
         self.record_task_usage(result)?;
         self.release(&[], Some(&result.id))?;
-        Ok(self.open_store()?.task_finished(result)?)
+        self.open_store()?.task_finished(result)?;
+        if result.status == crate::coordinator::TaskStatus::Failed {
+            use crate::coordinator::RunStatus;
+            let timed_out = result.runs.iter().any(|r| r.status == RunStatus::TimedOut);
+            let failing: Vec<String> = result
+                .runs
+                .iter()
+                .filter(|r| r.status != RunStatus::Succeeded)
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r.agent,
+                        serde_json::to_value(r.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            let (kind, what) = if timed_out {
+                ("task_timed_out", "timed out")
+            } else {
+                ("task_failed", "failed")
+            };
+            let message = format!("task {} {what}: {}", result.id, failing.join(", "));
+            self.add_alert(kind, &result.id, &message, &format!("task:{}", result.id))?;
+        }
+        Ok(())
     }
 
     /// Recent tasks, newest first; tasks whose process died are marked interrupted.

@@ -97,6 +97,26 @@ impl Engine {
         Ok(())
     }
 
+    /// Re-prices the ledger since `since_ms` with the current table and each
+    /// preset's overrides (costs the agents reported stay); returns rows changed.
+    pub fn reprice(&self, since_ms: Option<i64>) -> Result<usize, Error> {
+        let table = self.price_table();
+        let price = |model: Option<&str>, preset: Option<&str>, tokens: &TokenCounts| {
+            let overrides = preset
+                .and_then(|p| PresetName::parse(p).ok())
+                .and_then(|p| self.preset(&p).ok())
+                .map(|p| p.prices)
+                .unwrap_or_default();
+            let priced = table.price(model, tokens, None, &overrides);
+            (
+                priced.cost_usd,
+                priced.source,
+                (priced.source == "table").then(|| table.version.clone()),
+            )
+        };
+        Ok(self.open_store()?.reprice(since_ms, price)?)
+    }
+
     /// Sums the ledger.
     pub fn usage_summary(
         &self,

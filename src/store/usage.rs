@@ -78,6 +78,15 @@ pub struct UsageGroup {
     pub unpriced_runs: u64,
 }
 
+/// A ledger row as re-pricing reads it: id, model, preset, tokens, old cost.
+type PricedRow = (
+    i64,
+    Option<String>,
+    Option<String>,
+    TokenCounts,
+    Option<f64>,
+);
+
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -177,6 +186,77 @@ impl Store {
         }
         tx.commit().map_err(err)?;
         Ok(inserted)
+    }
+
+    /// Re-prices every row since `since_ms` whose cost did not come from the agent,
+    /// with `price` (model, preset, tokens → cost, source, version), then rebuilds the
+    /// hourly rollup. Returns how many rows changed.
+    pub fn reprice(
+        &mut self,
+        since_ms: Option<i64>,
+        price: impl Fn(
+            Option<&str>,
+            Option<&str>,
+            &TokenCounts,
+        ) -> (Option<f64>, &'static str, Option<String>),
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut changed = 0;
+        {
+            let mut select = tx
+                .prepare(
+                    "SELECT id, model, preset, input, output, cache_read, cache_write, reasoning, cost_usd FROM usage_events
+                     WHERE cost_source != 'agent' AND at_ms >= ?1",
+                )
+                .map_err(err)?;
+            let rows: Vec<PricedRow> = select
+                .query_map([since_ms.unwrap_or(i64::MIN)], |r| {
+                    let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        TokenCounts {
+                            input: n(3)?,
+                            output: n(4)?,
+                            cache_read: n(5)?,
+                            cache_write: n(6)?,
+                            reasoning: n(7)?,
+                        },
+                        r.get(8)?,
+                    ))
+                })
+                .map_err(err)?
+                .collect::<Result<_, _>>()
+                .map_err(err)?;
+            let mut update = tx
+                .prepare("UPDATE usage_events SET cost_usd = ?2, cost_source = ?3, price_version = ?4 WHERE id = ?1")
+                .map_err(err)?;
+            for (id, model, preset, tokens, old) in rows {
+                let (cost, source, version) = price(model.as_deref(), preset.as_deref(), &tokens);
+                if cost != old {
+                    changed += 1;
+                }
+                update
+                    .execute(rusqlite::params![id, cost, source, version])
+                    .map_err(err)?;
+            }
+        }
+        tx.execute_batch(
+            "DELETE FROM usage_hourly;
+             INSERT INTO usage_hourly
+             SELECT at_ms - at_ms % 3600000, agent, coalesce(preset, ''), coalesce(model, ''), count(*), sum(input), sum(output),
+                    sum(cache_read), sum(cache_write), sum(reasoning), coalesce(sum(cost_usd), 0), sum(cost_usd IS NULL)
+             FROM usage_events GROUP BY 1, 2, 3, 4;",
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(changed)
     }
 
     /// How far `path` was read: (offset, size at the time).

@@ -365,3 +365,75 @@ fn presets_can_be_added_over_the_socket_without_leaking_the_key() {
         .json();
     assert_eq!(shown["api_key"], "sk-socket-000000000-abcd");
 }
+
+#[test]
+fn usage_budgets_and_alerts_over_the_socket() {
+    let home = Home::new();
+    home.run(&[
+        "add",
+        "p",
+        "--kind",
+        "anthropic",
+        "--model",
+        "claude-sonnet-4-5",
+    ])
+    .ok();
+    home.run(&[
+        "agents",
+        "check",
+        "aiswitch-agent",
+        "--preset",
+        "p",
+        "--prompt",
+        "hi",
+    ])
+    .ok();
+    let daemon = Daemon::start(&home, &[]);
+    let rt = runtime();
+    let client = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
+    let call = |method: &str, params: Value| rt.block_on(client.call(method, Some(params)));
+    let summary = call("tokens.summary", json!({ "by": "model" })).unwrap();
+    assert_eq!(summary["groups"][0]["key"], "claude-sonnet-4-5");
+    assert_eq!(summary["total"]["tokens"]["input"], 11);
+    assert!(
+        call("tokens.summary", json!({ "by": "weather" }))
+            .unwrap_err()
+            .to_string()
+            .contains("-32602")
+    );
+    let id = call(
+        "budget.set",
+        json!({ "period": "month", "limit_usd": 0.0001, "thresholds": "50" }),
+    )
+    .unwrap()["id"]
+        .clone();
+    assert!(
+        call("budget.set", json!({ "period": "month", "limit_usd": -1 }))
+            .unwrap_err()
+            .to_string()
+            .contains("above zero")
+    );
+    let budgets = call("budget.list", json!({})).unwrap();
+    assert_eq!(budgets["budgets"][0]["id"], id);
+    // The next recorded run crosses the threshold.
+    home.run(&[
+        "agents",
+        "check",
+        "aiswitch-agent",
+        "--preset",
+        "p",
+        "--prompt",
+        "hi",
+    ])
+    .ok();
+    let alerts = call("alert.list", json!({})).unwrap();
+    assert_eq!(alerts["alerts"][0]["kind"], "budget_threshold");
+    assert_eq!(
+        call("alert.ack", json!({ "all": true })).unwrap()["acknowledged"],
+        1
+    );
+    assert_eq!(
+        call("budget.remove", json!({ "id": id })).unwrap()["removed"],
+        id
+    );
+}

@@ -36,6 +36,12 @@ pub(crate) const SERVED: &[&str] = &[
     "task.result",
     "task.cancel",
     "task.list",
+    "tokens.summary",
+    "budget.list",
+    "budget.set",
+    "budget.remove",
+    "alert.list",
+    "alert.ack",
 ];
 
 /// Error code: no such task.
@@ -133,6 +139,47 @@ fn task_not_found(id: &str) -> ErrorObject {
         TASK_NOT_FOUND,
         format!("task {id} does not exist: see `aiswitch tasks list`"),
     )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryParams {
+    agent: Option<String>,
+    preset: Option<String>,
+    model: Option<String>,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    by: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetParams {
+    #[serde(default = "global")]
+    scope: String,
+    period: String,
+    limit_usd: Option<f64>,
+    limit_tokens: Option<u64>,
+    #[serde(default = "default_thresholds")]
+    thresholds: String,
+    #[serde(default)]
+    hard_stop: bool,
+}
+
+fn global() -> String {
+    "global".into()
+}
+
+fn default_thresholds() -> String {
+    "80,100".into()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdParams {
+    id: Option<i64>,
+    #[serde(default)]
+    all: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -313,6 +360,78 @@ impl Handler for ControlHandler {
                         .list_tasks(p.status.as_deref(), p.limit)
                         .map_err(engine_error)?;
                     Ok(json!({ "tasks": to_value(&rows)? }))
+                }
+                "tokens.summary" => {
+                    let p: SummaryParams = params(request.params)?;
+                    let by = match p.by.as_deref() {
+                        None => None,
+                        Some("agent") => Some(crate::store::GroupBy::Agent),
+                        Some("preset") => Some(crate::store::GroupBy::Preset),
+                        Some("model") => Some(crate::store::GroupBy::Model),
+                        Some("day") => Some(crate::store::GroupBy::Day),
+                        Some(other) => {
+                            return Err(ErrorObject::new(
+                                ErrorObject::INVALID_PARAMS,
+                                format!(
+                                    "unknown grouping {other:?}: use agent, preset, model or day"
+                                ),
+                            ));
+                        }
+                    };
+                    let filter = crate::store::UsageFilter {
+                        agent: p.agent,
+                        preset: p.preset,
+                        model: p.model,
+                        since_ms: p.since_ms,
+                        until_ms: p.until_ms,
+                    };
+                    let groups = engine.usage_summary(&filter, by).map_err(engine_error)?;
+                    let total = engine
+                        .usage_summary(&filter, None)
+                        .map_err(engine_error)?
+                        .into_iter()
+                        .next();
+                    Ok(json!({ "groups": to_value(&groups)?, "total": to_value(&total)? }))
+                }
+                "budget.list" => Ok(
+                    json!({ "budgets": to_value(&engine.budget_statuses().map_err(engine_error)?)? }),
+                ),
+                "budget.set" => {
+                    let p: BudgetParams = params(request.params)?;
+                    let period = p.period.parse().map_err(|e: crate::budget::BudgetError| {
+                        ErrorObject::new(ErrorObject::INVALID_PARAMS, e.to_string())
+                    })?;
+                    let request = crate::engine::BudgetRequest {
+                        scope: p.scope,
+                        period,
+                        limit_usd: p.limit_usd,
+                        limit_tokens: p.limit_tokens,
+                        thresholds: p.thresholds,
+                        hard_stop: p.hard_stop,
+                    };
+                    Ok(json!({ "id": engine.set_budget(&request).map_err(engine_error)? }))
+                }
+                "budget.remove" => {
+                    let p: IdParams = params(request.params)?;
+                    let id = p.id.ok_or_else(|| {
+                        ErrorObject::new(ErrorObject::INVALID_PARAMS, "give the budget's id")
+                    })?;
+                    engine.remove_budget(id).map_err(engine_error)?;
+                    Ok(json!({ "removed": id }))
+                }
+                "alert.list" => {
+                    let p: IdParams = params(request.params)?;
+                    Ok(json!({ "alerts": to_value(&engine.alerts(p.all).map_err(engine_error)?)? }))
+                }
+                "alert.ack" => {
+                    let p: IdParams = params(request.params)?;
+                    if p.id.is_none() && !p.all {
+                        return Err(ErrorObject::new(
+                            ErrorObject::INVALID_PARAMS,
+                            "give an alert id or all: true",
+                        ));
+                    }
+                    Ok(json!({ "acknowledged": engine.ack_alerts(p.id).map_err(engine_error)? }))
                 }
                 "event.unsubscribe" => {
                     if let Some(task) = subscription

@@ -185,6 +185,48 @@ pub const METHODS: &[MethodDoc] = &[
         result: r#"{"tasks": [{"id": "t10ac833178", "status": "failed", ...}]}"#,
         errors: "-",
     },
+    MethodDoc {
+        name: "tokens.summary",
+        summary: "The usage ledger summed, optionally grouped by agent, preset, model or day.",
+        params: r#"{"agent": "claude", "preset": null, "model": null, "since_ms": 1795000000000, "until_ms": null, "by": "model"}"#,
+        result: r#"{"groups": [{"key": "claude-sonnet-4-5", "runs": 3, "tokens": {...}, "cost_usd": 0.01, "unpriced_runs": 0}], "total": {...}}"#,
+        errors: "-32602 unknown grouping",
+    },
+    MethodDoc {
+        name: "budget.list",
+        summary: "Budgets with what is spent this period, the percent and the period's end.",
+        params: "-",
+        result: r#"{"budgets": [{"id": 1, "scope": "global", "period": "month", "limit": {"usd": 20.0}, "thresholds": [80, 100], "hard_stop": true, "spent": 3.1, "percent": 15.5, "period_end_ms": 1796083200000}]}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "budget.set",
+        summary: "Add a budget (USD or tokens) with thresholds and an optional hard stop.",
+        params: r#"{"scope": "preset:deepseek", "period": "month", "limit_usd": 20, "thresholds": "80,100", "hard_stop": true}"#,
+        result: r#"{"id": 1}"#,
+        errors: "-32602 invalid scope, period, limit or thresholds",
+    },
+    MethodDoc {
+        name: "budget.remove",
+        summary: "Remove a budget.",
+        params: r#"{"id": 1}"#,
+        result: r#"{"removed": 1}"#,
+        errors: "-32602 no id or unknown budget",
+    },
+    MethodDoc {
+        name: "alert.list",
+        summary: "Alerts, newest first; unacknowledged only unless `all`.",
+        params: r#"{"all": false}"#,
+        result: r#"{"alerts": [{"id": 3, "kind": "budget_threshold", "subject": "global", "message": "budget 1 (global, month) reached 80 % ...", "acked": false}]}"#,
+        errors: "-",
+    },
+    MethodDoc {
+        name: "alert.ack",
+        summary: "Acknowledge one alert, or all.",
+        params: r#"{"id": 3} or {"all": true}"#,
+        result: r#"{"acknowledged": 1}"#,
+        errors: "-32602 neither id nor all, -40601 unknown alert",
+    },
 ];
 
 /// `docs/control-api.md`, generated from [`METHODS`].
@@ -207,7 +249,7 @@ pub fn api_document() -> String {
          `run_output` (`agent`, `text`), `run_finished` (`agent`, `status`), `task_finished` (`status`).\n\n\
          Error codes: the JSON-RPC ones (-32700 parse error, -32600 invalid request, -32601\n\
          method not found, -32602 invalid params) and -40001 agent not found, -40005 agent\n\
-         busy, -40101 task not found, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\
+         busy, -40101 task not found, -40501 budget exceeded (hard stop), -40601 alert not found, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\
          -40302 peer refused, -40403 configuration error, -40404 storage error.\n\n\
          | method | what | params | result | errors |\n|---|---|---|---|---|\n",
     );

@@ -6,6 +6,7 @@ mod apply;
 mod budget;
 mod daemon;
 mod exchange;
+mod metrics;
 mod output;
 mod presets;
 mod shell;
@@ -65,6 +66,7 @@ enum Command {
     Budget(budget::BudgetArgs),
     Alerts(budget::AlertsArgs),
     Usage(usage_import::UsageArgs),
+    Metrics(metrics::MetricsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -103,6 +105,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Budget(args) => budget::budget(args, out),
         Command::Alerts(args) => budget::alerts(args, out),
         Command::Usage(args) => usage_import::usage(args, out),
+        Command::Metrics(args) => metrics::metrics(args, out),
     }
 }
 

@@ -42,6 +42,7 @@ pub(crate) const SERVED: &[&str] = &[
     "budget.remove",
     "alert.list",
     "alert.ack",
+    "metrics.query",
 ];
 
 /// Error code: no such task.
@@ -172,6 +173,13 @@ fn global() -> String {
 
 fn default_thresholds() -> String {
     "80,100".into()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsParams {
+    agent: Option<String>,
+    since_ms: Option<i64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -418,6 +426,18 @@ impl Handler for ControlHandler {
                     })?;
                     engine.remove_budget(id).map_err(engine_error)?;
                     Ok(json!({ "removed": id }))
+                }
+                "metrics.query" => {
+                    let p: MetricsParams = params(request.params)?;
+                    let since = p
+                        .since_ms
+                        .unwrap_or_else(|| crate::store::now_ms() - 3_600_000);
+                    let metrics = engine
+                        .metrics(since, p.agent.as_deref())
+                        .map_err(engine_error)?;
+                    Ok(
+                        json!({ "agents": to_value(&metrics)?, "status": to_value(&runtime.status().await)? }),
+                    )
                 }
                 "alert.list" => {
                     let p: IdParams = params(request.params)?;

@@ -227,6 +227,13 @@ pub const METHODS: &[MethodDoc] = &[
         result: r#"{"acknowledged": 1}"#,
         errors: "-32602 neither id nor all, -40601 unknown alert",
     },
+    MethodDoc {
+        name: "metrics.query",
+        summary: "Per agent: prompt-turn and per-method latency p50/p95/p99, error rate, throughput; with the daemon's live status (restarts, CPU, memory now and peak).",
+        params: r#"{"agent": "gemini", "since_ms": 1795560000000}"#,
+        result: r#"{"agents": [{"agent": "gemini", "prompt_turns": {"p50_us": 2048, ...}, "prompts": 12, "error_rate": 0.0, "messages_per_sec": 0.4, "methods": [...]}], "status": [...]}"#,
+        errors: "-",
+    },
 ];
 
 /// `docs/control-api.md`, generated from [`METHODS`].

@@ -163,7 +163,9 @@ impl Engine {
 
     /// Supervisor settings for this engine (logs under the data directory).
     pub fn supervisor_options(&self) -> SupervisorOptions {
-        SupervisorOptions::new(self.agent_log_dir())
+        let mut options = SupervisorOptions::new(self.agent_log_dir());
+        options.instrument = self.recorder.clone();
+        options
     }
 
     /// Where per-agent logs are written.
@@ -192,25 +194,36 @@ impl Engine {
             None
         };
         let mut initialized_ms = None;
-        let outcome = if spec.manifest.lifetime == Lifetime::Session {
-            let mut options = self.supervisor_options();
-            options.init_timeout = timeout;
-            options.prompt_timeout = timeout;
-            let supervisor = Supervisor::new(options);
-            let handle = supervisor.start(spec).await?;
-            initialized_ms = Some(millis(started.elapsed()));
-            let outcome = match prompt {
-                Some(text) => Some(handle.prompt(text, live).await),
-                None => None,
-            };
-            handle.stop().await?;
-            outcome.transpose()?
-        } else {
-            match prompt {
-                Some(text) => Some(run_once(&spec, text, timeout, live).await?),
-                None => None,
+        let run = async {
+            if spec.manifest.lifetime == Lifetime::Session {
+                let mut options = self.supervisor_options();
+                options.init_timeout = timeout;
+                options.prompt_timeout = timeout;
+                let supervisor = Supervisor::new(options);
+                let handle = supervisor.start(spec).await?;
+                initialized_ms = Some(millis(started.elapsed()));
+                let outcome = match prompt {
+                    Some(text) => Some(handle.prompt(text, live).await),
+                    None => None,
+                };
+                handle.stop().await?;
+                Ok::<_, Error>(outcome.transpose()?)
+            } else {
+                Ok(match prompt {
+                    Some(text) => Some(run_once(&spec, text, timeout, live).await?),
+                    None => None,
+                })
             }
         };
+        let outcome = run.await;
+        // Whatever happened: the metrics are kept and the reservation is released.
+        self.flush_metrics()?;
+        if outcome.is_err()
+            && let Some(id) = reservation
+        {
+            self.release(&[id], None)?;
+        }
+        let outcome = outcome?;
         let summary = outcome.map(|o| o.summary);
         let mut cost_usd = summary.as_ref().and_then(|s| s.cost_usd);
         if let Some(s) = summary
@@ -231,6 +244,7 @@ impl Engine {
         if let Some(id) = reservation {
             self.release(&[id], None)?;
         }
+        self.flush_metrics()?;
         Ok(CheckReport {
             agent: agent.to_owned(),
             preset: preset.map(ToString::to_string),

@@ -7,6 +7,7 @@
 mod agents;
 mod budgets;
 mod import;
+mod metrics;
 mod plan;
 mod runtime;
 mod tasks;
@@ -25,6 +26,7 @@ use crate::store::{Event, EventKind, Store};
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
 pub use import::{ImportReport, default_log_dir};
+pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};
 pub use tasks::{TaskDetails, Transcript};
@@ -35,6 +37,8 @@ pub struct Engine {
     pub(crate) paths: Paths,
     settings: Settings,
     presets: PresetRepo,
+    /// RPC metrics of this process's agents, shared by clones, flushed to the store.
+    pub(crate) recorder: std::sync::Arc<crate::usage::MetricsRecorder>,
 }
 
 /// What `import` did, or would do with `dry_run`, to each preset.
@@ -72,6 +76,7 @@ impl Engine {
             paths,
             settings,
             presets,
+            recorder: std::sync::Arc::default(),
         }
     }
 

@@ -99,6 +99,17 @@ impl AgentRuntime {
                 }
             }
         });
+        // RPC metrics reach the store every few seconds (and at shutdown).
+        let flushing = engine.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Err(e) = flushing.flush_metrics() {
+                    tracing::warn!(error = %e, "cannot store RPC metrics");
+                }
+            }
+        });
         Self {
             engine,
             supervisor,
@@ -254,6 +265,7 @@ impl AgentRuntime {
         for (_, entry) in agents.drain() {
             let _ = entry.handle.stop().await;
         }
+        let _ = self.engine.flush_metrics();
     }
 }
 

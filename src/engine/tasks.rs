@@ -37,6 +37,7 @@ impl Engine {
     pub fn task_finished(&self, result: &mut TaskResult) -> Result<(), Error> {
         self.record_task_usage(result)?;
         self.release(&[], Some(&result.id))?;
+        self.flush_metrics()?;
         self.open_store()?.task_finished(result)?;
         if result.status == crate::coordinator::TaskStatus::Failed {
             use crate::coordinator::RunStatus;

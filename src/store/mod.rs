@@ -6,6 +6,7 @@
 
 mod budgets;
 mod events;
+mod metrics;
 mod tasks;
 mod usage;
 
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_usage.sql"),
     include_str!("migrations/0004_budgets.sql"),
     include_str!("migrations/0005_import.sql"),
+    include_str!("migrations/0006_metrics.sql"),
 ];
 
 /// What can go wrong with the database.

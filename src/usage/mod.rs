@@ -2,10 +2,12 @@
 //! with overrides, and summarised by agent, preset, model or day.
 
 mod import;
+mod metrics;
 mod prices;
 mod time;
 
 pub use import::{Line, LogEntry, LogSource, parse_line};
+pub use metrics::{BUCKETS, MethodStats, MetricKey, MetricsRecorder};
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
 pub use time::{
     TimeError, Timeframe, civil_from_days, days_from_civil, parse_time, timeframe_start,

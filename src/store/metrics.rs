@@ -19,7 +19,10 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
         for ((minute, agent, method), stats) in batch {
             let existing: Option<(i64, i64, i64, i64, String)> = {
                 use rusqlite::OptionalExtension;

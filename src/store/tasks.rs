@@ -71,7 +71,10 @@ impl Store {
             source,
         };
         let json = serde_json::to_string(result).unwrap_or_default();
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
         tx.execute(
             "UPDATE tasks SET status = ?2, ended_ms = ?3, result = ?4 WHERE id = ?1",
             (&result.id, name(&result.status), now_ms(), json),

@@ -3,6 +3,7 @@
 //!
 //! Settings hold behaviour knobs only; presets (which hold secrets) live elsewhere.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -24,6 +25,10 @@ pub struct Settings {
     /// The daemon disconnects a client that sends nothing this long after
     /// connecting, in milliseconds (`AISWITCH_CONTROL_FIRST_MESSAGE_MS`).
     pub control_first_message_ms: u64,
+    /// Price overrides per model name, USD per million tokens
+    /// (`[prices."model-name"] input = 1.0, output = 2.0, ...`); they beat the
+    /// bundled table and are beaten by a preset's own `--price`. File only.
+    pub prices: BTreeMap<String, crate::presets::PriceOverrides>,
 }
 
 impl Default for Settings {
@@ -33,6 +38,7 @@ impl Default for Settings {
             reveal_chars: 4,
             log_level: "info".to_owned(),
             control_first_message_ms: 10_000,
+            prices: BTreeMap::new(),
         }
     }
 }

@@ -214,3 +214,34 @@ fn reprice_applies_new_prices_and_keeps_reported_costs() {
         "{after}"
     );
 }
+
+#[test]
+fn config_toml_prices_a_model_the_table_does_not_know() {
+    let home = Home::new();
+    home.run(&["add", "local", "--kind", "openai", "--model", "qwen3-local"])
+        .ok();
+    let config = home.aiswitch_home().join("config/config.toml");
+    std::fs::write(
+        &config,
+        "[prices.\"qwen3-local\"]\ninput = 1.0\noutput = 2.0\n",
+    )
+    .unwrap();
+    let check = home
+        .run(&[
+            "agents",
+            "check",
+            "aiswitch-agent",
+            "--preset",
+            "local",
+            "--prompt",
+            "hi",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert!(close(&check["cost_usd"], (11.0 + 14.0) / 1e6), "{check}");
+    std::fs::write(&config, "[prices.\"qwen3-local\"]\ninput = \"cheap\"\n").unwrap();
+    let bad = home.run(&["tokens", "summary"]);
+    assert_eq!(bad.code, Some(1));
+    assert!(bad.stderr.contains("config.toml"), "{}", bad.stderr);
+}

@@ -11,7 +11,7 @@ use crate::usage::PriceTable;
 impl Engine {
     /// The price table in force.
     pub fn price_table(&self) -> PriceTable {
-        PriceTable::bundled()
+        PriceTable::bundled().with_overrides(&self.settings().prices)
     }
 
     /// A priced ledger row for one run. The model is the one the agent reported,

@@ -76,6 +76,40 @@ impl PriceTable {
         })
     }
 
+    /// Applies per-model overrides (from `config.toml`): a model the table prices
+    /// gets the given fields replaced; a model it does not price gets a row when both
+    /// input and output are given. Overrides are exact names, so they win.
+    pub fn with_overrides(
+        mut self,
+        overrides: &std::collections::BTreeMap<String, PriceOverrides>,
+    ) -> Self {
+        for (model, o) in overrides {
+            let base = self.lookup(model).map(|m| m.rates);
+            let rates = match (base, o.input, o.output) {
+                (Some(r), input, output) => Rates {
+                    input: input.unwrap_or(r.input),
+                    output: output.unwrap_or(r.output),
+                    cache_read: o.cache_read.or(r.cache_read),
+                    cache_write: o.cache_write.or(r.cache_write),
+                },
+                (None, Some(input), Some(output)) => Rates {
+                    input,
+                    output,
+                    cache_read: o.cache_read,
+                    cache_write: o.cache_write,
+                },
+                (None, _, _) => continue,
+            };
+            self.models.retain(|m| m.pattern != *model);
+            self.models.push(ModelPrice {
+                pattern: model.clone(),
+                rates,
+                long_context: None,
+            });
+        }
+        self
+    }
+
     /// The row for `model`: an exact name beats a prefix, a longer prefix a shorter.
     pub fn lookup(&self, model: &str) -> Option<&ModelPrice> {
         self.models
@@ -282,6 +316,54 @@ mod tests {
         assert!(
             close(mixed.cost_usd, 1.0 + 1.1),
             "input overridden, output from the table"
+        );
+    }
+
+    #[test]
+    fn config_overrides_change_and_add_rows() {
+        let mut overrides = std::collections::BTreeMap::new();
+        overrides.insert(
+            "deepseek-chat".to_owned(),
+            PriceOverrides {
+                output: Some(2.0),
+                ..PriceOverrides::default()
+            },
+        );
+        overrides.insert(
+            "my-local".to_owned(),
+            PriceOverrides {
+                input: Some(0.0),
+                output: Some(0.0),
+                ..PriceOverrides::default()
+            },
+        );
+        overrides.insert(
+            "half-known".to_owned(),
+            PriceOverrides {
+                input: Some(1.0),
+                ..PriceOverrides::default()
+            },
+        );
+        let table = PriceTable::bundled().with_overrides(&overrides);
+        let ds = table.lookup("deepseek-chat").expect("row");
+        assert_eq!((ds.rates.input, ds.rates.output), (0.27, 2.0));
+        let local = table.price(
+            Some("my-local"),
+            &tokens(1_000, 1_000, 0, 0),
+            None,
+            &PriceOverrides::default(),
+        );
+        assert_eq!(
+            local,
+            Priced {
+                cost_usd: Some(0.0),
+                source: "table"
+            },
+            "priced at zero on purpose, not unpriced"
+        );
+        assert!(
+            table.lookup("half-known").is_none(),
+            "an unknown model needs input and output"
         );
     }
 

@@ -148,3 +148,56 @@ fn a_daemon_task_is_cancelled_through_the_daemon() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn alerts_are_pushed_as_events() {
+    let (home, _daemon, work) = setup();
+    common::reference::register(
+        &home,
+        "boom",
+        &["--crash-after", "0"],
+        "restart = { mode = \"never\" }\n[inject.custom]\n",
+    );
+    let mut follower = home
+        .cmd(&["events", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()["event"],
+        "subscribed"
+    );
+    let run = home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        "boom",
+        "--task",
+        "go",
+        "--workdir",
+        &work,
+        "--coordination-mode",
+        "strict",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let alert = loop {
+        let event = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an alert event before the deadline");
+        if event["event"] == "alert" {
+            break event;
+        }
+    };
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(alert["kind"], "task_failed");
+}

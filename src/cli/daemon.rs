@@ -130,6 +130,7 @@ fn describe(event: &Value) -> String {
             get("restarts")
         ),
         "log" => format!("{}: {}", get("agent"), get("line")),
+        "alert" => format!("alert {}: {}", get("id"), get("message")),
         _ => event.to_string(),
     }
 }

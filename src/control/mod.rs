@@ -253,7 +253,8 @@ pub fn api_document() -> String {
          `{\"event\": \"exited\", \"agent\", \"code\", \"signal\"}`, `{\"event\": \"restarting\", \"agent\", \"attempt\", \"after_ms\"}`,\n\
          `{\"event\": \"gave_up\", \"agent\", \"restarts\"}`, `{\"event\": \"log\", \"agent\", \"line\"}`;\n\
          for tasks, each with `\"task\"`: `task_started` (`agents`), `run_started` (`agent`),\n\
-         `run_output` (`agent`, `text`), `run_finished` (`agent`, `status`), `task_finished` (`status`).\n\n\
+         `run_output` (`agent`, `text`), `run_usage` (`agent`, `tokens`), `run_finished` (`agent`, `status`),\n\
+         `task_finished` (`status`); and alerts: `{\"event\": \"alert\", \"id\", \"kind\", \"subject\", \"message\"}`.\n\n\
          Error codes: the JSON-RPC ones (-32700 parse error, -32600 invalid request, -32601\n\
          method not found, -32602 invalid params) and -40001 agent not found, -40005 agent\n\
          busy, -40101 task not found, -40501 budget exceeded (hard stop), -40601 alert not found, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\

@@ -21,6 +21,14 @@ use crate::supervisor::{AgentHandle, AgentState, Supervisor, SupervisorEvent};
 pub enum LiveEvent {
     /// An agent's state change, fault, restart or log line.
     Agent(SupervisorEvent),
+    /// A new alert (from any aiswitch process: the daemon watches the table).
+    Alert {
+        /// Always `alert`.
+        event: &'static str,
+        /// The alert.
+        #[serde(flatten)]
+        alert: crate::store::AlertRow,
+    },
     /// Progress of a task.
     Task {
         /// The task's id.
@@ -96,6 +104,27 @@ impl AgentRuntime {
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        // Alerts are written by whichever process raised them; push new ones.
+        let watching = engine.clone();
+        let pushing = events.clone();
+        tokio::spawn(async move {
+            let mut last = watching
+                .alerts_after(0)
+                .ok()
+                .and_then(|a| a.last().map(|a| a.id))
+                .unwrap_or(0);
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                for alert in watching.alerts_after(last).unwrap_or_default() {
+                    last = alert.id;
+                    let _ = pushing.send(LiveEvent::Alert {
+                        event: "alert",
+                        alert,
+                    });
                 }
             }
         });

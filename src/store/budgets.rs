@@ -397,6 +397,28 @@ impl Store {
             .map_err(|e| self.sqlite_err(e))
     }
 
+    /// Alerts with an id above `after`, oldest first (what the daemon pushes).
+    pub fn alerts_after(&self, after: i64) -> Result<Vec<AlertRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, at_ms, kind, subject, message, acked FROM alerts WHERE id > ?1 ORDER BY id")
+            .map_err(|e| self.sqlite_err(e))?;
+        let rows = stmt
+            .query_map([after], |r| {
+                Ok(AlertRow {
+                    id: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    kind: r.get(2)?,
+                    subject: r.get(3)?,
+                    message: r.get(4)?,
+                    acked: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.sqlite_err(e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| self.sqlite_err(e))
+    }
+
     /// Acknowledges one alert, or all; returns how many.
     pub fn ack_alerts(&mut self, id: Option<i64>) -> Result<usize, StoreError> {
         let n = match id {

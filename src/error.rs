@@ -38,6 +38,9 @@ pub enum Error {
     /// An alert does not exist.
     #[error(transparent)]
     Alert(#[from] crate::engine::AlertError),
+    /// Switching an agent's environment failed.
+    #[error(transparent)]
+    Env(#[from] crate::env::EnvError),
 }
 
 impl From<ManifestError> for Error {
@@ -62,6 +65,9 @@ impl Error {
                 | crate::budget::BudgetError::NotFound(_),
             ) => EXIT_FAILURE,
             Self::Budget(_) => EXIT_USAGE,
+            Self::Env(
+                crate::env::EnvError::InvalidName(_) | crate::env::EnvError::SnapshotExists { .. },
+            ) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -82,6 +88,7 @@ impl Error {
             Self::Budget(crate::budget::BudgetError::Exceeded { .. }) => -40501,
             Self::Budget(_) => -32602,
             Self::Alert(_) => -40601,
+            Self::Env(e) => e.code(),
         }
     }
 
@@ -104,6 +111,10 @@ impl Error {
             Self::Budget(crate::budget::BudgetError::NotFound(_)) => "budget_not_found",
             Self::Budget(_) => "invalid_budget",
             Self::Alert(_) => "alert_not_found",
+            Self::Env(crate::env::EnvError::SwitchFailed { .. }) => "switch_failed",
+            Self::Env(crate::env::EnvError::SnapshotNotFound { .. }) => "snapshot_not_found",
+            Self::Env(crate::env::EnvError::SnapshotCorrupt { .. }) => "snapshot_corrupt",
+            Self::Env(_) => "env",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

@@ -12,6 +12,7 @@ pub mod control;
 pub mod coordinator;
 pub mod daemon;
 pub mod engine;
+pub mod env;
 mod error;
 pub mod paths;
 pub mod presets;

@@ -5,6 +5,7 @@ mod agents;
 mod apply;
 mod budget;
 mod daemon;
+mod env;
 mod exchange;
 mod metrics;
 mod output;
@@ -67,6 +68,7 @@ enum Command {
     Alerts(budget::AlertsArgs),
     Usage(usage_import::UsageArgs),
     Metrics(metrics::MetricsArgs),
+    Env(env::EnvArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -106,6 +108,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Alerts(args) => budget::alerts(args, out),
         Command::Usage(args) => usage_import::usage(args, out),
         Command::Metrics(args) => metrics::metrics(args, out),
+        Command::Env(args) => env::env(args, out),
     }
 }
 

@@ -149,7 +149,11 @@ impl Engine {
                         })?;
                 (injection.args, injection.env)
             }
-            None => (Vec::new(), Vec::new()),
+            // No preset named: the agent's active environment (after `env switch`).
+            None => match self.env_store(agent).active()? {
+                Some(active) => (active.args, active.env),
+                None => (Vec::new(), Vec::new()),
+            },
         };
         Ok(LaunchSpec {
             name: agent.to_owned(),
@@ -186,7 +190,11 @@ impl Engine {
         let started = Instant::now();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let spec = self.launch_spec(agent, preset, cwd)?;
-        let preset_name = preset.map(ToString::to_string);
+        // The preset actually used: the one named, else the agent's active one.
+        let preset_name = match preset {
+            Some(p) => Some(p.to_string()),
+            None => self.env_store(agent).active()?.map(|a| a.preset),
+        };
         // A hard-stop budget refuses the run here, before anything starts.
         let reservation = if prompt.is_some() {
             self.reserve_run(agent, preset_name.as_deref(), None)?
@@ -247,7 +255,7 @@ impl Engine {
         self.flush_metrics()?;
         Ok(CheckReport {
             agent: agent.to_owned(),
-            preset: preset.map(ToString::to_string),
+            preset: preset_name.clone(),
             reply: summary.as_ref().map(|s| s.text.clone()),
             stop_reason: summary.as_ref().and_then(|s| s.stop_reason.clone()),
             usage: summary.as_ref().map(|s| CheckUsage {

@@ -6,6 +6,7 @@
 
 mod agents;
 mod budgets;
+mod env;
 mod import;
 mod metrics;
 mod plan;
@@ -25,6 +26,7 @@ use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
+pub use env::EnvView;
 pub use import::{ImportReport, default_log_dir};
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};

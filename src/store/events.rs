@@ -23,6 +23,8 @@ pub enum EventKind {
     PresetImported,
     /// An agent manifest was registered.
     AgentRegistered,
+    /// An agent's environment was switched or rolled back.
+    EnvSwitched,
 }
 
 impl EventKind {
@@ -35,6 +37,7 @@ impl EventKind {
             Self::PresetUsed => "preset.used",
             Self::PresetImported => "preset.imported",
             Self::AgentRegistered => "agent.registered",
+            Self::EnvSwitched => "env.switched",
         }
     }
 }

@@ -1,0 +1,215 @@
+//! `env switch | show | snapshot | rollback | snapshots | snapshot-rm`.
+
+use std::process::ExitCode;
+
+use aiswitch::presets::PresetName;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::output::{CliError, Output, engine};
+
+/// Switch the provider an agent runs with, atomically, with snapshots and rollback.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(subcommand)]
+    command: EnvCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum EnvCommand {
+    Switch(SwitchArgs),
+    Show(AgentArg),
+    Snapshot(SnapshotArgs),
+    Rollback(NamedArgs),
+    Snapshots(SnapshotsArgs),
+    #[command(name = "snapshot-rm")]
+    SnapshotRm(NamedArgs),
+}
+
+/// Switch an agent (or all) to a preset: validate, snapshot, apply, and with --verify
+/// start the agent to check it; any failure rolls back. Per-task agents use it on
+/// their next run.
+///
+/// Example: aiswitch env switch claude deepseek --verify
+#[derive(Debug, Args)]
+struct SwitchArgs {
+    /// The agent (omit with --all).
+    #[arg(required_unless_present = "all")]
+    agent: Option<String>,
+    /// The preset.
+    preset: Option<String>,
+    /// Every agent that can use the preset.
+    #[arg(long)]
+    all: bool,
+    /// Start the agent with the new environment and initialize it before keeping it.
+    #[arg(long)]
+    verify: bool,
+}
+
+/// The environment an agent runs with (secrets redacted).
+///
+/// Example: aiswitch env show claude
+#[derive(Debug, Args)]
+struct AgentArg {
+    /// The agent.
+    agent: String,
+}
+
+/// Save an agent's environment under a name.
+///
+/// Example: aiswitch env snapshot claude before-trial
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    /// The agent.
+    agent: String,
+    /// The snapshot's name.
+    name: String,
+    /// Replace a snapshot of that name.
+    #[arg(long)]
+    force: bool,
+}
+
+/// An agent and a snapshot name.
+///
+/// Example: aiswitch env rollback claude before-trial
+#[derive(Debug, Args)]
+struct NamedArgs {
+    /// The agent.
+    agent: String,
+    /// The snapshot's name.
+    name: String,
+}
+
+/// An agent's snapshots (automatic ones are `auto-<time>`).
+///
+/// Example: aiswitch env snapshots claude
+#[derive(Debug, Args)]
+struct SnapshotsArgs {
+    /// The agent (all agents with snapshots when omitted).
+    agent: Option<String>,
+}
+
+pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let engine = engine()?;
+    match args.command {
+        EnvCommand::Switch(a) => {
+            // With --all the only positional is the preset.
+            let (agents, preset) = if a.all {
+                let preset = a
+                    .preset
+                    .or(a.agent)
+                    .ok_or_else(|| CliError::Usage("env switch --all needs a PRESET".into()))?;
+                let name = PresetName::parse(&preset)?;
+                let kind = engine.preset(&name)?.kind;
+                let agents: Vec<String> = engine
+                    .agent_registry()
+                    .list()
+                    .0
+                    .into_iter()
+                    .filter(|e| e.manifest.accepts(kind))
+                    .map(|e| e.manifest.id.to_string())
+                    .collect();
+                (agents, name)
+            } else {
+                let agent = a.agent.unwrap_or_default();
+                let preset = a.preset.ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "env switch needs a PRESET: aiswitch env switch {agent} PRESET"
+                    ))
+                })?;
+                (vec![agent], PresetName::parse(&preset)?)
+            };
+            let rt = super::daemon::runtime()?;
+            let mut switched = Vec::new();
+            for agent in &agents {
+                let env = rt.block_on(engine.switch_env(agent, &preset, a.verify))?;
+                switched.push(
+                    json!({ "agent": agent, "preset": env.preset, "checksum": env.checksum }),
+                );
+            }
+            out.emit(&json!({ "switched": switched }), || {
+                agents
+                    .iter()
+                    .map(|agent| format!("{agent} now uses preset {preset}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        EnvCommand::Show(a) => {
+            let view = engine.env_show(&a.agent)?;
+            out.emit(&view, || match &view.preset {
+                None => format!("{} has no environment set: it runs with its own configuration (switch with `aiswitch env switch {} PRESET`)", view.agent, view.agent),
+                Some(preset) => {
+                    let mut text = format!("{} uses preset {preset}\n", view.agent);
+                    for (k, v) in &view.env {
+                        text.push_str(&format!("  {k}={v}\n"));
+                    }
+                    if !view.args.is_empty() {
+                        text.push_str(&format!("  args: {}\n", view.args.join(" ")));
+                    }
+                    text
+                }
+            });
+        }
+        EnvCommand::Snapshot(a) => {
+            engine.env_snapshot(&a.agent, &a.name, a.force)?;
+            out.emit(&json!({ "agent": a.agent, "snapshot": a.name }), || {
+                format!("saved {}'s environment as {}", a.agent, a.name)
+            });
+        }
+        EnvCommand::Rollback(a) => {
+            let env = engine.env_rollback(&a.agent, &a.name)?;
+            out.emit(&json!({ "agent": a.agent, "preset": env.preset }), || {
+                format!("{} is back on preset {} ({})", a.agent, env.preset, a.name)
+            });
+        }
+        EnvCommand::Snapshots(a) => {
+            let agents: Vec<String> = match a.agent {
+                Some(agent) => vec![agent],
+                None => engine
+                    .agent_registry()
+                    .list()
+                    .0
+                    .into_iter()
+                    .map(|e| e.manifest.id.to_string())
+                    .collect(),
+            };
+            let mut all = Vec::new();
+            for agent in agents {
+                let names = engine.env_snapshots(&agent)?;
+                if !names.is_empty() {
+                    all.push(json!({ "agent": agent, "snapshots": names }));
+                }
+            }
+            out.emit(&json!({ "agents": all }), || {
+                if all.is_empty() {
+                    return "no snapshots yet".into();
+                }
+                all.iter()
+                    .map(|a| {
+                        format!(
+                            "{}: {}",
+                            a["agent"].as_str().unwrap_or_default(),
+                            a["snapshots"]
+                                .as_array()
+                                .map(|s| s
+                                    .iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        EnvCommand::SnapshotRm(a) => {
+            engine.env_snapshot_rm(&a.agent, &a.name)?;
+            out.emit(&json!({ "removed": a.name }), || {
+                format!("removed snapshot {} of {}", a.name, a.agent)
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

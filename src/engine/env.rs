@@ -1,0 +1,231 @@
+//! The engine's runtime switching: `env switch|show|snapshot|rollback|snapshots|
+//! snapshot-rm`. Launches without an explicit preset use the agent's active
+//! environment, so per-task agents pick a switch up on their next run.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::Engine;
+use crate::Error;
+use crate::agents::AgentError;
+use crate::env::{AgentEnv, EnvError, EnvStore, Step};
+use crate::presets::PresetName;
+use crate::redact::{is_secret_var, redact};
+use crate::store::EventKind;
+
+/// Fails the named step (tests of the rollback path).
+const FAULT_ENV: &str = "AISWITCH_FAULT_AT";
+/// Kills the process with SIGKILL at the named step (tests of crash safety).
+const CRASH_ENV: &str = "AISWITCH_CRASH_AT";
+
+/// A fault injection point: fails or kills the process when the environment asks.
+fn fault_point(step: Step) -> Result<(), String> {
+    let named = |var: &str| std::env::var(var).is_ok_and(|v| v == step.to_string());
+    if named(CRASH_ENV) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
+    }
+    if named(FAULT_ENV) {
+        Err(format!("injected failure ({FAULT_ENV}={step})"))
+    } else {
+        Ok(())
+    }
+}
+
+/// An agent's environment as `env show` prints it: secrets redacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvView {
+    /// The agent.
+    pub agent: String,
+    /// The preset in force, if any.
+    pub preset: Option<String>,
+    /// Env vars, secrets redacted.
+    pub env: Vec<(String, String)>,
+    /// Extra arguments.
+    pub args: Vec<String>,
+    /// The checksum of the full environment.
+    pub checksum: Option<String>,
+}
+
+impl Engine {
+    /// The switching files of `agent`.
+    pub fn env_store(&self, agent: &str) -> EnvStore {
+        EnvStore::new(&self.paths.data_dir, agent)
+    }
+
+    /// The environment `preset` gives `agent`, refused when the agent cannot use it.
+    fn resolve_env(&self, agent: &str, preset: &PresetName) -> Result<AgentEnv, Error> {
+        let manifest = self.agent_registry().get(agent)?;
+        let data = self.preset(preset)?;
+        let injection = manifest
+            .injection(&data)
+            .map_err(|accepts| AgentError::WrongKind {
+                agent: agent.to_owned(),
+                preset: preset.to_string(),
+                kind: data.kind,
+                accepts,
+            })?;
+        Ok(AgentEnv::new(
+            agent,
+            preset.as_str(),
+            injection.env,
+            injection.args,
+        ))
+    }
+
+    /// Switches `agent` to `preset`: validate → snapshot → apply → verify under the
+    /// agent's lock; any failure rolls back and says at which step.
+    pub async fn switch_env(
+        &self,
+        agent: &str,
+        preset: &PresetName,
+        verify: bool,
+    ) -> Result<AgentEnv, Error> {
+        // Bad input is refused before anything is created or locked.
+        self.agent_registry().get(agent)?;
+        self.preset(preset)?;
+        let next = self.resolve_env(agent, preset)?;
+        let store = self.env_store(agent);
+        let _lock = store.lock()?;
+        store.recover()?;
+        let current = store.active()?;
+        let kept = current.as_ref().map_or_else(
+            || "no preset".to_owned(),
+            |c| format!("preset {}", c.preset),
+        );
+        let failed = |step: Step, reason: String| -> Error {
+            EnvError::SwitchFailed {
+                agent: agent.to_owned(),
+                preset: preset.to_string(),
+                step,
+                reason,
+                kept: kept.clone(),
+            }
+            .into()
+        };
+        // Validate: a bad preset or agent is bad input, not a failed switch.
+        fault_point(Step::Validate).map_err(|r| failed(Step::Validate, r))?;
+        // Snapshot.
+        let snapshot = fault_point(Step::Snapshot).and_then(|()| match &current {
+            Some(env) => store
+                .auto_snapshot(env)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            None => Ok(None),
+        });
+        let snapshot = snapshot.map_err(|r| failed(Step::Snapshot, r))?;
+        // Apply, journaled: a crash from here on is finished or undone next time.
+        store.begin(current.as_ref(), &next)?;
+        if let Err(reason) = fault_point(Step::Apply) {
+            store.set_active(current.as_ref())?;
+            store.finish()?;
+            return Err(failed(Step::Apply, reason));
+        }
+        store.set_active(Some(&next))?;
+        // Verify.
+        if verify {
+            let verified = match fault_point(Step::Verify) {
+                Err(reason) => Err(reason),
+                Ok(()) => self
+                    .check_agent(agent, None, None, std::time::Duration::from_secs(60), None)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(reason) = verified {
+                store.set_active(current.as_ref())?;
+                store.finish()?;
+                return Err(failed(Step::Verify, reason));
+            }
+        }
+        store.finish()?;
+        self.record(&[(
+            EventKind::EnvSwitched,
+            Some(preset.as_str()),
+            json!({ "agent": agent, "snapshot": snapshot, "verified": verify }),
+        )])?;
+        Ok(next)
+    }
+
+    /// The active environment of `agent`, redacted.
+    pub fn env_show(&self, agent: &str) -> Result<EnvView, Error> {
+        self.agent_registry().get(agent)?;
+        let store = self.env_store(agent);
+        if store.has_journal() {
+            // Finish or undo a switch a crash interrupted (waits for one in progress).
+            let _lock = store.lock()?;
+            store.recover()?;
+        }
+        let active = store.active()?;
+        let reveal = self.settings().reveal_chars;
+        Ok(EnvView {
+            agent: agent.to_owned(),
+            preset: active.as_ref().map(|a| a.preset.clone()),
+            env: active
+                .as_ref()
+                .map(|a| {
+                    a.env
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                if is_secret_var(k) {
+                                    redact(v, reveal)
+                                } else {
+                                    v.clone()
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            args: active.as_ref().map(|a| a.args.clone()).unwrap_or_default(),
+            checksum: active.map(|a| a.checksum),
+        })
+    }
+
+    /// Saves the active environment of `agent` as `name`.
+    pub fn env_snapshot(&self, agent: &str, name: &str, force: bool) -> Result<(), Error> {
+        self.agent_registry().get(agent)?;
+        let store = self.env_store(agent);
+        crate::env::store_check_name(name)?;
+        let _lock = store.lock()?;
+        store.recover()?;
+        let active = store
+            .active()?
+            .ok_or_else(|| EnvError::NothingActive(agent.to_owned()))?;
+        Ok(store.save_snapshot(name, &active, force)?)
+    }
+
+    /// Makes snapshot `name` the active environment; a missing or corrupt snapshot
+    /// changes nothing.
+    pub fn env_rollback(&self, agent: &str, name: &str) -> Result<AgentEnv, Error> {
+        self.agent_registry().get(agent)?;
+        let store = self.env_store(agent);
+        crate::env::store_check_name(name)?;
+        let target = store.snapshot(name)?;
+        let _lock = store.lock()?;
+        store.recover()?;
+        let current = store.active()?;
+        store.begin(current.as_ref(), &target)?;
+        store.set_active(Some(&target))?;
+        store.finish()?;
+        self.record(&[(
+            EventKind::EnvSwitched,
+            Some(target.preset.as_str()),
+            json!({ "agent": agent, "rollback": name }),
+        )])?;
+        Ok(target)
+    }
+
+    /// Snapshot names of `agent`.
+    pub fn env_snapshots(&self, agent: &str) -> Result<Vec<String>, Error> {
+        self.agent_registry().get(agent)?;
+        Ok(self.env_store(agent).snapshots()?)
+    }
+
+    /// Removes snapshot `name` of `agent`.
+    pub fn env_snapshot_rm(&self, agent: &str, name: &str) -> Result<(), Error> {
+        self.agent_registry().get(agent)?;
+        Ok(self.env_store(agent).remove_snapshot(name)?)
+    }
+}

@@ -1,0 +1,282 @@
+//! Runtime switching: the switch, who picks it up, rollback on a failure at each
+//! step, old-or-new after a crash at each step, ordered concurrent switches,
+//! snapshots, and the user's own agent config files untouched.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use std::process::Stdio;
+
+use common::Home;
+use serde_json::Value;
+
+const AGENT: &str = "aiswitch-agent";
+
+fn home() -> Home {
+    let home = Home::new();
+    for (name, url) in [
+        ("one", "https://one.example.com"),
+        ("two", "https://two.example.com"),
+        ("three", "https://three.example.com"),
+    ] {
+        home.run_with_stdin(
+            &[
+                "add",
+                name,
+                "--kind",
+                "anthropic",
+                "--base-url",
+                url,
+                "--api-key",
+                "-",
+            ],
+            &format!("sk-{name}-000000000000"),
+        )
+        .ok();
+    }
+    home.run(&["add", "oa", "--kind", "openai", "--model", "gpt-x"])
+        .ok();
+    home
+}
+
+fn active(home: &Home) -> Value {
+    home.run(&["env", "show", AGENT, "--json"]).ok().json()["preset"].clone()
+}
+
+fn used_url(home: &Home) -> String {
+    home.run(&[
+        "agents",
+        "check",
+        AGENT,
+        "--prompt",
+        "env ANTHROPIC_BASE_URL",
+        "--json",
+    ])
+    .ok()
+    .json()["reply"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_switch_is_picked_up_by_the_next_run() {
+    let home = home();
+    assert_eq!(active(&home), Value::Null);
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    assert_eq!(
+        used_url(&home),
+        "ANTHROPIC_BASE_URL=https://one.example.com"
+    );
+    home.run(&["env", "switch", AGENT, "two", "--verify"]).ok();
+    assert_eq!(
+        used_url(&home),
+        "ANTHROPIC_BASE_URL=https://two.example.com"
+    );
+    let report = home
+        .run(&["agents", "check", AGENT, "--prompt", "hi", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        report["preset"], "two",
+        "the run records the preset it used"
+    );
+    let shown = home.run(&["env", "show", AGENT]).ok().stdout;
+    assert!(
+        shown.contains("ANTHROPIC_AUTH_TOKEN=sk-…0000") && !shown.contains("sk-two-000000000000"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn bad_switches_are_one_line_and_change_nothing() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    home.run(&["env", "snapshot", AGENT, "mine"]).ok();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["env", "switch", "nope", "one"],
+            1,
+            "agent nope does not exist",
+        ),
+        (
+            &["env", "switch", AGENT, "ghost"],
+            1,
+            "preset ghost does not exist",
+        ),
+        (
+            &["env", "switch", "claude", "oa"],
+            2,
+            "agent claude cannot use preset oa (kind openai)",
+        ),
+        (
+            &["env", "rollback", AGENT, "ghost"],
+            1,
+            "snapshot ghost of aiswitch-agent does not exist",
+        ),
+        (
+            &["env", "snapshot", AGENT, "mine"],
+            2,
+            "already exists: use --force",
+        ),
+        (
+            &["env", "snapshot", AGENT, "bad name"],
+            2,
+            "invalid snapshot name",
+        ),
+    ];
+    for (args, code, says) in cases {
+        let before = home.snapshot();
+        let run = home.run(args);
+        assert_eq!(run.code, Some(*code), "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1);
+        assert_eq!(before, home.snapshot(), "{args:?} changed files");
+    }
+}
+
+#[test]
+fn a_failure_at_each_step_rolls_back() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    for step in ["validate", "snapshot", "apply", "verify"] {
+        let run: common::Run = home
+            .cmd(&["env", "switch", AGENT, "two", "--verify"])
+            .env("AISWITCH_FAULT_AT", step)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(run.code, Some(1), "{step}: {run:?}");
+        assert!(
+            run.stderr.contains(&format!("failed at {step}"))
+                && run.stderr.contains("keeps preset one"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(active(&home), "one", "{step}: rolled back");
+        assert_eq!(
+            used_url(&home),
+            "ANTHROPIC_BASE_URL=https://one.example.com"
+        );
+    }
+}
+
+#[test]
+fn a_crash_at_each_step_leaves_the_old_or_the_new_environment() {
+    let home = home();
+    for step in ["validate", "snapshot", "apply", "verify"] {
+        home.run(&["env", "switch", AGENT, "one"]).ok();
+        let status = home
+            .cmd(&["env", "switch", AGENT, "two", "--verify"])
+            .env("AISWITCH_CRASH_AT", step)
+            .status()
+            .unwrap();
+        assert!(!status.success(), "{step}: the process was killed");
+        let now = active(&home);
+        assert!(now == "one" || now == "two", "{step}: {now}");
+        let url = used_url(&home);
+        assert!(
+            url.ends_with(&format!("https://{}.example.com", now.as_str().unwrap())),
+            "{step}: never a mixed env: {url}"
+        );
+        assert!(
+            !home
+                .aiswitch_home()
+                .join("data/env/aiswitch-agent/journal.toml")
+                .exists(),
+            "{step}: the journal was resolved"
+        );
+    }
+}
+
+#[test]
+fn concurrent_switches_of_one_agent_apply_one_after_another() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    let presets = ["two", "three", "one", "two", "three", "one", "two", "three"];
+    let children: Vec<_> = presets
+        .iter()
+        .map(|p| {
+            home.cmd(&["env", "switch", AGENT, p])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(
+            child.wait().unwrap().success(),
+            "every switch succeeds, waiting its turn"
+        );
+    }
+    let snapshots = home.run(&["env", "snapshots", AGENT, "--json"]).ok().json();
+    let autos = snapshots["agents"][0]["snapshots"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        autos,
+        presets.len(),
+        "each switch snapshotted the one before it"
+    );
+    let now = active(&home);
+    assert!(presets.contains(&now.as_str().unwrap()));
+}
+
+#[test]
+fn snapshots_roll_back_and_a_corrupt_one_changes_nothing() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    home.run(&["env", "snapshot", AGENT, "good"]).ok();
+    home.run(&["env", "switch", AGENT, "two"]).ok();
+    home.run(&["env", "rollback", AGENT, "good"]).ok();
+    assert_eq!(active(&home), "one");
+    home.run(&["env", "switch", AGENT, "three"]).ok();
+    let file = home
+        .aiswitch_home()
+        .join("data/env/aiswitch-agent/snapshots/good.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("one.example.com", "evil.example.com");
+    std::fs::write(&file, text).unwrap();
+    let run = home.run(&["env", "rollback", AGENT, "good", "--json"]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("corrupt"), "{}", run.stderr);
+    assert_eq!(active(&home), "three", "nothing changed");
+    home.run(&["env", "snapshot-rm", AGENT, "good"]).ok();
+    assert_eq!(home.run(&["env", "rollback", AGENT, "good"]).code, Some(1));
+}
+
+#[test]
+fn the_users_agent_config_files_are_never_touched() {
+    let home = home();
+    let user = home.user_home();
+    let files = [
+        (
+            ".claude/settings.json",
+            "{\"env\": {\"ANTHROPIC_BASE_URL\": \"https://mine.example.com\"}, \"hooks\": {}}\n",
+        ),
+        (
+            ".codex/config.toml",
+            "model = \"o3\"\n[mcp_servers.x]\ncommand = \"x\"\n",
+        ),
+        (".gemini/settings.json", "{\"theme\": \"dark\"}\n"),
+        (".config/opencode/opencode.json", "{\"provider\": {}}\n"),
+    ];
+    for (path, text) in files {
+        std::fs::create_dir_all(user.join(path).parent().unwrap()).unwrap();
+        std::fs::write(user.join(path), text).unwrap();
+    }
+    for preset in ["one", "two", "three", "one"] {
+        home.run(&["env", "switch", AGENT, preset, "--verify"]).ok();
+        home.run(&["agents", "check", AGENT, "--prompt", "hi"]).ok();
+    }
+    for (path, text) in files {
+        assert_eq!(
+            std::fs::read_to_string(user.join(path)).unwrap(),
+            text,
+            "{path} is byte-identical"
+        );
+    }
+}

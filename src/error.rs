@@ -81,6 +81,7 @@ impl Error {
             Self::Preset(_) | Self::Store(_) => -40404,
             Self::Agent(AgentError::NotFound { .. } | AgentError::NotRunning { .. }) => -40001,
             Self::Agent(AgentError::AlreadyRunning { .. }) => -40005,
+            Self::Agent(AgentError::WrongKind { .. }) => -32602,
             Self::Agent(_) => -40403,
             Self::Supervisor(SupervisorError::Busy { .. }) => -40005,
             Self::Supervisor(_) => -32000,

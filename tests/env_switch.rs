@@ -6,10 +6,14 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
+use std::time::Duration;
 
+use aiswitch::control::ControlClient;
 use common::Home;
-use serde_json::Value;
+use common::daemon::Daemon;
+use serde_json::{Value, json};
 
 const AGENT: &str = "aiswitch-agent";
 
@@ -279,4 +283,112 @@ fn the_users_agent_config_files_are_never_touched() {
             "{path} is byte-identical"
         );
     }
+}
+
+#[test]
+fn the_control_api_switches_snapshots_rolls_back_and_pushes_events() {
+    let home = home();
+    let daemon = Daemon::start(&home, &[]);
+    let mut follower = home
+        .cmd(&["events", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()["event"],
+        "subscribed"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
+    let call = |method: &str, params: Value| rt.block_on(client.call(method, Some(params)));
+
+    let switched = call("env.switch", json!({ "agent": AGENT, "preset": "one" })).unwrap();
+    assert_eq!(switched["preset"], "one");
+    let shown = call("env.show", json!({ "agent": AGENT })).unwrap();
+    assert_eq!(shown["preset"], "one");
+    assert!(
+        !shown.to_string().contains("sk-one-000000000000"),
+        "the key is redacted: {shown}"
+    );
+    call("env.snapshot", json!({ "agent": AGENT, "name": "keep" })).unwrap();
+    // A switch from the CLI (another process) is pushed too.
+    home.run(&["env", "switch", AGENT, "two"]).ok();
+    let snapshots = call("env.list_snapshots", json!({ "agent": AGENT })).unwrap();
+    assert!(
+        snapshots["snapshots"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("keep")),
+        "{snapshots}"
+    );
+    assert_eq!(
+        call("env.rollback", json!({ "agent": AGENT, "name": "keep" })).unwrap()["preset"],
+        "one"
+    );
+    assert_eq!(
+        used_url(&home),
+        "ANTHROPIC_BASE_URL=https://one.example.com"
+    );
+
+    let errors = [
+        (
+            "env.switch",
+            json!({ "agent": "claude", "preset": "oa" }),
+            "-32602",
+        ),
+        (
+            "env.switch",
+            json!({ "agent": AGENT, "preset": "nope" }),
+            "-40201",
+        ),
+        (
+            "env.switch",
+            json!({ "agent": "ghost", "preset": "one" }),
+            "-40001",
+        ),
+        (
+            "env.rollback",
+            json!({ "agent": AGENT, "name": "gone" }),
+            "-40203",
+        ),
+        (
+            "env.snapshot",
+            json!({ "agent": AGENT, "name": "keep" }),
+            "-32602",
+        ),
+    ];
+    for (method, params, code) in errors {
+        let err = call(method, params.clone()).unwrap_err().to_string();
+        assert!(err.contains(code), "{method} {params}: {err}");
+    }
+    assert_eq!(active(&home), "one", "bad calls changed nothing");
+
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a switch event before the deadline");
+        if event["event"] == "env_switched" {
+            seen.push(event["preset"].as_str().unwrap().to_owned());
+        }
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(
+        seen,
+        ["one", "two", "one"],
+        "one event per switch, in order"
+    );
 }

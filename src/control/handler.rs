@@ -43,6 +43,11 @@ pub(crate) const SERVED: &[&str] = &[
     "alert.list",
     "alert.ack",
     "metrics.query",
+    "env.switch",
+    "env.show",
+    "env.snapshot",
+    "env.rollback",
+    "env.list_snapshots",
 ];
 
 /// Error code: no such task.
@@ -97,6 +102,26 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ErrorObject> {
 struct AgentParams {
     agent: String,
     preset: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvParams {
+    agent: String,
+    preset: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    verify: bool,
+    #[serde(default)]
+    force: bool,
+}
+
+impl EnvParams {
+    fn name(&self) -> Result<&str, ErrorObject> {
+        self.name.as_deref().ok_or_else(|| {
+            ErrorObject::new(ErrorObject::INVALID_PARAMS, "give the snapshot's name")
+        })
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -442,6 +467,45 @@ impl Handler for ControlHandler {
                 "alert.list" => {
                     let p: IdParams = params(request.params)?;
                     Ok(json!({ "alerts": to_value(&engine.alerts(p.all).map_err(engine_error)?)? }))
+                }
+                "env.switch" => {
+                    let p: EnvParams = params(request.params)?;
+                    let preset = p.preset.as_deref().ok_or_else(|| {
+                        ErrorObject::new(
+                            ErrorObject::INVALID_PARAMS,
+                            "give the preset to switch to",
+                        )
+                    })?;
+                    let preset = preset_name(preset)?;
+                    let env = engine
+                        .switch_env(&p.agent, &preset, p.verify)
+                        .await
+                        .map_err(engine_error)?;
+                    Ok(json!({ "agent": p.agent, "preset": env.preset, "checksum": env.checksum }))
+                }
+                "env.show" => {
+                    let p: EnvParams = params(request.params)?;
+                    to_value(&engine.env_show(&p.agent).map_err(engine_error)?)
+                }
+                "env.snapshot" => {
+                    let p: EnvParams = params(request.params)?;
+                    engine
+                        .env_snapshot(&p.agent, p.name()?, p.force)
+                        .map_err(engine_error)?;
+                    Ok(json!({ "agent": p.agent, "snapshot": p.name()? }))
+                }
+                "env.rollback" => {
+                    let p: EnvParams = params(request.params)?;
+                    let env = engine
+                        .env_rollback(&p.agent, p.name()?)
+                        .map_err(engine_error)?;
+                    Ok(json!({ "agent": p.agent, "preset": env.preset, "checksum": env.checksum }))
+                }
+                "env.list_snapshots" => {
+                    let p: EnvParams = params(request.params)?;
+                    Ok(
+                        json!({ "agent": p.agent, "snapshots": engine.env_snapshots(&p.agent).map_err(engine_error)? }),
+                    )
                 }
                 "alert.ack" => {
                     let p: IdParams = params(request.params)?;

@@ -234,6 +234,41 @@ pub const METHODS: &[MethodDoc] = &[
         result: r#"{"agents": [{"agent": "gemini", "prompt_turns": {"p50_us": 2048, ...}, "prompts": 12, "error_rate": 0.0, "messages_per_sec": 0.4, "methods": [...]}], "status": [...]}"#,
         errors: "-",
     },
+    MethodDoc {
+        name: "env.switch",
+        summary: "Switch an agent's provider atomically (validate, snapshot, apply, with `verify` start and initialize it); any failure rolls back. Emits `env_switched`.",
+        params: r#"{"agent": "claude", "preset": "deepseek", "verify": false}"#,
+        result: r#"{"agent": "claude", "preset": "deepseek", "checksum": "9c1d0e2a4b6f8a13"}"#,
+        errors: "-32602 preset of the wrong kind for the agent, -40001 unknown agent, -40201 unknown preset, -40202 a step failed (rolled back, the message names the step)",
+    },
+    MethodDoc {
+        name: "env.show",
+        summary: "The environment and flags an agent runs with, secrets redacted.",
+        params: r#"{"agent": "claude"}"#,
+        result: r#"{"agent": "claude", "preset": "deepseek", "env": [["ANTHROPIC_BASE_URL", "https://api.deepseek.com/anthropic"], ["ANTHROPIC_AUTH_TOKEN", "sk-...a1b2"]], "args": [], "checksum": "9c1d0e2a4b6f8a13"}"#,
+        errors: "-40001 unknown agent",
+    },
+    MethodDoc {
+        name: "env.snapshot",
+        summary: "Save an agent's active environment under a name (`force` replaces one).",
+        params: r#"{"agent": "claude", "name": "before-trial", "force": false}"#,
+        result: r#"{"agent": "claude", "snapshot": "before-trial"}"#,
+        errors: "-32602 no name, name taken or invalid, or nothing active; -40001 unknown agent",
+    },
+    MethodDoc {
+        name: "env.rollback",
+        summary: "Make a snapshot the agent's active environment; a missing or corrupt one changes nothing.",
+        params: r#"{"agent": "claude", "name": "before-trial"}"#,
+        result: r#"{"agent": "claude", "preset": "official", "checksum": "1f2e3d4c5b6a7988"}"#,
+        errors: "-32602 no name or invalid name, -40001 unknown agent, -40203 no such snapshot, -40204 corrupt snapshot",
+    },
+    MethodDoc {
+        name: "env.list_snapshots",
+        summary: "An agent's snapshot names (automatic ones start with `auto-`).",
+        params: r#"{"agent": "claude"}"#,
+        result: r#"{"agent": "claude", "snapshots": ["auto-1795560000000", "before-trial"]}"#,
+        errors: "-40001 unknown agent",
+    },
 ];
 
 /// `docs/control-api.md`, generated from [`METHODS`].

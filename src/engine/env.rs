@@ -217,6 +217,17 @@ impl Engine {
         Ok(target)
     }
 
+    /// Switches (and rollbacks) recorded after event row `after`, oldest first, by any
+    /// aiswitch process: the daemon pushes them to subscribers.
+    pub fn switches_after(&self, after: i64) -> Result<Vec<(i64, crate::store::Event)>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .open_store()?
+            .events_after(EventKind::EnvSwitched, after)?)
+    }
+
     /// Snapshot names of `agent`.
     pub fn env_snapshots(&self, agent: &str) -> Result<Vec<String>, Error> {
         self.agent_registry().get(agent)?;

@@ -29,6 +29,14 @@ pub enum LiveEvent {
         #[serde(flatten)]
         alert: crate::store::AlertRow,
     },
+    /// An agent's provider was switched or rolled back (by any aiswitch process).
+    Env {
+        /// Always `env_switched`.
+        event: &'static str,
+        /// The switch: `preset` and `detail` (agent, snapshot, verified or rollback).
+        #[serde(flatten)]
+        switch: crate::store::Event,
+    },
     /// Progress of a task.
     Task {
         /// The task's id.
@@ -107,7 +115,7 @@ impl AgentRuntime {
                 }
             }
         });
-        // Alerts are written by whichever process raised them; push new ones.
+        // Alerts and switches are written by whichever process made them; push new ones.
         let watching = engine.clone();
         let pushing = events.clone();
         tokio::spawn(async move {
@@ -115,6 +123,11 @@ impl AgentRuntime {
                 .alerts_after(0)
                 .ok()
                 .and_then(|a| a.last().map(|a| a.id))
+                .unwrap_or(0);
+            let mut last_switch = watching
+                .switches_after(0)
+                .ok()
+                .and_then(|s| s.last().map(|(id, _)| *id))
                 .unwrap_or(0);
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
             loop {
@@ -124,6 +137,13 @@ impl AgentRuntime {
                     let _ = pushing.send(LiveEvent::Alert {
                         event: "alert",
                         alert,
+                    });
+                }
+                for (id, switch) in watching.switches_after(last_switch).unwrap_or_default() {
+                    last_switch = id;
+                    let _ = pushing.send(LiveEvent::Env {
+                        event: "env_switched",
+                        switch,
                     });
                 }
             }

@@ -108,6 +108,36 @@ impl Store {
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }
+
+    /// Events of `kind` recorded after row `after`, oldest first, with their row ids.
+    pub fn events_after(
+        &self,
+        kind: EventKind,
+        after: i64,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        let err = |source| self.sqlite_err(source);
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT id, at_ms, kind, preset, detail FROM events WHERE id > ?1 AND kind = ?2 ORDER BY id",
+            )
+            .map_err(err)?;
+        let rows = query
+            .query_map((after, kind.as_str()), |row| {
+                let detail: String = row.get(4)?;
+                Ok((
+                    row.get(0)?,
+                    Event {
+                        at_ms: row.get(1)?,
+                        kind: row.get(2)?,
+                        preset: row.get(3)?,
+                        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                    },
+                ))
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -392,3 +392,84 @@ fn the_control_api_switches_snapshots_rolls_back_and_pushes_events() {
         "one event per switch, in order"
     );
 }
+
+/// The preset a reply's `ANTHROPIC_BASE_URL` and `ANTHROPIC_AUTH_TOKEN` came from; a
+/// mixed environment (URL of one, key of another) fails the test.
+fn preset_seen(reply: &str) -> String {
+    let url = reply
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("ANTHROPIC_BASE_URL=https://"))
+        .and_then(|host| host.split('.').next())
+        .unwrap_or_else(|| panic!("no URL in {reply:?}"));
+    let key = reply
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("ANTHROPIC_AUTH_TOKEN=sk-"))
+        .and_then(|key| key.split('-').next())
+        .unwrap_or_else(|| panic!("no key in {reply:?}"));
+    assert_eq!(url, key, "a run saw a mixed environment: {reply}");
+    url.to_owned()
+}
+
+const SWITCHES: usize = 1_000;
+const ROTATION: [&str; 3] = ["two", "three", "one"];
+
+#[test]
+fn a_thousand_switches_under_load_never_give_a_run_a_mixed_environment() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    let seen = std::thread::scope(|scope| {
+        let switching = scope.spawn(|| {
+            for i in 0..SWITCHES {
+                home.run(&["env", "switch", AGENT, ROTATION[i % 3]]).ok();
+            }
+        });
+        let mut seen: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        let mut runs = 0;
+        while !switching.is_finished() || runs < 20 {
+            let report = home
+                .run(&[
+                    "agents",
+                    "check",
+                    AGENT,
+                    "--prompt",
+                    "env ANTHROPIC_BASE_URL ANTHROPIC_AUTH_TOKEN",
+                    "--json",
+                ])
+                .ok()
+                .json();
+            let used = preset_seen(report["reply"].as_str().unwrap());
+            assert_eq!(
+                report["preset"],
+                used.as_str(),
+                "the run reports what it used"
+            );
+            *seen.entry(used).or_default() += 1;
+            runs += 1;
+        }
+        switching.join().unwrap();
+        seen
+    });
+    assert!(seen.len() > 1, "runs saw the switches happen: {seen:?}");
+    // The ledger records each run under the preset it actually used.
+    let summary = home
+        .run(&["tokens", "summary", "--by", "preset", "--all", "--json"])
+        .ok()
+        .json();
+    let ledger: std::collections::BTreeMap<String, u64> = summary["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["runs"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ledger, seen);
+    assert_eq!(
+        active(&home),
+        ROTATION[(SWITCHES - 1) % 3],
+        "the last switch won"
+    );
+}

@@ -134,8 +134,19 @@ impl Engine {
         preset: Option<&PresetName>,
         cwd: PathBuf,
     ) -> Result<LaunchSpec, Error> {
+        Ok(self.resolve_launch(agent, preset, cwd)?.0)
+    }
+
+    /// [`Engine::launch_spec`] and the preset it uses (the one named, else the
+    /// agent's active one), read together so a concurrent switch cannot split them.
+    pub fn resolve_launch(
+        &self,
+        agent: &str,
+        preset: Option<&PresetName>,
+        cwd: PathBuf,
+    ) -> Result<(LaunchSpec, Option<String>), Error> {
         let manifest = self.agent_registry().get(agent)?;
-        let (args, env) = match preset {
+        let (args, env, used) = match preset {
             Some(name) => {
                 let preset = self.preset(name)?;
                 let injection =
@@ -147,22 +158,24 @@ impl Engine {
                             kind: preset.kind,
                             accepts,
                         })?;
-                (injection.args, injection.env)
+                (injection.args, injection.env, Some(name.to_string()))
             }
-            // No preset named: the agent's active environment (after `env switch`).
+            // No preset named: the agent's active environment (after `env switch`),
+            // read once: one file, written atomically, so never half old, half new.
             None => match self.env_store(agent).active()? {
-                Some(active) => (active.args, active.env),
-                None => (Vec::new(), Vec::new()),
+                Some(active) => (active.args, active.env, Some(active.preset)),
+                None => (Vec::new(), Vec::new(), None),
             },
         };
-        Ok(LaunchSpec {
+        let spec = LaunchSpec {
             name: agent.to_owned(),
             manifest,
             args,
             env,
             cwd,
             locks: None,
-        })
+        };
+        Ok((spec, used))
     }
 
     /// Supervisor settings for this engine (logs under the data directory).
@@ -189,12 +202,8 @@ impl Engine {
     ) -> Result<CheckReport, Error> {
         let started = Instant::now();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let spec = self.launch_spec(agent, preset, cwd)?;
         // The preset actually used: the one named, else the agent's active one.
-        let preset_name = match preset {
-            Some(p) => Some(p.to_string()),
-            None => self.env_store(agent).active()?.map(|a| a.preset),
-        };
+        let (spec, preset_name) = self.resolve_launch(agent, preset, cwd)?;
         // A hard-stop budget refuses the run here, before anything starts.
         let reservation = if prompt.is_some() {
             self.reserve_run(agent, preset_name.as_deref(), None)?

@@ -257,11 +257,11 @@ impl AgentRuntime {
             .into());
         }
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let spec = self.engine.launch_spec(agent, preset, cwd)?;
+        let (spec, used) = self.engine.resolve_launch(agent, preset, cwd)?;
         let handle = self.supervisor.start(spec).await?;
         let entry = Entry {
             handle,
-            preset: preset.map(ToString::to_string),
+            preset: used,
         };
         let view = view(agent, &entry);
         agents.insert(agent.to_owned(), entry);

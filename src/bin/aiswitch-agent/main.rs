@@ -262,12 +262,16 @@ impl Agent {
         }
         let reply = if let Some(rest) = text.strip_prefix("write ") {
             self.write_file(&session, rest)
-        } else if let Some(name) = text.strip_prefix("env ") {
-            // Lets tests see what a preset injected.
-            match std::env::var(name.trim()) {
-                Ok(value) => format!("{}={value}", name.trim()),
-                Err(_) => format!("{} is unset", name.trim()),
-            }
+        } else if let Some(names) = text.strip_prefix("env ") {
+            // Lets tests see what a preset injected: `env A B` answers `A=.. B=..`.
+            names
+                .split_whitespace()
+                .map(|name| match std::env::var(name) {
+                    Ok(value) => format!("{name}={value}"),
+                    Err(_) => format!("{name} is unset"),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
         } else if text == "args" {
             std::env::args().skip(1).collect::<Vec<_>>().join(" ")
         } else {

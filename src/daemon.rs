@@ -118,6 +118,7 @@ pub async fn run(
         Err(e) => tracing::warn!(error = %e, "cannot check for interrupted tasks"),
     }
     let runtime = Arc::new(AgentRuntime::new(engine));
+    follow_switches(&runtime);
     let (stop_tx, stop_rx) = watch::channel(false);
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon ready");
@@ -137,4 +138,31 @@ pub async fn run(
     let _ = std::fs::remove_file(&socket);
     tracing::info!("daemon stopped; every agent stopped, socket removed");
     Ok(())
+}
+
+/// Session agents the daemon holds pick up `env switch` (from any process) at the
+/// end of their current turn.
+fn follow_switches(runtime: &Arc<AgentRuntime>) {
+    let mut events = runtime.subscribe();
+    let runtime = runtime.clone();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(crate::engine::LiveEvent::Env { switch, .. }) => {
+                    let Some(agent) = switch.detail["agent"].as_str() else {
+                        continue;
+                    };
+                    let (runtime, agent) = (runtime.clone(), agent.to_owned());
+                    // One waiting agent must not hold up the others.
+                    tokio::spawn(async move {
+                        if let Err(e) = runtime.pick_up_switch(&agent).await {
+                            tracing::warn!(agent, error = %e, "cannot restart onto the switch");
+                        }
+                    });
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }

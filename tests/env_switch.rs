@@ -473,3 +473,65 @@ fn a_thousand_switches_under_load_never_give_a_run_a_mixed_environment() {
         "the last switch won"
     );
 }
+
+#[test]
+fn a_session_agent_in_the_daemon_restarts_onto_a_switch() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    let daemon = Daemon::start(&home, &[]);
+    let mut follower = home
+        .cmd(&["events", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()["event"],
+        "subscribed"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
+    let call = |method: &str, params: Value| rt.block_on(client.call(method, Some(params)));
+    let started = call("agent.start", json!({ "agent": AGENT })).unwrap();
+    assert_eq!(
+        started["preset"], "one",
+        "it starts with the active environment"
+    );
+
+    home.run(&["env", "switch", AGENT, "two"]).ok();
+    let restarted = loop {
+        let event = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a restart event before the deadline");
+        if event["event"] == "agent_env_restarted" {
+            break event;
+        }
+    };
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(restarted["agent"], AGENT);
+    assert_eq!(restarted["from"], "one");
+    assert_eq!(restarted["to"], "two");
+    let status = call("agent.status", json!({})).unwrap();
+    let agent = status
+        .as_array()
+        .or_else(|| status["agents"].as_array())
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == AGENT)
+        .cloned()
+        .unwrap();
+    assert_eq!(agent["preset"], "two", "{agent}");
+    assert_ne!(agent["pid"], started["pid"], "a new process: {agent}");
+}

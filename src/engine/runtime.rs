@@ -37,6 +37,17 @@ pub enum LiveEvent {
         #[serde(flatten)]
         switch: crate::store::Event,
     },
+    /// A session agent restarted at the end of its turn to pick up a switch.
+    EnvRestart {
+        /// Always `agent_env_restarted`.
+        event: &'static str,
+        /// The agent.
+        agent: String,
+        /// The preset it ran with.
+        from: Option<String>,
+        /// The preset it runs with now.
+        to: Option<String>,
+    },
     /// Progress of a task.
     Task {
         /// The task's id.
@@ -80,6 +91,9 @@ pub struct AgentStatusView {
 struct Entry {
     handle: AgentHandle,
     preset: Option<String>,
+    /// Started without a preset: it runs with the agent's active environment and
+    /// restarts onto a new one after `env switch`.
+    follows_switches: bool,
 }
 
 /// The long-lived agents of one engine.
@@ -262,6 +276,7 @@ impl AgentRuntime {
         let entry = Entry {
             handle,
             preset: used,
+            follows_switches: preset.is_none(),
         };
         let view = view(agent, &entry);
         agents.insert(agent.to_owned(), entry);
@@ -283,6 +298,45 @@ impl AgentRuntime {
         let preset = self.stop(agent).await?.preset;
         let preset = preset.as_deref().map(PresetName::parse).transpose()?;
         self.start(agent, preset.as_ref()).await
+    }
+
+    /// Moves a session agent that follows the active environment onto a switch: at the
+    /// end of its current turn (never in the middle of one) it is restarted with the
+    /// new environment, and an `agent_env_restarted` event says so. Returns whether it
+    /// restarted.
+    pub async fn pick_up_switch(&self, agent: &str) -> Result<bool, Error> {
+        let (handle, from) = {
+            let agents = self.agents.lock().await;
+            match agents.get(agent) {
+                Some(entry) if entry.follows_switches => {
+                    (entry.handle.clone(), entry.preset.clone())
+                }
+                _ => return Ok(false),
+            }
+        };
+        let to = self.engine.env_store(agent).active()?.map(|a| a.preset);
+        if to == from {
+            return Ok(false);
+        }
+        // The turn in progress finishes with the environment it started with.
+        let state = handle.wait_for(|s| s != AgentState::Busy).await;
+        if matches!(state, AgentState::Stopped | AgentState::Error) {
+            return Ok(false);
+        }
+        let mut agents = self.agents.lock().await;
+        let Some(entry) = agents.remove(agent) else {
+            return Ok(false);
+        };
+        entry.handle.stop().await?;
+        drop(agents);
+        let started = self.start(agent, None).await?;
+        let _ = self.events.send(LiveEvent::EnvRestart {
+            event: "agent_env_restarted",
+            agent: agent.to_owned(),
+            from,
+            to: started.preset,
+        });
+        Ok(true)
     }
 
     /// Every agent this runtime holds, sorted by id.

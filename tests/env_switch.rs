@@ -535,3 +535,25 @@ fn a_session_agent_in_the_daemon_restarts_onto_a_switch() {
     assert_eq!(agent["preset"], "two", "{agent}");
     assert_ne!(agent["pid"], started["pid"], "a new process: {agent}");
 }
+
+#[test]
+fn verify_refuses_an_agent_that_is_not_installed_and_keeps_the_old_preset() {
+    let home = home();
+    home.run(&["env", "switch", "claude", "one"]).ok();
+    let out: common::Run = home
+        .cmd(&["env", "switch", "claude", "two", "--verify"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains("failed at verify") && out.stderr.contains("not installed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        home.run(&["env", "show", "claude", "--json"]).ok().json()["preset"],
+        "one"
+    );
+}

@@ -123,8 +123,17 @@ impl Engine {
         store.set_active(Some(&next))?;
         // Verify.
         if verify {
+            // A session agent is started and initialized; a per-task agent, which
+            // only starts for a prompt, must at least be installed.
+            let manifest = self.agent_registry().get(agent)?;
+            let installed = crate::agents::resolve_command(&manifest.command).is_some();
             let verified = match fault_point(Step::Verify) {
                 Err(reason) => Err(reason),
+                Ok(()) if !installed => Err(crate::supervisor::SupervisorError::NotInstalled {
+                    agent: agent.to_owned(),
+                    command: manifest.command.clone(),
+                }
+                .to_string()),
                 Ok(()) => self
                     .check_agent(agent, None, None, std::time::Duration::from_secs(60), None)
                     .await

@@ -164,6 +164,28 @@ fn a_failure_at_each_step_rolls_back() {
             "ANTHROPIC_BASE_URL=https://one.example.com"
         );
     }
+    // The user hears about it: an alert, rate-limited to one per agent per minute.
+    let alerts = home.run(&["alerts", "--json"]).ok().json();
+    let alerts = alerts
+        .as_array()
+        .or_else(|| alerts["alerts"].as_array())
+        .unwrap()
+        .clone();
+    let failed: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["kind"] == "env_switch_failed")
+        .collect();
+    assert!(
+        (1..=2).contains(&failed.len()) && failed[0]["subject"] == AGENT,
+        "{alerts:?}"
+    );
+    assert!(
+        failed[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("switching aiswitch-agent to two failed at"),
+        "{failed:?}"
+    );
 }
 
 #[test]

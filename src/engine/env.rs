@@ -73,8 +73,30 @@ impl Engine {
     }
 
     /// Switches `agent` to `preset`: validate → snapshot → apply → verify under the
-    /// agent's lock; any failure rolls back and says at which step.
+    /// agent's lock; any failure rolls back, says at which step and raises an
+    /// `env_switch_failed` alert (at most one per agent per minute).
     pub async fn switch_env(
+        &self,
+        agent: &str,
+        preset: &PresetName,
+        verify: bool,
+    ) -> Result<AgentEnv, Error> {
+        let outcome = self.try_switch_env(agent, preset, verify).await;
+        if let Err(err @ Error::Env(EnvError::SwitchFailed { .. })) = &outcome {
+            let minute = crate::store::now_ms() / 60_000;
+            if let Err(e) = self.add_alert(
+                "env_switch_failed",
+                agent,
+                &err.to_string(),
+                &format!("env:{agent}:{minute}"),
+            ) {
+                tracing::warn!(agent, error = %e, "cannot store the switch-failed alert");
+            }
+        }
+        outcome
+    }
+
+    async fn try_switch_env(
         &self,
         agent: &str,
         preset: &PresetName,

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use aiswitch::engine::Engine;
+use aiswitch::engine::{Engine, Verify};
 use aiswitch::paths::Paths;
 use aiswitch::presets::PresetName;
 use aiswitch::settings::Settings;
@@ -87,7 +87,7 @@ fn main() {
     let mut times = Vec::with_capacity(switches);
     for i in 0..switches {
         let started = Instant::now();
-        rt.block_on(engine.switch_env(AGENT, &presets[i % 3], false))
+        rt.block_on(engine.switch_env(AGENT, &presets[i % 3], Verify::No))
             .unwrap();
         times.push(started.elapsed());
     }
@@ -140,7 +140,7 @@ fn main() {
         let mut times = Vec::with_capacity(switches);
         for i in 0..switches {
             let started = Instant::now();
-            match rt.block_on(engine.switch_env(AGENT, &presets[(i + 1) % 3], false)) {
+            match rt.block_on(engine.switch_env(AGENT, &presets[(i + 1) % 3], Verify::No)) {
                 Ok(_) => ok += 1,
                 Err(_) => failed += 1,
             }

@@ -579,3 +579,53 @@ fn verify_refuses_an_agent_that_is_not_installed_and_keeps_the_old_preset() {
         "one"
     );
 }
+
+#[test]
+fn a_probe_prompt_reaches_the_provider_and_a_failed_probe_rolls_back() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    let probed = home
+        .run(&[
+            "env", "switch", AGENT, "two", "--verify", "--probe", "say ok", "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(probed["switched"][0]["preset"], "two");
+    // The probe is a real run: recorded under the new preset.
+    let summary = home
+        .run(&["tokens", "summary", "--by", "preset", "--all", "--json"])
+        .ok()
+        .json();
+    assert_eq!(summary["groups"][0]["key"], "two", "{summary}");
+    assert_eq!(summary["groups"][0]["runs"], 1, "{summary}");
+
+    // An agent whose provider answers every prompt with an error.
+    common::reference::register(
+        &home,
+        "broken",
+        &["--error-every", "1"],
+        "[inject.anthropic]\n",
+    );
+    home.run(&["env", "switch", "broken", "one"]).ok();
+    home.run(&["env", "switch", "broken", "two", "--verify"])
+        .ok();
+    let failed = home.run(&[
+        "env", "switch", "broken", "three", "--verify", "--probe", "say ok",
+    ]);
+    assert_eq!(failed.code, Some(1), "{failed:?}");
+    assert!(
+        failed.stderr.contains("failed at verify"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(
+        home.run(&["env", "show", "broken", "--json"]).ok().json()["preset"],
+        "two"
+    );
+    assert_eq!(
+        home.run(&["env", "switch", "broken", "three", "--probe", "x"])
+            .code,
+        Some(2),
+        "--probe needs --verify"
+    );
+}

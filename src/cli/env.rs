@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use aiswitch::engine::Verify;
 use aiswitch::presets::PresetName;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -30,7 +31,7 @@ enum EnvCommand {
 /// start the agent to check it; any failure rolls back. Per-task agents use it on
 /// their next run.
 ///
-/// Example: aiswitch env switch claude deepseek --verify
+/// Example: aiswitch env switch claude deepseek --verify --probe "say ok"
 #[derive(Debug, Args)]
 struct SwitchArgs {
     /// The agent (omit with --all).
@@ -44,6 +45,10 @@ struct SwitchArgs {
     /// Start the agent with the new environment and initialize it before keeping it.
     #[arg(long)]
     verify: bool,
+    /// With --verify, also send this prompt (a real request to the provider, billed
+    /// and recorded like any run).
+    #[arg(long, value_name = "PROMPT", requires = "verify")]
+    probe: Option<String>,
 }
 
 /// The environment an agent runs with (secrets redacted).
@@ -119,10 +124,11 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
                 })?;
                 (vec![agent], PresetName::parse(&preset)?)
             };
+            let verify = Verify::from_flags(a.verify, a.probe.as_deref());
             let rt = super::daemon::runtime()?;
             let mut switched = Vec::new();
             for agent in &agents {
-                let env = rt.block_on(engine.switch_env(agent, &preset, a.verify))?;
+                let env = rt.block_on(engine.switch_env(agent, &preset, verify))?;
                 switched.push(
                     json!({ "agent": agent, "preset": env.preset, "checksum": env.checksum }),
                 );

@@ -112,6 +112,7 @@ struct EnvParams {
     name: Option<String>,
     #[serde(default)]
     verify: bool,
+    probe: Option<String>,
     #[serde(default)]
     force: bool,
 }
@@ -477,8 +478,9 @@ impl Handler for ControlHandler {
                         )
                     })?;
                     let preset = preset_name(preset)?;
+                    let verify = crate::engine::Verify::from_flags(p.verify, p.probe.as_deref());
                     let env = engine
-                        .switch_env(&p.agent, &preset, p.verify)
+                        .switch_env(&p.agent, &preset, verify)
                         .await
                         .map_err(engine_error)?;
                     Ok(json!({ "agent": p.agent, "preset": env.preset, "checksum": env.checksum }))

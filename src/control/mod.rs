@@ -236,8 +236,8 @@ pub const METHODS: &[MethodDoc] = &[
     },
     MethodDoc {
         name: "env.switch",
-        summary: "Switch an agent's provider atomically (validate, snapshot, apply, with `verify` start and initialize it); any failure rolls back. Emits `env_switched`.",
-        params: r#"{"agent": "claude", "preset": "deepseek", "verify": false}"#,
+        summary: "Switch an agent's provider atomically (validate, snapshot, apply, with `verify` start and initialize it, with `probe` also send that prompt); any failure rolls back. Emits `env_switched`.",
+        params: r#"{"agent": "claude", "preset": "deepseek", "verify": true, "probe": "say ok"}"#,
         result: r#"{"agent": "claude", "preset": "deepseek", "checksum": "9c1d0e2a4b6f8a13"}"#,
         errors: "-32602 preset of the wrong kind for the agent, -40001 unknown agent, -40201 unknown preset, -40202 a step failed (rolled back, the message names the step)",
     },

@@ -71,7 +71,39 @@ impl Engine {
             injection.args,
         ))
     }
+}
 
+/// How much of a switch is checked before it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify<'a> {
+    /// Apply only: the next start of the agent uses it.
+    No,
+    /// Start the agent with the new environment and initialize it (a per-task
+    /// agent, which only starts for a prompt, must be installed).
+    Start,
+    /// Start it and send this prompt: a real round trip to the provider.
+    Probe(&'a str),
+}
+
+impl<'a> Verify<'a> {
+    /// From the `--verify` and `--probe` flags (a probe implies verify).
+    pub fn from_flags(verify: bool, probe: Option<&'a str>) -> Self {
+        match (probe, verify) {
+            (Some(text), _) => Self::Probe(text),
+            (None, true) => Self::Start,
+            (None, false) => Self::No,
+        }
+    }
+
+    fn probe(self) -> Option<&'a str> {
+        match self {
+            Self::Probe(text) => Some(text),
+            Self::No | Self::Start => None,
+        }
+    }
+}
+
+impl Engine {
     /// Switches `agent` to `preset`: validate → snapshot → apply → verify under the
     /// agent's lock; any failure rolls back, says at which step and raises an
     /// `env_switch_failed` alert (at most one per agent per minute).
@@ -79,7 +111,7 @@ impl Engine {
         &self,
         agent: &str,
         preset: &PresetName,
-        verify: bool,
+        verify: Verify<'_>,
     ) -> Result<AgentEnv, Error> {
         let outcome = self.try_switch_env(agent, preset, verify).await;
         if let Err(err @ Error::Env(EnvError::SwitchFailed { .. })) = &outcome {
@@ -100,7 +132,7 @@ impl Engine {
         &self,
         agent: &str,
         preset: &PresetName,
-        verify: bool,
+        verify: Verify<'_>,
     ) -> Result<AgentEnv, Error> {
         // Bad input is refused before anything is created or locked.
         self.agent_registry().get(agent)?;
@@ -144,7 +176,7 @@ impl Engine {
         }
         store.set_active(Some(&next))?;
         // Verify.
-        if verify {
+        if verify != Verify::No {
             // A session agent is started and initialized; a per-task agent, which
             // only starts for a prompt, must at least be installed.
             let manifest = self.agent_registry().get(agent)?;
@@ -157,7 +189,13 @@ impl Engine {
                 }
                 .to_string()),
                 Ok(()) => self
-                    .check_agent(agent, None, None, std::time::Duration::from_secs(60), None)
+                    .check_agent(
+                        agent,
+                        None,
+                        verify.probe(),
+                        std::time::Duration::from_secs(60),
+                        None,
+                    )
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string()),
@@ -172,7 +210,7 @@ impl Engine {
         self.record(&[(
             EventKind::EnvSwitched,
             Some(preset.as_str()),
-            json!({ "agent": agent, "snapshot": snapshot, "verified": verify }),
+            json!({ "agent": agent, "snapshot": snapshot, "verified": verify != Verify::No }),
         )])?;
         Ok(next)
     }

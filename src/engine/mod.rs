@@ -26,7 +26,7 @@ use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
-pub use env::EnvView;
+pub use env::{EnvView, Verify};
 pub use import::{ImportReport, default_log_dir};
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};

@@ -112,7 +112,7 @@ fn bad_switches_are_one_line_and_change_nothing() {
         (
             &["env", "switch", "claude", "oa"],
             2,
-            "agent claude cannot use preset oa (kind openai)",
+            "agent claude cannot use preset oa (kind openai): it takes anthropic presets; a gateway translating between kinds is not part of aiswitch yet",
         ),
         (
             &["env", "rollback", AGENT, "ghost"],

@@ -21,8 +21,15 @@ enum EnvCommand {
     Switch(SwitchArgs),
     Show(AgentArg),
     Snapshot(SnapshotArgs),
+    /// Make a snapshot the agent's environment again (a missing or corrupt one changes
+    /// nothing).
+    ///
+    /// Example: aiswitch env rollback claude before-trial
     Rollback(NamedArgs),
     Snapshots(SnapshotsArgs),
+    /// Delete a snapshot.
+    ///
+    /// Example: aiswitch env snapshot-rm claude before-trial
     #[command(name = "snapshot-rm")]
     SnapshotRm(NamedArgs),
 }
@@ -75,8 +82,6 @@ struct SnapshotArgs {
 }
 
 /// An agent and a snapshot name.
-///
-/// Example: aiswitch env rollback claude before-trial
 #[derive(Debug, Args)]
 struct NamedArgs {
     /// The agent.

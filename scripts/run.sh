@@ -26,4 +26,8 @@ run show deepseek
 run apply deepseek -- sh -c 'echo "child sees ANTHROPIC_MODEL=$ANTHROPIC_MODEL"'
 run agents list
 run agents check aiswitch-agent --preset deepseek --prompt "env ANTHROPIC_BASE_URL"
+run env switch aiswitch-agent ollama --verify
+run env show aiswitch-agent
+run env switch aiswitch-agent deepseek --verify --probe "env ANTHROPIC_BASE_URL"
+run env snapshots aiswitch-agent
 printf '\n(all files are under %s)\n' "$AISWITCH_HOME"

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::daemon::Daemon;
+use common::daemon::{Daemon, Follower};
 use common::{Home, procs};
 use serde_json::Value;
 
@@ -25,24 +24,7 @@ fn setup() -> (Home, Daemon, String) {
 #[test]
 fn task_events_arrive_in_order_over_events_follow() {
     let (home, _daemon, work) = setup();
-    let mut follower = home
-        .cmd(&["events", "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = follower.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the follower subscribes");
-    assert_eq!(first["event"], "subscribed");
+    let follower = Follower::start(&home);
     let result = home
         .run(&[
             "apply",
@@ -63,9 +45,7 @@ fn task_events_arrive_in_order_over_events_follow() {
     assert_eq!(result["status"], "succeeded");
     let mut events = Vec::new();
     loop {
-        let event = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("task events before the deadline");
+        let event = follower.next();
         if event["task"] == id.as_str() {
             let done = event["event"] == "task_finished";
             events.push(event);
@@ -74,8 +54,6 @@ fn task_events_arrive_in_order_over_events_follow() {
             }
         }
     }
-    let _ = follower.kill();
-    let _ = follower.wait();
     assert_eq!(events.first().unwrap()["event"], "task_started");
     assert_eq!(events.last().unwrap()["status"], "succeeded");
     for agent in ["aiswitch-agent", "aiswitch-agent-2"] {
@@ -158,24 +136,7 @@ fn alerts_are_pushed_as_events() {
         &["--crash-after", "0"],
         "restart = { mode = \"never\" }\n[inject.custom]\n",
     );
-    let mut follower = home
-        .cmd(&["events", "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = follower.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    assert_eq!(
-        rx.recv_timeout(Duration::from_secs(10)).unwrap()["event"],
-        "subscribed"
-    );
+    let follower = Follower::start(&home);
     let run = home.run(&[
         "apply",
         "p",
@@ -189,15 +150,6 @@ fn alerts_are_pushed_as_events() {
         "strict",
     ]);
     assert_eq!(run.code, Some(1));
-    let alert = loop {
-        let event = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("an alert event before the deadline");
-        if event["event"] == "alert" {
-            break event;
-        }
-    };
-    let _ = follower.kill();
-    let _ = follower.wait();
+    let alert = follower.wait_for("alert");
     assert_eq!(alert["kind"], "task_failed");
 }

@@ -6,13 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::time::Duration;
 
-use aiswitch::control::ControlClient;
 use common::Home;
-use common::daemon::Daemon;
+use common::daemon::{Control, Daemon, Follower};
 use serde_json::{Value, json};
 
 const AGENT: &str = "aiswitch-agent";
@@ -311,30 +308,9 @@ fn the_users_agent_config_files_are_never_touched() {
 fn the_control_api_switches_snapshots_rolls_back_and_pushes_events() {
     let home = home();
     let daemon = Daemon::start(&home, &[]);
-    let mut follower = home
-        .cmd(&["events", "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = follower.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    assert_eq!(
-        rx.recv_timeout(Duration::from_secs(10)).unwrap()["event"],
-        "subscribed"
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
-    let call = |method: &str, params: Value| rt.block_on(client.call(method, Some(params)));
+    let follower = Follower::start(&home);
+    let control = Control::connect(&daemon);
+    let call = |method: &str, params: Value| control.call(method, params);
 
     let switched = call("env.switch", json!({ "agent": AGENT, "preset": "one" })).unwrap();
     assert_eq!(switched["preset"], "one");
@@ -399,15 +375,9 @@ fn the_control_api_switches_snapshots_rolls_back_and_pushes_events() {
 
     let mut seen = Vec::new();
     while seen.len() < 3 {
-        let event = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("a switch event before the deadline");
-        if event["event"] == "env_switched" {
-            seen.push(event["preset"].as_str().unwrap().to_owned());
-        }
+        let event = follower.wait_for("env_switched");
+        seen.push(event["preset"].as_str().unwrap().to_owned());
     }
-    let _ = follower.kill();
-    let _ = follower.wait();
     assert_eq!(
         seen,
         ["one", "two", "one"],
@@ -501,30 +471,9 @@ fn a_session_agent_in_the_daemon_restarts_onto_a_switch() {
     let home = home();
     home.run(&["env", "switch", AGENT, "one"]).ok();
     let daemon = Daemon::start(&home, &[]);
-    let mut follower = home
-        .cmd(&["events", "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = follower.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    assert_eq!(
-        rx.recv_timeout(Duration::from_secs(10)).unwrap()["event"],
-        "subscribed"
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = rt.block_on(ControlClient::connect(&daemon.socket)).unwrap();
-    let call = |method: &str, params: Value| rt.block_on(client.call(method, Some(params)));
+    let follower = Follower::start(&home);
+    let control = Control::connect(&daemon);
+    let call = |method: &str, params: Value| control.call(method, params);
     let started = call("agent.start", json!({ "agent": AGENT })).unwrap();
     assert_eq!(
         started["preset"], "one",
@@ -532,16 +481,7 @@ fn a_session_agent_in_the_daemon_restarts_onto_a_switch() {
     );
 
     home.run(&["env", "switch", AGENT, "two"]).ok();
-    let restarted = loop {
-        let event = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("a restart event before the deadline");
-        if event["event"] == "agent_env_restarted" {
-            break event;
-        }
-    };
-    let _ = follower.kill();
-    let _ = follower.wait();
+    let restarted = follower.wait_for("agent_env_restarted");
     assert_eq!(restarted["agent"], AGENT);
     assert_eq!(restarted["from"], "one");
     assert_eq!(restarted["to"], "two");

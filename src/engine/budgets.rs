@@ -134,14 +134,6 @@ impl Engine {
         Ok(self.open_store()?.alerts(all)?)
     }
 
-    /// Alerts with an id above `after`, oldest first.
-    pub fn alerts_after(&self, after: i64) -> Result<Vec<AlertRow>, Error> {
-        if !self.paths.database().exists() {
-            return Ok(Vec::new());
-        }
-        Ok(self.open_store()?.alerts_after(after)?)
-    }
-
     /// Acknowledges one alert or all; returns how many.
     pub fn ack_alerts(&self, id: Option<i64>) -> Result<usize, Error> {
         let mut store = self.open_store()?;

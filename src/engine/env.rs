@@ -134,9 +134,8 @@ impl Engine {
         preset: &PresetName,
         verify: Verify<'_>,
     ) -> Result<AgentEnv, Error> {
-        // Bad input is refused before anything is created or locked.
-        self.agent_registry().get(agent)?;
-        self.preset(preset)?;
+        // Bad input (unknown agent or preset, wrong kind) is refused before anything
+        // is created or locked.
         let next = self.resolve_env(agent, preset)?;
         let store = self.env_store(agent);
         let _lock = store.lock()?;
@@ -284,17 +283,6 @@ impl Engine {
             json!({ "agent": agent, "rollback": name }),
         )])?;
         Ok(target)
-    }
-
-    /// Switches (and rollbacks) recorded after event row `after`, oldest first, by any
-    /// aiswitch process: the daemon pushes them to subscribers.
-    pub fn switches_after(&self, after: i64) -> Result<Vec<(i64, crate::store::Event)>, Error> {
-        if !self.paths.database().exists() {
-            return Ok(Vec::new());
-        }
-        Ok(self
-            .open_store()?
-            .events_after(EventKind::EnvSwitched, after)?)
     }
 
     /// Snapshot names of `agent`.

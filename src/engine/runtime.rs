@@ -13,6 +13,7 @@ use crate::Error;
 use crate::agents::AgentError;
 use crate::coordinator::{TaskEvent, TaskResult, TaskSpec, run_task};
 use crate::presets::PresetName;
+use crate::store::EventKind;
 use crate::supervisor::{AgentHandle, AgentState, Supervisor, SupervisorEvent};
 
 /// What the daemon pushes to subscribers: agent events and task progress.
@@ -56,6 +57,61 @@ pub enum LiveEvent {
         #[serde(flatten)]
         event: TaskEvent,
     },
+}
+
+/// The daemon's one open connection for polling alerts and switches that any
+/// aiswitch process wrote, with the last row of each already pushed.
+struct Newsfeed {
+    store: crate::store::Store,
+    last_alert: i64,
+    last_switch: i64,
+}
+
+impl Newsfeed {
+    /// `None` until the database exists (it is never created just to poll it).
+    fn open(engine: &Engine, skip_existing: bool) -> Option<Self> {
+        if !engine.paths().database().exists() {
+            return None;
+        }
+        let store = engine
+            .open_store()
+            .map_err(|e| tracing::warn!(error = %e, "cannot watch for alerts and switches"))
+            .ok()?;
+        let (last_alert, last_switch) = if skip_existing {
+            (
+                store.last_alert_id().unwrap_or(0),
+                store.last_event_id(EventKind::EnvSwitched).unwrap_or(0),
+            )
+        } else {
+            (0, 0)
+        };
+        Some(Self {
+            store,
+            last_alert,
+            last_switch,
+        })
+    }
+
+    fn push(&mut self, events: &broadcast::Sender<LiveEvent>) {
+        for alert in self.store.alerts_after(self.last_alert).unwrap_or_default() {
+            self.last_alert = alert.id;
+            let _ = events.send(LiveEvent::Alert {
+                event: "alert",
+                alert,
+            });
+        }
+        let switches = self
+            .store
+            .events_after(EventKind::EnvSwitched, self.last_switch)
+            .unwrap_or_default();
+        for (id, switch) in switches {
+            self.last_switch = id;
+            let _ = events.send(LiveEvent::Env {
+                event: "env_switched",
+                switch,
+            });
+        }
+    }
 }
 
 /// A task the daemon runs.
@@ -133,32 +189,16 @@ impl AgentRuntime {
         let watching = engine.clone();
         let pushing = events.clone();
         tokio::spawn(async move {
-            let mut last = watching
-                .alerts_after(0)
-                .ok()
-                .and_then(|a| a.last().map(|a| a.id))
-                .unwrap_or(0);
-            let mut last_switch = watching
-                .switches_after(0)
-                .ok()
-                .and_then(|s| s.last().map(|(id, _)| *id))
-                .unwrap_or(0);
+            // What is already there is old news; a database that appears later is all new.
+            let mut feed = Newsfeed::open(&watching, true);
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
             loop {
                 tick.tick().await;
-                for alert in watching.alerts_after(last).unwrap_or_default() {
-                    last = alert.id;
-                    let _ = pushing.send(LiveEvent::Alert {
-                        event: "alert",
-                        alert,
-                    });
+                if feed.is_none() {
+                    feed = Newsfeed::open(&watching, false);
                 }
-                for (id, switch) in watching.switches_after(last_switch).unwrap_or_default() {
-                    last_switch = id;
-                    let _ = pushing.send(LiveEvent::Env {
-                        event: "env_switched",
-                        switch,
-                    });
+                if let Some(feed) = feed.as_mut() {
+                    feed.push(&pushing);
                 }
             }
         });

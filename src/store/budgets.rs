@@ -377,34 +377,34 @@ impl Store {
 
     /// Alerts, newest first; unacknowledged only unless `all`.
     pub fn alerts(&self, all: bool) -> Result<Vec<AlertRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, at_ms, kind, subject, message, acked FROM alerts WHERE ?1 OR acked = 0 ORDER BY id DESC")
-            .map_err(|e| self.sqlite_err(e))?;
-        let rows = stmt
-            .query_map([all], |r| {
-                Ok(AlertRow {
-                    id: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    kind: r.get(2)?,
-                    subject: r.get(3)?,
-                    message: r.get(4)?,
-                    acked: r.get(5)?,
-                })
-            })
-            .map_err(|e| self.sqlite_err(e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| self.sqlite_err(e))
+        self.query_alerts("WHERE ?1 OR acked = 0 ORDER BY id DESC", all)
     }
 
     /// Alerts with an id above `after`, oldest first (what the daemon pushes).
     pub fn alerts_after(&self, after: i64) -> Result<Vec<AlertRow>, StoreError> {
+        self.query_alerts("WHERE id > ?1 ORDER BY id", after)
+    }
+
+    /// The id of the newest alert, 0 when there is none.
+    pub fn last_alert_id(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM alerts", [], |r| r.get(0))
+            .map_err(|e| self.sqlite_err(e))
+    }
+
+    fn query_alerts(
+        &self,
+        condition: &str,
+        param: impl rusqlite::ToSql,
+    ) -> Result<Vec<AlertRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, at_ms, kind, subject, message, acked FROM alerts WHERE id > ?1 ORDER BY id")
+            .prepare_cached(&format!(
+                "SELECT id, at_ms, kind, subject, message, acked FROM alerts {condition}"
+            ))
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt
-            .query_map([after], |r| {
+            .query_map([param], |r| {
                 Ok(AlertRow {
                     id: r.get(0)?,
                     at_ms: r.get(1)?,

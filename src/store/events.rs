@@ -88,25 +88,9 @@ impl Store {
 
     /// The most recent events, newest first.
     pub fn recent_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
-        let err = |source| self.sqlite_err(source);
-        let mut query = self
-            .conn
-            .prepare_cached(
-                "SELECT at_ms, kind, preset, detail FROM events ORDER BY id DESC LIMIT ?1",
-            )
-            .map_err(err)?;
-        let rows = query
-            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-                let detail: String = row.get(3)?;
-                Ok(Event {
-                    at_ms: row.get(0)?,
-                    kind: row.get(1)?,
-                    preset: row.get(2)?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                })
-            })
-            .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.query_events("ORDER BY id DESC LIMIT ?1", (limit,))?;
+        Ok(rows.into_iter().map(|(_, event)| event).collect())
     }
 
     /// Events of `kind` recorded after row `after`, oldest first, with their row ids.
@@ -115,15 +99,37 @@ impl Store {
         kind: EventKind,
         after: i64,
     ) -> Result<Vec<(i64, Event)>, StoreError> {
+        self.query_events(
+            "WHERE id > ?1 AND kind = ?2 ORDER BY id",
+            (after, kind.as_str()),
+        )
+    }
+
+    /// The row id of the newest event of `kind`, 0 when there is none.
+    pub fn last_event_id(&self, kind: EventKind) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM events WHERE kind = ?1",
+                [kind.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sqlite_err(e))
+    }
+
+    fn query_events(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
         let err = |source| self.sqlite_err(source);
         let mut query = self
             .conn
-            .prepare_cached(
-                "SELECT id, at_ms, kind, preset, detail FROM events WHERE id > ?1 AND kind = ?2 ORDER BY id",
-            )
+            .prepare_cached(&format!(
+                "SELECT id, at_ms, kind, preset, detail FROM events {tail}"
+            ))
             .map_err(err)?;
         let rows = query
-            .query_map((after, kind.as_str()), |row| {
+            .query_map(params, |row| {
                 let detail: String = row.get(4)?;
                 Ok((
                     row.get(0)?,

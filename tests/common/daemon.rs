@@ -57,3 +57,86 @@ impl Drop for Daemon {
         }
     }
 }
+
+/// `aiswitch events --follow --json` as a user runs it, already subscribed; killed
+/// when dropped.
+pub struct Follower {
+    child: Child,
+    events: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Follower {
+    /// Starts the follower and waits for its `subscribed` line.
+    pub fn start(home: &Home) -> Self {
+        let mut child = home
+            .cmd(&["events", "--follow", "--json"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start events --follow");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let follower = Self { child, events };
+        assert_eq!(follower.next()["event"], "subscribed");
+        follower
+    }
+
+    /// The next event; fails the test when none comes within 10 s.
+    pub fn next(&self) -> serde_json::Value {
+        self.events
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an event before the deadline")
+    }
+
+    /// The next event called `name`, skipping others.
+    pub fn wait_for(&self, name: &str) -> serde_json::Value {
+        loop {
+            let event = self.next();
+            if event["event"] == name {
+                return event;
+            }
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking control-socket client for tests.
+pub struct Control {
+    rt: tokio::runtime::Runtime,
+    client: aiswitch::control::ControlClient,
+}
+
+impl Control {
+    /// Connects to `daemon`'s socket.
+    pub fn connect(daemon: &Daemon) -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let client = rt
+            .block_on(aiswitch::control::ControlClient::connect(&daemon.socket))
+            .expect("connect to the daemon");
+        Self { rt, client }
+    }
+
+    /// Calls `method` and waits for its answer.
+    pub fn call(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, aiswitch::rpc::RpcError> {
+        self.rt.block_on(self.client.call(method, Some(params)))
+    }
+}

@@ -58,6 +58,7 @@ pub fn reference(agent: &str, name: &str) -> LaunchSpec {
         manifest,
         args: vec!["--chunks".into(), "1".into()],
         env: Vec::new(),
+        files: Vec::new(),
         cwd: std::env::temp_dir(),
         locks: None,
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::drivers::{DriverKind, JsonlSpec};
+use super::launch::InjectedFile;
 use crate::presets::{EnvVarName, Preset, PresetName, ProviderKind};
 
 /// The placeholders a template may use.
@@ -66,9 +67,11 @@ impl Default for RestartPolicy {
     }
 }
 
-/// How a preset of one kind reaches this CLI: env vars and flag groups, as
-/// templates over `{base_url}`, `{api_key}`, `{model}` and `{preset}`. An entry whose
-/// placeholder the preset leaves unset is skipped (a flag group as a whole).
+/// How a preset of one kind reaches this CLI: env vars, flag groups and config
+/// files aiswitch writes under its own directory, as templates over `{base_url}`,
+/// `{api_key}`, `{model}` and `{preset}`; `{file:NAME}` is the path of file NAME. An
+/// entry whose placeholder the preset leaves unset is skipped (a flag group as a
+/// whole, a key of a file).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindInjection {
@@ -78,6 +81,10 @@ pub struct KindInjection {
     /// Flag groups to add, e.g. `[["-m", "{model}"]]`.
     #[serde(default)]
     pub args: Vec<Vec<String>>,
+    /// JSON files to write, by file name: the table is the file's content, with
+    /// templates in its keys and strings.
+    #[serde(default)]
+    pub files: BTreeMap<String, toml::Table>,
 }
 
 /// What a preset becomes for one agent.
@@ -87,6 +94,8 @@ pub struct Injection {
     pub env: Vec<(String, String)>,
     /// Arguments added after the manifest's own.
     pub args: Vec<String>,
+    /// Files the agent reads (written before it starts).
+    pub files: Vec<InjectedFile>,
 }
 
 /// An agent manifest.
@@ -120,6 +129,9 @@ pub struct Manifest {
     /// How many instances may run at once.
     #[serde(default = "one")]
     pub concurrency: u32,
+    /// How a user installs the CLI, for the message when it is missing.
+    #[serde(default)]
+    pub install: Option<String>,
     /// Arguments that print the version.
     #[serde(default = "version_args")]
     pub version_args: Vec<String>,
@@ -184,16 +196,29 @@ impl Manifest {
                 .map_err(|_| format!("field `env`: invalid env var name {name:?}"))?;
         }
         for (kind, injection) in &self.inject {
+            let files: Vec<&str> = injection.files.keys().map(String::as_str).collect();
+            for name in injection.files.keys() {
+                if name.is_empty() || name.contains('/') || name.starts_with('.') {
+                    return Err(format!(
+                        "field `inject.{kind}.files`: {name:?} must be a plain file name"
+                    ));
+                }
+            }
             for (name, template) in &injection.env {
                 EnvVarName::parse(name).map_err(|_| {
                     format!("field `inject.{kind}.env`: invalid env var name {name:?}")
                 })?;
-                check_template(template)
+                check_template(template, &files)
                     .map_err(|e| format!("field `inject.{kind}.env.{name}`: {e}"))?;
+            }
+            for (name, table) in &injection.files {
+                check_table(table, &[])
+                    .map_err(|e| format!("field `inject.{kind}.files.{name}`: {e}"))?;
             }
             for group in &injection.args {
                 for arg in group {
-                    check_template(arg).map_err(|e| format!("field `inject.{kind}.args`: {e}"))?;
+                    check_template(arg, &files)
+                        .map_err(|e| format!("field `inject.{kind}.args`: {e}"))?;
                     if arg.contains("{api_key}") {
                         return Err(format!(
                             "field `inject.{kind}.args`: {{api_key}} may not appear in arguments (other users can read them in ps); pass it in `env`"
@@ -216,9 +241,14 @@ impl Manifest {
         self.inject.contains_key(&kind)
     }
 
-    /// The env vars and extra arguments that inject `preset` into this agent, or the
-    /// kinds it accepts when it cannot use this one.
-    pub fn injection(&self, preset: &Preset) -> Result<Injection, Vec<ProviderKind>> {
+    /// The env vars, extra arguments and files that inject `preset` into this
+    /// agent (files go in `files_dir`), or the kinds it accepts when it cannot use
+    /// this one.
+    pub fn injection(
+        &self,
+        preset: &Preset,
+        files_dir: &Path,
+    ) -> Result<Injection, Vec<ProviderKind>> {
         let Some(injection) = self.inject.get(&preset.kind) else {
             return Err(self.inject.keys().copied().collect());
         };
@@ -228,7 +258,9 @@ impl Manifest {
                 "api_key" => preset.api_key.as_ref().map(|k| k.expose().to_owned()),
                 "model" => preset.model.clone(),
                 "preset" => Some(preset.name.to_string()),
-                _ => None,
+                _ => name
+                    .strip_prefix("file:")
+                    .map(|file| files_dir.join(file).display().to_string()),
             }
         };
         let mut env: Vec<(String, String)> = injection
@@ -249,13 +281,79 @@ impl Manifest {
             })
             .flatten()
             .collect();
-        Ok(Injection { env, args })
+        let files = injection
+            .files
+            .iter()
+            .map(|(name, table)| InjectedFile {
+                path: files_dir.join(name),
+                contents: render_json(&toml::Value::Table(table.clone()), &values)
+                    .map(|v| format!("{v:#}\n"))
+                    .unwrap_or_else(|| "{}\n".into()),
+            })
+            .collect();
+        Ok(Injection { env, args, files })
     }
 }
 
-/// Checks that every `{word}` in a template is a known placeholder. Other braces
-/// (TOML inline tables in codex `-c` values) are literal.
-fn check_template(template: &str) -> Result<(), String> {
+/// Checks the templates in a file's keys and strings (files cannot name files).
+fn check_table(table: &toml::Table, files: &[&str]) -> Result<(), String> {
+    for (key, value) in table {
+        check_template(key, files)?;
+        check_value(value, files)?;
+    }
+    Ok(())
+}
+
+fn check_value(value: &toml::Value, files: &[&str]) -> Result<(), String> {
+    match value {
+        toml::Value::String(s) => check_template(s, files),
+        toml::Value::Table(t) => check_table(t, files),
+        toml::Value::Array(items) => items.iter().try_for_each(|v| check_value(v, files)),
+        _ => Ok(()),
+    }
+}
+
+/// A file's content as JSON with its placeholders filled; a key or string whose
+/// placeholder has no value is left out (`None` at the top means all of it).
+fn render_json(
+    value: &toml::Value,
+    values: &dyn Fn(&str) -> Option<String>,
+) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    Some(match value {
+        toml::Value::String(s) => J::String(render(s, values)?),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => J::from(*f),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(items) => J::Array(
+            items
+                .iter()
+                .filter_map(|v| render_json(v, values))
+                .collect(),
+        ),
+        toml::Value::Table(table) => J::Object(
+            table
+                .iter()
+                .filter_map(|(k, v)| Some((render(k, values)?, render_json(v, values)?)))
+                .collect(),
+        ),
+    })
+}
+
+/// Checks that every `{word}` in a template is a known placeholder and every
+/// `{file:NAME}` names one of `files`. Other braces (TOML inline tables in codex `-c`
+/// values) are literal.
+fn check_template(template: &str, files: &[&str]) -> Result<(), String> {
+    for (start, _) in template.match_indices("{file:") {
+        let rest = &template[start + "{file:".len()..];
+        let name = rest.split('}').next().unwrap_or_default();
+        if !files.contains(&name) {
+            return Err(format!(
+                "{{file:{name}}} names no file of this kind's `files`"
+            ));
+        }
+    }
     for (start, _) in template.match_indices('{') {
         let after = &template[start + 1..];
         let word_len = after
@@ -279,6 +377,11 @@ fn render(template: &str, values: &dyn Fn(&str) -> Option<String>) -> Option<Str
         if out.contains(&token) {
             out = out.replace(&token, &values(name)?);
         }
+    }
+    while let Some(start) = out.find("{file:") {
+        let end = start + out[start..].find('}')?;
+        let path = values(&out[start + 1..end])?;
+        out.replace_range(start..=end, &path);
     }
     Some(out)
 }
@@ -340,7 +443,9 @@ mod tests {
         let manifest = Manifest::parse(&text, "m").expect("valid");
         let mut preset = Preset::new(PresetName::parse("p").expect("n"), ProviderKind::Openai);
         preset.api_key = Some(Secret::new("sk-1"));
-        let injection = manifest.injection(&preset).expect("accepted");
+        let injection = manifest
+            .injection(&preset, Path::new("/f"))
+            .expect("accepted");
         assert_eq!(
             injection.env,
             vec![("OPENAI_API_KEY".to_owned(), "sk-1".to_owned())]
@@ -352,7 +457,9 @@ mod tests {
         );
         let gemini = Preset::new(PresetName::parse("g").expect("n"), ProviderKind::Gemini);
         assert_eq!(
-            manifest.injection(&gemini).expect_err("refused"),
+            manifest
+                .injection(&gemini, Path::new("/f"))
+                .expect_err("refused"),
             vec![ProviderKind::Openai]
         );
     }

@@ -4,11 +4,13 @@
 
 pub mod drivers;
 pub mod event;
+pub mod launch;
 mod manifest;
 mod registry;
 
 use std::path::PathBuf;
 
+pub use launch::{InjectedFile, Launch};
 pub use manifest::{
     Injection, KindInjection, Lifetime, Manifest, ManifestError, RestartMode, RestartPolicy,
 };

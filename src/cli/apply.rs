@@ -1,32 +1,36 @@
 //! `apply`: run one command with a preset's env, or print `export` lines for `eval`.
 
 use std::io::IsTerminal;
-use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use aiswitch::agents::{AgentError, Launch};
+use aiswitch::engine::{PresetChoice, PresetSource};
 use aiswitch::presets::{PresetName, Secrets};
-use aiswitch::shell::{PRESET_VAR, Shell, VARS_VAR, export_lines};
+use aiswitch::shell::{Shell, VARS_VAR, export_lines};
 use clap::Args;
 
 use super::output::{CliError, Output, engine};
-
-/// Exit code when the command cannot be found, as env(1) and shells use.
-const EXIT_NOT_FOUND: u8 = 127;
-/// Exit code when the command exists but cannot be run.
-const EXIT_CANNOT_RUN: u8 = 126;
+use super::run::{exec, shell_from_env};
 
 /// Run a command with a preset's env on top of the current env, print the env as
 /// `export` lines, or run a task on several agents.
 ///
-/// The command replaces aiswitch (exec), so it gets signals and its exit code
-/// directly. Examples:
+/// When CMD is a known agent CLI (claude, codex, gemini, qwen, opencode, ...), the
+/// preset is injected the way `aiswitch run` does (env vars, flags, files aiswitch
+/// owns); --env-only sets the env vars alone. Without PRESET: the nearest
+/// .aiswitch.toml's, else the global current one. The command replaces aiswitch
+/// (exec), so it gets signals and its exit code directly. Examples:
 ///   aiswitch apply deepseek -- claude -p "hello"
 ///   eval "$(aiswitch apply deepseek --export)"
 ///   aiswitch apply deepseek --agents claude,codex:openai --task "add tests"
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The preset.
-    preset: String,
+    /// The preset (default: the nearest .aiswitch.toml's, else the current one).
+    preset: Option<String>,
+    /// Set only the preset's env vars, even for a known agent CLI.
+    #[arg(long, conflicts_with_all = ["export", "agents"])]
+    env_only: bool,
     /// Print `export` lines for `eval` instead of running a command.
     #[arg(long, conflicts_with = "command")]
     export: bool,
@@ -86,13 +90,36 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
             out,
         );
     }
-    let name = PresetName::parse(&args.preset)?;
+    let flag = args.preset.as_deref().map(PresetName::parse).transpose()?;
     if !args.export && args.command.is_empty() {
+        let name = flag.as_ref().map_or("PRESET", PresetName::as_str);
         return Err(CliError::Usage(format!(
             "apply needs a command after `--` (aiswitch apply {name} -- CMD) or --export; to switch this shell, run `eval \"$(aiswitch init bash)\"` once, then `aiswitch apply {name}`"
         )));
     }
     let engine = engine()?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let program = args.command.first().map(String::as_str);
+    let agent = program
+        .filter(|_| !args.env_only)
+        .and_then(|p| engine.agent_for_command(p, None));
+    let choice = engine
+        .choose_preset(agent.as_ref().map(|m| m.id.as_str()), flag.as_ref(), &cwd)?
+        // `apply` sets a preset on a command, not an agent's switched environment.
+        .filter(|c| c.source != PresetSource::Switched)
+        .or(match flag {
+            Some(_) => None,
+            None => engine.current_preset()?.map(|preset| PresetChoice {
+                preset,
+                source: PresetSource::Global,
+            }),
+        })
+        .ok_or_else(|| {
+            CliError::Usage(
+                "apply needs a preset: name one (aiswitch apply PRESET -- CMD), put one in .aiswitch.toml (`aiswitch use --here PRESET`), or set a current one (`aiswitch use PRESET`)".into(),
+            )
+        })?;
+    let name = choice.preset.clone();
     let preset = engine.preset(&name)?;
     let vars = preset.env_vars();
 
@@ -126,31 +153,52 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
         .command
         .split_first()
         .ok_or_else(|| CliError::Usage("apply needs a command after `--`".into()))?;
-    let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
-    let names = names.join(":");
-    let err = std::process::Command::new(program)
-        .args(rest)
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .env(PRESET_VAR, name.as_str())
-        .env(VARS_VAR, names)
-        .exec();
-    // exec only returns on failure.
-    let code = if err.kind() == std::io::ErrorKind::NotFound {
-        EXIT_NOT_FOUND
-    } else {
-        EXIT_CANNOT_RUN
+    // A known agent CLI gets the manifest's full injection, as `aiswitch run` does.
+    let agent = match engine.agent_for_command(program, Some(preset.kind)) {
+        Some(manifest) if !args.env_only => {
+            if !manifest.accepts(preset.kind) {
+                return Err(AgentError::WrongKind {
+                    agent: manifest.id.to_string(),
+                    preset: name.to_string(),
+                    kind: preset.kind,
+                    accepts: manifest.inject.keys().copied().collect(),
+                }
+                .into())
+                .map_err(|e: aiswitch::Error| e.into());
+            }
+            Some(manifest)
+        }
+        _ => None,
     };
-    out.error(&CliError::Failed(format!(
-        "cannot run {program}: {err}; check that it is installed and on PATH"
-    )));
-    Ok(ExitCode::from(code))
-}
-
-fn shell_from_env() -> Shell {
-    let shell = std::env::var("SHELL").unwrap_or_default();
-    match shell.rsplit('/').next().unwrap_or_default() {
-        "zsh" => Shell::Zsh,
-        "fish" => Shell::Fish,
-        _ => Shell::Bash,
-    }
+    let launch = match &agent {
+        Some(manifest) => {
+            let injection = engine.injection(manifest, &name)?;
+            let mut launch_args = injection.args;
+            launch_args.extend(rest.iter().cloned());
+            Launch {
+                program: program.into(),
+                args: launch_args,
+                env: injection.env,
+                files: injection.files,
+            }
+        }
+        None => Launch {
+            program: program.into(),
+            args: rest.to_vec(),
+            env: vars,
+            files: Vec::new(),
+        },
+    };
+    let names: Vec<&str> = launch.env.iter().map(|(k, _)| k.as_str()).collect();
+    let names = names.join(":");
+    let agent_id = agent.as_ref().map_or(program.as_str(), |m| m.id.as_str());
+    Ok(exec(
+        &engine,
+        agent_id,
+        Some(&choice),
+        "apply",
+        launch,
+        &[(VARS_VAR.to_owned(), names)],
+        out,
+    ))
 }

@@ -10,6 +10,7 @@ mod exchange;
 mod metrics;
 mod output;
 mod presets;
+mod run;
 mod shell;
 mod task_display;
 mod task_history;
@@ -54,6 +55,7 @@ enum Command {
     Use(presets::UseArgs),
     Current(presets::CurrentArgs),
     Apply(apply::ApplyArgs),
+    Run(run::RunArgs),
     Export(exchange::ExportArgs),
     Import(exchange::ImportArgs),
     Init(shell::InitArgs),
@@ -94,6 +96,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Use(args) => presets::use_preset(args, out),
         Command::Current(args) => presets::current(args, out),
         Command::Apply(args) => apply::apply(args, out),
+        Command::Run(args) => run::run(args, out),
         Command::Export(args) => exchange::export(args, out),
         Command::Import(args) => exchange::import(args, out),
         Command::Init(args) => shell::init(args, out),

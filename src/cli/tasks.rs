@@ -18,7 +18,7 @@ use super::task_display::TaskDisplay;
 
 /// What `apply` was given for a task.
 pub struct TaskArgs {
-    pub preset: String,
+    pub preset: Option<String>,
     pub agents: Vec<String>,
     pub sequential: bool,
     pub chain: bool,

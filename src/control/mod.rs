@@ -152,7 +152,7 @@ pub const METHODS: &[MethodDoc] = &[
     },
     MethodDoc {
         name: "task.assign",
-        summary: "Plan and start a coordinated task in the daemon; progress arrives as events.",
+        summary: "Plan and start a coordinated task in the daemon; progress arrives as events. Without `preset`, each agent takes the workdir's .aiswitch.toml, its switched preset or the current one.",
         params: r#"{"preset": "deepseek", "agents": ["claude", "codex:openai"], "sequential": false, "chain": false, "coordination": "isolated", "timeout_secs": 600, "workdir": "/home/me/project", "task": "add tests"}"#,
         result: r#"{"task": "t10ac833178"}"#,
         errors: "-32602 invalid task (empty, bad workdir, --chain without sequential, wrong preset kind), -40001 unknown agent, -40201 unknown preset",

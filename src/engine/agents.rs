@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use super::Engine;
 use crate::Error;
 use crate::agents::event::RunEvent;
-use crate::agents::{AgentError, AgentRegistry, Lifetime, Manifest, Origin, resolve_command};
+use crate::agents::{
+    AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, resolve_command,
+};
 use crate::presets::{PresetName, ProviderKind};
 use crate::store::EventKind;
 use crate::supervisor::{LaunchSpec, Supervisor, SupervisorOptions, run_once};
@@ -146,36 +148,48 @@ impl Engine {
         cwd: PathBuf,
     ) -> Result<(LaunchSpec, Option<String>), Error> {
         let manifest = self.agent_registry().get(agent)?;
-        let (args, env, used) = match preset {
-            Some(name) => {
-                let preset = self.preset(name)?;
-                let injection =
-                    manifest
-                        .injection(&preset)
-                        .map_err(|accepts| AgentError::WrongKind {
-                            agent: agent.to_owned(),
-                            preset: name.to_string(),
-                            kind: preset.kind,
-                            accepts,
-                        })?;
-                (injection.args, injection.env, Some(name.to_string()))
-            }
+        let (injection, used) = match preset {
+            Some(name) => (self.injection(&manifest, name)?, Some(name.to_string())),
             // No preset named: the agent's active environment (after `env switch`),
             // read once: one file, written atomically, so never half old, half new.
             None => match self.env_store(agent).active()? {
-                Some(active) => (active.args, active.env, Some(active.preset)),
-                None => (Vec::new(), Vec::new(), None),
+                Some(active) => (
+                    Injection {
+                        env: active.env,
+                        args: active.args,
+                        files: active.files,
+                    },
+                    Some(active.preset),
+                ),
+                None => (Injection::default(), None),
             },
         };
         let spec = LaunchSpec {
             name: agent.to_owned(),
             manifest,
-            args,
-            env,
+            args: injection.args,
+            env: injection.env,
+            files: injection.files,
             cwd,
             locks: None,
         };
         Ok((spec, used))
+    }
+
+    /// What preset `name` becomes for the agent of `manifest`, refused when the agent
+    /// cannot use its kind. Files go under the data directory, per agent and preset.
+    pub fn injection(&self, manifest: &Manifest, name: &PresetName) -> Result<Injection, Error> {
+        let preset = self.preset(name)?;
+        let dir = launch::files_dir(&self.paths.data_dir, manifest.id.as_str(), name.as_str());
+        manifest.injection(&preset, &dir).map_err(|accepts| {
+            AgentError::WrongKind {
+                agent: manifest.id.to_string(),
+                preset: name.to_string(),
+                kind: preset.kind,
+                accepts,
+            }
+            .into()
+        })
     }
 
     /// Supervisor settings for this engine (logs under the data directory).

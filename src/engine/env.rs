@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::Engine;
 use crate::Error;
-use crate::agents::AgentError;
 use crate::env::{AgentEnv, EnvError, EnvStore, Step};
 use crate::presets::PresetName;
 use crate::redact::{is_secret_var, redact};
@@ -55,21 +54,8 @@ impl Engine {
     /// The environment `preset` gives `agent`, refused when the agent cannot use it.
     fn resolve_env(&self, agent: &str, preset: &PresetName) -> Result<AgentEnv, Error> {
         let manifest = self.agent_registry().get(agent)?;
-        let data = self.preset(preset)?;
-        let injection = manifest
-            .injection(&data)
-            .map_err(|accepts| AgentError::WrongKind {
-                agent: agent.to_owned(),
-                preset: preset.to_string(),
-                kind: data.kind,
-                accepts,
-            })?;
-        Ok(AgentEnv::new(
-            agent,
-            preset.as_str(),
-            injection.env,
-            injection.args,
-        ))
+        let injection = self.injection(&manifest, preset)?;
+        Ok(AgentEnv::new(agent, preset.as_str(), injection))
     }
 }
 
@@ -182,10 +168,9 @@ impl Engine {
             let installed = crate::agents::resolve_command(&manifest.command).is_some();
             let verified = match fault_point(Step::Verify) {
                 Err(reason) => Err(reason),
-                Ok(()) if !installed => Err(crate::supervisor::SupervisorError::NotInstalled {
-                    agent: agent.to_owned(),
-                    command: manifest.command.clone(),
-                }
+                Ok(()) if !installed => Err(crate::supervisor::SupervisorError::not_installed(
+                    agent, &manifest,
+                )
                 .to_string()),
                 Ok(()) => self
                     .check_agent(

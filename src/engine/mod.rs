@@ -6,8 +6,10 @@
 
 mod agents;
 mod budgets;
+mod choice;
 mod env;
 mod import;
+mod launch;
 mod metrics;
 mod plan;
 mod runtime;
@@ -26,8 +28,10 @@ use crate::store::{Event, EventKind, Store};
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
+pub use choice::{PresetChoice, PresetSource};
 pub use env::{EnvView, Verify};
 pub use import::{ImportReport, default_log_dir};
+pub use launch::Installed;
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};

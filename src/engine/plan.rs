@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
+use super::choice::PresetSource;
 use crate::Error;
 use crate::agents::resolve_command;
 use crate::coordinator::{Assignment, Coordination, Order, TaskSpec, new_task_id};
@@ -17,8 +18,11 @@ use crate::supervisor::SupervisorError;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRequest {
-    /// The default preset for agents that do not name one.
-    pub preset: String,
+    /// The default preset for agents that do not name one; without it, each agent's
+    /// preset comes from the workdir's `.aiswitch.toml`, its switched environment or
+    /// the global current preset.
+    #[serde(default)]
+    pub preset: Option<String>,
     /// `agent` or `agent:preset`.
     pub agents: Vec<String>,
     /// One after another instead of all at once.
@@ -58,6 +62,14 @@ pub enum TaskError {
     /// `any:N` with a bad N.
     #[error("--agents any:N needs a number from 1 to 16, not {0:?}")]
     AnyCount(String),
+    /// No preset was given and none applies to the agent.
+    #[error(
+        "no preset for {agent}: name one (aiswitch apply PRESET --agents ...), write `{agent}:PRESET`, add a .aiswitch.toml (`aiswitch use --here PRESET`), or set a current one (`aiswitch use PRESET`)"
+    )]
+    NoPreset {
+        /// The agent.
+        agent: String,
+    },
     /// Fewer agents can take the preset than `any:N` asks for.
     #[error(
         "--agents any:{wanted}: only {found} installed agent(s) can use preset {preset}{list}; install more or ask for fewer"
@@ -78,7 +90,11 @@ impl Engine {
     /// Checks a request and resolves it into a task: presets exist, agents exist,
     /// can use their presets and are installed, the workdir exists.
     pub fn plan_task(&self, request: TaskRequest) -> Result<TaskSpec, Error> {
-        let default_preset = PresetName::parse(&request.preset)?;
+        let default_preset = request
+            .preset
+            .as_deref()
+            .map(PresetName::parse)
+            .transpose()?;
         if request.chain && !request.sequential {
             return Err(TaskError::ChainNeedsSequential.into());
         }
@@ -101,7 +117,13 @@ impl Engine {
         for item in &request.agents {
             match item.strip_prefix("any:") {
                 Some(count) => {
-                    let (picked, reason) = self.pick_agents(count, &default_preset, &items)?;
+                    let preset = self
+                        .choose_preset(None, default_preset.as_ref(), &workdir)?
+                        .ok_or(TaskError::NoPreset {
+                            agent: item.clone(),
+                        })?
+                        .preset;
+                    let (picked, reason) = self.pick_agents(count, &preset, &items)?;
                     notes.push(reason);
                     items.extend(picked);
                 }
@@ -110,17 +132,21 @@ impl Engine {
         }
         let mut assignments: Vec<Assignment> = Vec::new();
         for (index, item) in items.iter().enumerate() {
-            let (agent, preset) = match item.split_once(':') {
-                Some((agent, preset)) => (agent, PresetName::parse(preset)?),
+            let (agent, named) = match item.split_once(':') {
+                Some((agent, preset)) => (agent, Some(PresetName::parse(preset)?)),
                 None => (item.as_str(), default_preset.clone()),
             };
-            let mut launch = self.launch_spec(agent, Some(&preset), workdir.clone())?;
-            if resolve_command(&launch.manifest.command).is_none() {
-                return Err(SupervisorError::NotInstalled {
+            let choice = self
+                .choose_preset(Some(agent), named.as_ref(), &workdir)?
+                .ok_or_else(|| TaskError::NoPreset {
                     agent: agent.to_owned(),
-                    command: launch.manifest.command.clone(),
-                }
-                .into());
+                })?;
+            let preset = choice.preset;
+            // A switched agent runs with its environment as switched.
+            let explicit = (choice.source != PresetSource::Switched).then_some(&preset);
+            let mut launch = self.launch_spec(agent, explicit, workdir.clone())?;
+            if resolve_command(&launch.manifest.command).is_none() {
+                return Err(SupervisorError::not_installed(agent, &launch.manifest).into());
             }
             if assignments.iter().any(|a| a.launch.name == launch.name) {
                 launch.name = format!("{agent}-{}", index + 1);

@@ -12,6 +12,8 @@ mod store;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agents::{InjectedFile, Injection};
+
 pub use store::{AUTO_SNAPSHOTS, EnvStore, Step, check_name as store_check_name};
 
 /// An agent's full effective environment.
@@ -26,18 +28,22 @@ pub struct AgentEnv {
     pub env: Vec<(String, String)>,
     /// Extra arguments.
     pub args: Vec<String>,
+    /// Config files the agent reads.
+    #[serde(default)]
+    pub files: Vec<InjectedFile>,
     /// FNV-1a of everything above: a changed or truncated file does not pass.
     pub checksum: String,
 }
 
 impl AgentEnv {
     /// Builds an environment with its checksum.
-    pub fn new(agent: &str, preset: &str, env: Vec<(String, String)>, args: Vec<String>) -> Self {
+    pub fn new(agent: &str, preset: &str, injection: Injection) -> Self {
         let mut this = Self {
             agent: agent.to_owned(),
             preset: preset.to_owned(),
-            env,
-            args,
+            env: injection.env,
+            args: injection.args,
+            files: injection.files,
             checksum: String::new(),
         };
         this.checksum = this.compute_checksum();
@@ -60,6 +66,10 @@ impl AgentEnv {
         }
         for a in &self.args {
             feed(a.as_bytes());
+        }
+        for f in &self.files {
+            feed(f.path.as_os_str().as_encoded_bytes());
+            feed(f.contents.as_bytes());
         }
         format!("{hash:016x}")
     }
@@ -148,10 +158,21 @@ mod tests {
 
     #[test]
     fn checksum_catches_any_change() {
-        let env = AgentEnv::new("a", "p", vec![("K".into(), "v".into())], vec!["-m".into()]);
+        let injection = Injection {
+            env: vec![("K".into(), "v".into())],
+            args: vec!["-m".into()],
+            files: vec![InjectedFile {
+                path: "/f/settings.json".into(),
+                contents: "{}".into(),
+            }],
+        };
+        let env = AgentEnv::new("a", "p", injection);
         assert!(env.is_intact());
         let mut changed = env.clone();
         changed.env[0].1 = "w".into();
         assert!(!changed.is_intact());
+        let mut changed = env.clone();
+        changed.files[0].contents = "{\"env\": {}}".into();
+        assert!(!changed.is_intact(), "a changed file is caught too");
     }
 }

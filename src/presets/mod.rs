@@ -2,6 +2,7 @@
 //! the export/import bundle, and the reader for the original aiswitch's YAML presets.
 
 mod bundle;
+pub mod directory;
 mod legacy;
 mod model;
 mod repo;
@@ -64,6 +65,16 @@ pub enum PresetError {
     InvalidPrice {
         /// The rejected spec.
         spec: String,
+    },
+    /// A `.aiswitch.toml` that cannot be used.
+    #[error("invalid {}{}: {reason}; fix or remove the file", path.display(), if *line > 0 { format!(" (line {line})") } else { String::new() })]
+    DirectoryFile {
+        /// The file.
+        path: PathBuf,
+        /// The line, 0 when not about one.
+        line: usize,
+        /// What is wrong.
+        reason: String,
     },
     /// No preset has this name.
     #[error("preset {name} does not exist: see `aiswitch list`")]
@@ -129,6 +140,7 @@ impl PresetError {
                 | Self::InvalidUrl { .. }
                 | Self::EmptyKey
                 | Self::InvalidPrice { .. }
+                | Self::DirectoryFile { .. }
         )
     }
 }

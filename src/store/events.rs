@@ -25,6 +25,8 @@ pub enum EventKind {
     AgentRegistered,
     /// An agent's environment was switched or rolled back.
     EnvSwitched,
+    /// An agent CLI was launched interactively (`run`, `apply -- CMD`).
+    AgentLaunched,
 }
 
 impl EventKind {
@@ -38,6 +40,7 @@ impl EventKind {
             Self::PresetImported => "preset.imported",
             Self::AgentRegistered => "agent.registered",
             Self::EnvSwitched => "env.switched",
+            Self::AgentLaunched => "agent.launched",
         }
     }
 }

@@ -19,6 +19,7 @@ use super::{
     AgentState, AgentStatus, LaunchSpec, PromptOutcome, Shared, SupervisorError, SupervisorEvent,
 };
 use crate::agents::event::RunSummary;
+use crate::agents::launch::write_files;
 use crate::agents::resolve_command;
 use crate::rpc::{Connection, ConnectionOptions};
 
@@ -208,11 +209,12 @@ impl Instance {
     /// Spawns the process in its own group, connects, initializes, opens a session.
     async fn launch(&self) -> Result<Running, SupervisorError> {
         let manifest = &self.spec.manifest;
-        let program =
-            resolve_command(&manifest.command).ok_or_else(|| SupervisorError::NotInstalled {
-                agent: self.name().to_owned(),
-                command: manifest.command.clone(),
-            })?;
+        let program = resolve_command(&manifest.command)
+            .ok_or_else(|| SupervisorError::not_installed(self.name(), manifest))?;
+        write_files(&self.spec.files).map_err(|(path, e)| SupervisorError::Spawn {
+            agent: self.name().to_owned(),
+            message: format!("cannot write {}: {e}", path.display()),
+        })?;
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(&manifest.args)
             .args(&self.spec.args)

@@ -38,13 +38,16 @@ use process::Reaper;
 pub enum SupervisorError {
     /// The agent's program is not installed.
     #[error(
-        "agent {agent}: `{command}` is not installed or not on PATH; install it, or see `aiswitch agents list`"
+        "agent {agent}: `{command}` is not installed or not on PATH; {}; `aiswitch doctor` shows more",
+        install.as_deref().map(|i| format!("install it with `{i}`")).unwrap_or_else(|| "install it".into())
     )]
     NotInstalled {
         /// The instance.
         agent: String,
         /// The program.
         command: String,
+        /// How to install it (from the manifest).
+        install: Option<String>,
     },
     /// The process could not be started.
     #[error("agent {agent}: cannot start: {message}")]
@@ -123,10 +126,24 @@ pub struct LaunchSpec {
     pub args: Vec<String>,
     /// Extra env vars (from the preset's injection).
     pub env: Vec<(String, String)>,
+    /// Config files the agent reads (from the preset's injection), written before
+    /// each start.
+    pub files: Vec<crate::agents::InjectedFile>,
     /// The working directory.
     pub cwd: PathBuf,
     /// Per-file write locks shared with other agents (strict tasks).
     pub locks: Option<Arc<FileLocks>>,
+}
+
+impl SupervisorError {
+    /// The agent `name` of `manifest` is not installed.
+    pub fn not_installed(name: &str, manifest: &Manifest) -> Self {
+        Self::NotInstalled {
+            agent: name.to_owned(),
+            command: manifest.command.clone(),
+            install: manifest.install.clone(),
+        }
+    }
 }
 
 /// An instance's state, pid, restarts and uptime.

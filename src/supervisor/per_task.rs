@@ -12,6 +12,7 @@ use super::process::signal_group;
 use super::{LaunchSpec, PromptOutcome, SupervisorError};
 use crate::agents::drivers::{ClaudeStreamJson, CodexJson, DriverKind, JsonlDriver, StreamDriver};
 use crate::agents::event::{RunEvent, RunSummary};
+use crate::agents::launch::write_files;
 use crate::agents::resolve_command;
 
 /// The stream driver for a manifest, if its driver is a stream driver.
@@ -42,11 +43,12 @@ pub async fn run_once(
         agent: agent.clone(),
         message: "an ACP agent runs as a session, not once".into(),
     })?;
-    let program =
-        resolve_command(&spec.manifest.command).ok_or_else(|| SupervisorError::NotInstalled {
-            agent: agent.clone(),
-            command: spec.manifest.command.clone(),
-        })?;
+    let program = resolve_command(&spec.manifest.command)
+        .ok_or_else(|| SupervisorError::not_installed(&agent, &spec.manifest))?;
+    write_files(&spec.files).map_err(|(path, e)| SupervisorError::Spawn {
+        agent: agent.clone(),
+        message: format!("cannot write {}: {e}", path.display()),
+    })?;
     let started = Instant::now();
     let mut child = tokio::process::Command::new(program)
         .args(&spec.manifest.args)

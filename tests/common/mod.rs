@@ -3,6 +3,7 @@
 #![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
 pub mod daemon;
+pub mod fake_provider;
 pub mod procs;
 pub mod reference;
 

@@ -35,6 +35,7 @@ pub fn spec_with(name: &str, flags: &[&str], restart: RestartPolicy) -> LaunchSp
         manifest,
         args: flags.iter().map(|f| (*f).to_owned()).collect(),
         env: Vec::new(),
+        files: Vec::new(),
         cwd: std::env::temp_dir(),
         locks: None,
     }

@@ -1,0 +1,113 @@
+//! Interactive launches: `aiswitch run <agent>` and `apply <preset> -- <cmd>` when the
+//! command is a known agent CLI. They get the manifest's full injection (env vars,
+//! flags, files) but not its headless-mode arguments and env (`-p`, stream-json,
+//! trusting the workspace), which are for runs aiswitch drives itself.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::Engine;
+use super::choice::{PresetChoice, PresetSource};
+use crate::Error;
+use crate::agents::{Injection, Launch, Manifest, resolve_command};
+use crate::store::EventKind;
+use crate::supervisor::SupervisorError;
+
+/// Whether the program must be on PATH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installed {
+    /// It must: the launch is about to run.
+    Required,
+    /// It need not: the command is only printed (the bare name is used).
+    NotRequired,
+}
+
+impl Engine {
+    /// The launch of `agent` with the preset `choice` (none: the CLI's own settings),
+    /// `extra` arguments after the injected ones.
+    pub fn interactive_launch(
+        &self,
+        agent: &str,
+        choice: Option<&PresetChoice>,
+        extra: &[String],
+        installed: Installed,
+    ) -> Result<Launch, Error> {
+        let manifest = self.agent_registry().get(agent)?;
+        let program = match resolve_command(&manifest.command) {
+            Some(path) => path,
+            None if installed == Installed::NotRequired => PathBuf::from(&manifest.command),
+            None => return Err(SupervisorError::not_installed(agent, &manifest).into()),
+        };
+        let injection = self.choice_injection(&manifest, choice)?;
+        let mut args = injection.args;
+        args.extend(extra.iter().cloned());
+        Ok(Launch {
+            program,
+            args,
+            env: injection.env,
+            files: injection.files,
+        })
+    }
+
+    /// What `choice` injects into the agent of `manifest`: its switched environment
+    /// as switched (snapshot semantics), else the preset as it is now.
+    fn choice_injection(
+        &self,
+        manifest: &Manifest,
+        choice: Option<&PresetChoice>,
+    ) -> Result<Injection, Error> {
+        match choice {
+            None => Ok(Injection::default()),
+            Some(PresetChoice {
+                source: PresetSource::Switched,
+                preset,
+            }) => match self.env_store(manifest.id.as_str()).active()? {
+                Some(active) => Ok(Injection {
+                    env: active.env,
+                    args: active.args,
+                    files: active.files,
+                }),
+                None => self.injection(manifest, preset),
+            },
+            Some(choice) => self.injection(manifest, &choice.preset),
+        }
+    }
+
+    /// The agent whose CLI `program` is (matched by its manifest's command, the one
+    /// that takes `kind` first), for `apply -- CMD`.
+    pub fn agent_for_command(
+        &self,
+        program: &str,
+        kind: Option<crate::presets::ProviderKind>,
+    ) -> Option<Manifest> {
+        let name = Path::new(program).file_name()?.to_str()?;
+        let candidates: Vec<Manifest> = self
+            .agent_registry()
+            .list()
+            .0
+            .into_iter()
+            .map(|entry| entry.manifest)
+            .filter(|m| m.command == name)
+            .collect();
+        let fits = candidates
+            .iter()
+            .position(|m| kind.is_some_and(|k| m.accepts(k)))
+            .unwrap_or(0);
+        candidates.into_iter().nth(fits)
+    }
+
+    /// Records an interactive launch as an `agent.launched` event.
+    pub fn record_launch(
+        &self,
+        agent: &str,
+        choice: Option<&PresetChoice>,
+        via: &str,
+    ) -> Result<(), Error> {
+        self.record(&[(
+            EventKind::AgentLaunched,
+            choice.map(|c| c.preset.as_str()),
+            json!({ "agent": agent, "via": via, "preset_source": choice.map(|c| &c.source) }),
+        )])
+    }
+}

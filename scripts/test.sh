@@ -32,4 +32,7 @@ AISWITCH_HOME="$smoke_home" AISWITCH_DESKTOP_SMOKE=1 timeout 120 \
 rm -rf "$smoke_home"
 
 step "core: unit and integration tests"
-cargo test --locked
+cargo test --locked -- --skip real_cli_suite
+
+step "real agent CLIs from npm against the fake provider"
+cargo test --locked --test real_cli -- --nocapture

@@ -59,6 +59,7 @@ pub fn reference(agent: &str, name: &str) -> LaunchSpec {
         args: vec!["--chunks".into(), "1".into()],
         env: Vec::new(),
         files: Vec::new(),
+        session_meta: None,
         cwd: std::env::temp_dir(),
         locks: None,
     }

@@ -85,6 +85,10 @@ pub struct KindInjection {
     /// templates in its keys and strings.
     #[serde(default)]
     pub files: BTreeMap<String, toml::Table>,
+    /// The `_meta` of ACP `session/new`, with templates as in files (the Claude ACP
+    /// adapter takes extra Claude flags there).
+    #[serde(default)]
+    pub session_meta: Option<toml::Table>,
 }
 
 /// What a preset becomes for one agent.
@@ -96,6 +100,8 @@ pub struct Injection {
     pub args: Vec<String>,
     /// Files the agent reads (written before it starts).
     pub files: Vec<InjectedFile>,
+    /// The `_meta` of ACP `session/new`.
+    pub session_meta: Option<serde_json::Value>,
 }
 
 /// An agent manifest.
@@ -215,6 +221,10 @@ impl Manifest {
                 check_table(table, &[])
                     .map_err(|e| format!("field `inject.{kind}.files.{name}`: {e}"))?;
             }
+            if let Some(meta) = &injection.session_meta {
+                check_table(meta, &files)
+                    .map_err(|e| format!("field `inject.{kind}.session_meta`: {e}"))?;
+            }
             for group in &injection.args {
                 for arg in group {
                     check_template(arg, &files)
@@ -291,7 +301,16 @@ impl Manifest {
                     .unwrap_or_else(|| "{}\n".into()),
             })
             .collect();
-        Ok(Injection { env, args, files })
+        let session_meta = injection
+            .session_meta
+            .as_ref()
+            .and_then(|meta| render_json(&toml::Value::Table(meta.clone()), &values));
+        Ok(Injection {
+            env,
+            args,
+            files,
+            session_meta,
+        })
     }
 }
 

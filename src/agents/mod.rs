@@ -71,6 +71,22 @@ pub enum AgentError {
     },
 }
 
+impl AgentError {
+    /// The agent of `manifest` cannot use `preset`, of `kind`.
+    pub fn wrong_kind(
+        manifest: &Manifest,
+        preset: &str,
+        kind: crate::presets::ProviderKind,
+    ) -> Self {
+        Self::WrongKind {
+            agent: manifest.id.to_string(),
+            preset: preset.to_owned(),
+            kind,
+            accepts: manifest.inject.keys().copied().collect(),
+        }
+    }
+}
+
 fn kinds(accepts: &[crate::presets::ProviderKind]) -> String {
     if accepts.is_empty() {
         return "no preset kinds".into();

@@ -157,14 +157,8 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
     let agent = match engine.agent_for_command(program, Some(preset.kind)) {
         Some(manifest) if !args.env_only => {
             if !manifest.accepts(preset.kind) {
-                return Err(AgentError::WrongKind {
-                    agent: manifest.id.to_string(),
-                    preset: name.to_string(),
-                    kind: preset.kind,
-                    accepts: manifest.inject.keys().copied().collect(),
-                }
-                .into())
-                .map_err(|e: aiswitch::Error| e.into());
+                let err = AgentError::wrong_kind(&manifest, name.as_str(), preset.kind);
+                return Err(aiswitch::Error::from(err).into());
             }
             Some(manifest)
         }

@@ -86,20 +86,38 @@ pub struct RemoveArgs {
     force: bool,
 }
 
-/// Mark a preset as the current one.
+/// Mark a preset as the current one, everywhere or (--here) in this directory.
 ///
-/// Example: aiswitch use deepseek
+/// --here writes .aiswitch.toml in the current directory: `run`, `apply` and tasks
+/// in it and below use that preset unless one is named. Examples:
+///   aiswitch use deepseek
+///   aiswitch use --here kimi
+///   aiswitch use --here openai-work --agent codex
 #[derive(Debug, Args)]
 pub struct UseArgs {
     /// The preset.
     preset: String,
+    /// Only in this directory and below (writes ./.aiswitch.toml).
+    #[arg(long)]
+    here: bool,
+    /// Only for this agent (with --here).
+    #[arg(long, requires = "here")]
+    agent: Option<String>,
 }
 
-/// Print the current preset.
+/// Print the preset that applies here, and why.
 ///
-/// Example: aiswitch current
+/// In order: the nearest .aiswitch.toml (its entry for --agent, then its default),
+/// then the agent's switched environment (with --agent), then the global current
+/// preset. Examples:
+///   aiswitch current
+///   aiswitch current --agent codex
 #[derive(Debug, Args)]
-pub struct CurrentArgs {}
+pub struct CurrentArgs {
+    /// The preset this agent would get.
+    #[arg(long)]
+    agent: Option<String>,
+}
 
 pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
     let name = PresetName::parse(&args.preset)?;
@@ -324,6 +342,20 @@ pub fn remove(args: RemoveArgs, out: &Output) -> Result<ExitCode, CliError> {
 
 pub fn use_preset(args: UseArgs, out: &Output) -> Result<ExitCode, CliError> {
     let name = PresetName::parse(&args.preset)?;
+    if args.here {
+        let dir = std::env::current_dir()
+            .map_err(|e| CliError::Failed(format!("cannot read the current directory: {e}")))?;
+        let file = engine()?.use_preset_here(&dir, &name, args.agent.as_deref())?;
+        let whom = args
+            .agent
+            .as_deref()
+            .map_or_else(|| "every agent".to_owned(), |a| format!("agent {a}"));
+        out.emit(
+            &json!({ "preset": name.as_str(), "agent": args.agent, "file": file }),
+            || format!("{whom} uses {name} in {} and below", dir.display()),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     engine()?.use_preset(&name)?;
     out.emit(&json!({ "current": name.as_str() }), || {
         format!("current preset is now {name}")
@@ -331,9 +363,18 @@ pub fn use_preset(args: UseArgs, out: &Output) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn current(_args: CurrentArgs, out: &Output) -> Result<ExitCode, CliError> {
+pub fn current(args: CurrentArgs, out: &Output) -> Result<ExitCode, CliError> {
     let engine = engine()?;
-    let current = engine.current_preset()?;
+    if let Some(agent) = &args.agent {
+        engine
+            .agent_registry()
+            .get(agent)
+            .map_err(aiswitch::Error::from)?;
+    }
+    let dir = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("/"));
+    let choice = engine.choose_preset(args.agent.as_deref(), None, &dir)?;
+    let source = choice.as_ref().map(|c| c.source.clone());
+    let current = choice.map(|c| c.preset);
     let missing = current.as_ref().is_some_and(|name| {
         matches!(
             engine.preset(name),
@@ -342,13 +383,24 @@ pub fn current(_args: CurrentArgs, out: &Output) -> Result<ExitCode, CliError> {
             ))
         )
     });
-    let body = json!({
+    let mut body = json!({
         "current": current.as_ref().map(|c| c.to_string()),
         "exists": current.is_some() && !missing,
     });
+    if let Some(source) = &source
+        && let (Some(object), Ok(serde_json::Value::Object(fields))) =
+            (body.as_object_mut(), serde_json::to_value(source))
+    {
+        object.extend(fields);
+    }
     out.emit(&body, || {
         current.as_ref().map(|c| c.to_string()).unwrap_or_default()
     });
+    if let Some(source) = &source
+        && !matches!(source, aiswitch::engine::PresetSource::Global)
+    {
+        out.note(&format!("({})", source.describe()));
+    }
     match (&current, missing) {
         (None, _) => out.note("no current preset: set one with `aiswitch use NAME`"),
         (Some(name), true) => out.note(&format!(

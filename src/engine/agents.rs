@@ -153,14 +153,7 @@ impl Engine {
             // No preset named: the agent's active environment (after `env switch`),
             // read once: one file, written atomically, so never half old, half new.
             None => match self.env_store(agent).active()? {
-                Some(active) => (
-                    Injection {
-                        env: active.env,
-                        args: active.args,
-                        files: active.files,
-                    },
-                    Some(active.preset),
-                ),
+                Some(active) => (active.injection(), Some(active.preset)),
                 None => (Injection::default(), None),
             },
         };
@@ -170,6 +163,7 @@ impl Engine {
             args: injection.args,
             env: injection.env,
             files: injection.files,
+            session_meta: injection.session_meta,
             cwd,
             locks: None,
         };
@@ -181,15 +175,9 @@ impl Engine {
     pub fn injection(&self, manifest: &Manifest, name: &PresetName) -> Result<Injection, Error> {
         let preset = self.preset(name)?;
         let dir = launch::files_dir(&self.paths.data_dir, manifest.id.as_str(), name.as_str());
-        manifest.injection(&preset, &dir).map_err(|accepts| {
-            AgentError::WrongKind {
-                agent: manifest.id.to_string(),
-                preset: name.to_string(),
-                kind: preset.kind,
-                accepts,
-            }
-            .into()
-        })
+        manifest
+            .injection(&preset, &dir)
+            .map_err(|_| AgentError::wrong_kind(manifest, name.as_str(), preset.kind).into())
     }
 
     /// Supervisor settings for this engine (logs under the data directory).

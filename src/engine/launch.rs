@@ -63,11 +63,7 @@ impl Engine {
                 source: PresetSource::Switched,
                 preset,
             }) => match self.env_store(manifest.id.as_str()).active()? {
-                Some(active) => Ok(Injection {
-                    env: active.env,
-                    args: active.args,
-                    files: active.files,
-                }),
+                Some(active) => Ok(active.injection()),
                 None => self.injection(manifest, preset),
             },
             Some(choice) => self.injection(manifest, &choice.preset),

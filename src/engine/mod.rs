@@ -135,6 +135,35 @@ impl Engine {
         self.record(&[(EventKind::PresetUsed, Some(name.as_str()), json!({}))])
     }
 
+    /// Names `preset` in `dir`'s `.aiswitch.toml` (for `agent`, else for all);
+    /// returns the file. The preset and agent must exist.
+    pub fn use_preset_here(
+        &self,
+        dir: &std::path::Path,
+        preset: &PresetName,
+        agent: Option<&str>,
+    ) -> Result<std::path::PathBuf, Error> {
+        let kind = self.preset(preset)?.kind;
+        if let Some(agent) = agent {
+            let manifest = self.agent_registry().get(agent)?;
+            if !manifest.accepts(kind) {
+                return Err(crate::agents::AgentError::wrong_kind(
+                    &manifest,
+                    preset.as_str(),
+                    kind,
+                )
+                .into());
+            }
+        }
+        let file = crate::presets::directory::set(dir, preset, agent)?;
+        self.record(&[(
+            EventKind::PresetUsed,
+            Some(preset.as_str()),
+            json!({ "file": file, "agent": agent }),
+        )])?;
+        Ok(file)
+    }
+
     /// The preset marked current, if any.
     pub fn current_preset(&self) -> Result<Option<PresetName>, Error> {
         Ok(self.presets.current()?)

@@ -31,6 +31,9 @@ pub struct AgentEnv {
     /// Config files the agent reads.
     #[serde(default)]
     pub files: Vec<InjectedFile>,
+    /// The `_meta` of ACP `session/new`, as JSON text.
+    #[serde(default)]
+    pub session_meta: Option<String>,
     /// FNV-1a of everything above: a changed or truncated file does not pass.
     pub checksum: String,
 }
@@ -44,6 +47,7 @@ impl AgentEnv {
             env: injection.env,
             args: injection.args,
             files: injection.files,
+            session_meta: injection.session_meta.map(|m| m.to_string()),
             checksum: String::new(),
         };
         this.checksum = this.compute_checksum();
@@ -67,11 +71,27 @@ impl AgentEnv {
         for a in &self.args {
             feed(a.as_bytes());
         }
+        if let Some(meta) = &self.session_meta {
+            feed(meta.as_bytes());
+        }
         for f in &self.files {
             feed(f.path.as_os_str().as_encoded_bytes());
             feed(f.contents.as_bytes());
         }
         format!("{hash:016x}")
+    }
+
+    /// What this environment injects.
+    pub fn injection(&self) -> Injection {
+        Injection {
+            env: self.env.clone(),
+            args: self.args.clone(),
+            files: self.files.clone(),
+            session_meta: self
+                .session_meta
+                .as_deref()
+                .and_then(|m| serde_json::from_str(m).ok()),
+        }
     }
 
     /// True when the checksum matches the content.
@@ -165,6 +185,7 @@ mod tests {
                 path: "/f/settings.json".into(),
                 contents: "{}".into(),
             }],
+            session_meta: None,
         };
         let env = AgentEnv::new("a", "p", injection);
         assert!(env.is_intact());

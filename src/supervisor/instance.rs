@@ -263,12 +263,11 @@ impl Instance {
                 "clientInfo": { "name": "aiswitch", "version": crate::VERSION }
             });
             conn.request("initialize", Some(init)).await?;
-            let session = conn
-                .request(
-                    "session/new",
-                    Some(json!({ "cwd": self.spec.cwd, "mcpServers": [] })),
-                )
-                .await?;
+            let mut params = json!({ "cwd": self.spec.cwd, "mcpServers": [] });
+            if let Some(meta) = &self.spec.session_meta {
+                params["_meta"] = meta.clone();
+            }
+            let session = conn.request("session/new", Some(params)).await?;
             Ok::<_, crate::rpc::RpcError>(
                 session
                     .get("sessionId")

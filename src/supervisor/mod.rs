@@ -129,6 +129,8 @@ pub struct LaunchSpec {
     /// Config files the agent reads (from the preset's injection), written before
     /// each start.
     pub files: Vec<crate::agents::InjectedFile>,
+    /// `_meta` of the ACP `session/new` request (from the preset's injection).
+    pub session_meta: Option<serde_json::Value>,
     /// The working directory.
     pub cwd: PathBuf,
     /// Per-file write locks shared with other agents (strict tasks).

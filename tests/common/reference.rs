@@ -36,6 +36,7 @@ pub fn spec_with(name: &str, flags: &[&str], restart: RestartPolicy) -> LaunchSp
         args: flags.iter().map(|f| (*f).to_owned()).collect(),
         env: Vec::new(),
         files: Vec::new(),
+        session_meta: None,
         cwd: std::env::temp_dir(),
         locks: None,
     }

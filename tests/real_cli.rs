@@ -1,0 +1,536 @@
+//! The real agent CLIs, installed from the npm registry (scripts/install-real-clis.sh,
+//! pinned versions, cached), driven through aiswitch against the fake provider:
+//! `aiswitch run` and `agents check` with a preset; the provider saw the preset's URL,
+//! key and model (never the user's); the reply and the usage arrive; the user's own
+//! config files, full of competing settings, are byte-identical afterwards; and no
+//! process of the CLI is left. Prints one summary row per CLI.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fake_provider::{FakeProvider, Usage};
+
+/// One CLI package and how the suite drives it.
+struct Case {
+    /// The npm package (as in scripts/install-real-clis.sh).
+    package: &'static str,
+    /// The aiswitch agent for it.
+    agent: &'static str,
+    /// The preset kind it takes.
+    kind: &'static str,
+    /// Arguments for a one-shot `aiswitch run`; `None` for ACP adapters, which only
+    /// speak ACP on stdio.
+    run: Option<&'static [&'static str]>,
+    /// Whether the agent reports token usage per turn.
+    reports_usage: bool,
+}
+
+const CASES: [Case; 7] = [
+    Case {
+        package: "@anthropic-ai/claude-code",
+        agent: "claude",
+        kind: "anthropic",
+        run: Some(&["-p", "hi", "--output-format", "json"]),
+        reports_usage: true,
+    },
+    Case {
+        package: "@openai/codex",
+        agent: "codex",
+        kind: "openai",
+        run: Some(&["exec", "--json", "--skip-git-repo-check", "hi"]),
+        reports_usage: true,
+    },
+    Case {
+        package: "@google/gemini-cli",
+        agent: "gemini",
+        kind: "gemini",
+        run: Some(&["-p", "hi", "--output-format", "json"]),
+        reports_usage: true,
+    },
+    Case {
+        package: "@qwen-code/qwen-code",
+        agent: "qwen",
+        kind: "openai",
+        run: Some(&["-p", "hi", "--output-format", "json"]),
+        reports_usage: true,
+    },
+    Case {
+        package: "opencode-ai",
+        agent: "opencode",
+        kind: "openai",
+        run: Some(&["run", "--format", "json", "hi"]),
+        reports_usage: true,
+    },
+    Case {
+        package: "@zed-industries/claude-agent-acp",
+        agent: "claude-acp",
+        kind: "anthropic",
+        run: None,
+        reports_usage: true,
+    },
+    Case {
+        package: "@zed-industries/codex-acp",
+        agent: "codex-acp",
+        kind: "openai",
+        run: None,
+        // It sends only `usage_update {used, size}` (the context window), no
+        // per-turn input/output split.
+        reports_usage: false,
+    },
+];
+
+/// The user's own settings, each competing with the preset: a different URL, key
+/// and model everywhere. None may change.
+const USER_FILES: [(&str, &str); 5] = [
+    (
+        ".claude/settings.json",
+        r#"{
+  "env": {
+    "ANTHROPIC_BASE_URL": "http://127.0.0.1:9/user-url",
+    "ANTHROPIC_AUTH_TOKEN": "user-secret-token",
+    "ANTHROPIC_API_KEY": "user-secret-key",
+    "ANTHROPIC_MODEL": "user-model"
+  },
+  "hooks": {},
+  "permissions": { "allow": ["Bash(ls:*)"] }
+}
+"#,
+    ),
+    (
+        ".codex/config.toml",
+        r#"model = "user-model"
+model_provider = "user"
+
+[model_providers.user]
+name = "user"
+base_url = "http://127.0.0.1:9/user-url"
+env_key = "USER_SECRET_KEY"
+wire_api = "responses"
+
+[mcp_servers.mine]
+command = "true"
+"#,
+    ),
+    (
+        ".gemini/settings.json",
+        r#"{
+  "security": { "auth": { "selectedType": "oauth-personal" } },
+  "model": { "name": "user-model" }
+}
+"#,
+    ),
+    (
+        ".qwen/settings.json",
+        r#"{
+  "$version": 4,
+  "security": { "auth": { "selectedType": "qwen-oauth" } },
+  "model": { "name": "user-model" }
+}
+"#,
+    ),
+    (
+        ".config/opencode/opencode.json",
+        r#"{
+  "$schema": "https://opencode.ai/config.json",
+  "model": "user/user-model",
+  "provider": {
+    "user": {
+      "npm": "@ai-sdk/openai-compatible",
+      "options": { "baseURL": "http://127.0.0.1:9/user-url", "apiKey": "user-secret-key" },
+      "models": { "user-model": {} }
+    }
+  }
+}
+"#,
+    ),
+];
+
+/// What one CLI did.
+struct Row {
+    agent: &'static str,
+    version: String,
+    outcome: Result<(), String>,
+    seconds: f64,
+}
+
+#[test]
+fn real_cli_suite() {
+    let install = Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/install-real-clis.sh"
+        ))
+        .env("AISWITCH_REAL_CLI_CACHE", cache_dir())
+        .status()
+        .unwrap();
+    assert!(install.success(), "installing the real CLIs failed");
+
+    let mut rows = Vec::new();
+    for case in &CASES {
+        let started = Instant::now();
+        let mut version = String::from("?");
+        let outcome = exercise(case, &mut version);
+        rows.push(Row {
+            agent: case.agent,
+            version,
+            outcome,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+
+    let mut summary = String::from("\nreal-CLI suite\n");
+    summary.push_str(&format!(
+        "{:<12} {:<42} {:<5} {:>7}\n",
+        "agent", "version", "ok", "seconds"
+    ));
+    for row in &rows {
+        summary.push_str(&format!(
+            "{:<12} {:<42} {:<5} {:>7.1}\n",
+            row.agent,
+            row.version,
+            if row.outcome.is_ok() { "ok" } else { "FAIL" },
+            row.seconds
+        ));
+    }
+    for row in &rows {
+        if let Err(why) = &row.outcome {
+            summary.push_str(&format!("{}: {why}\n", row.agent));
+        }
+    }
+    eprintln!("{summary}");
+    let passed = rows.iter().filter(|r| r.outcome.is_ok()).count();
+    eprintln!("real-cli: {passed} passed, {} failed", rows.len() - passed);
+    assert_eq!(passed, rows.len(), "{summary}");
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("AISWITCH_REAL_CLI_CACHE").map_or_else(
+        || {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
+            PathBuf::from(home).join(".cache/aiswitch/real-cli")
+        },
+        PathBuf::from,
+    )
+}
+
+/// The `.bin` directory of an installed package, at the version
+/// scripts/install-real-clis.sh pins.
+fn bin_dir(package: &str) -> PathBuf {
+    let script = include_str!("../scripts/install-real-clis.sh");
+    let spec = script
+        .lines()
+        .map(str::trim)
+        .find(|line| {
+            line.strip_prefix(package)
+                .is_some_and(|rest| rest.starts_with('@'))
+        })
+        .unwrap_or_else(|| panic!("{package} is not pinned in scripts/install-real-clis.sh"));
+    cache_dir()
+        .join(spec.replace(['/', '@'], "_"))
+        .join("node_modules/.bin")
+}
+
+/// The installed version, from the package's own package.json.
+fn package_version(package: &str) -> String {
+    let manifest = bin_dir(package)
+        .parent()
+        .unwrap()
+        .join(package)
+        .join("package.json");
+    std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json["version"].as_str().map(|v| format!("{package}@{v}")))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// A private home outside /tmp (Gemini CLI refuses settings under a world-writable
+/// directory), with the user's competing config files.
+struct CliHome {
+    dir: tempfile::TempDir,
+    path: String,
+}
+
+impl CliHome {
+    fn new(case: &Case) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("real-cli-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        for (file, text) in USER_FILES {
+            let path = dir.path().join("user").join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        let aiswitch_dir = Path::new(common::BIN).parent().unwrap();
+        let path = format!(
+            "{}:{}:{}",
+            bin_dir(case.package).display(),
+            aiswitch_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Self { dir, path }
+    }
+
+    fn user_files(&self) -> Vec<(String, Vec<u8>)> {
+        USER_FILES
+            .iter()
+            .map(|(file, _)| {
+                let bytes = std::fs::read(self.dir.path().join("user").join(file)).unwrap();
+                ((*file).to_owned(), bytes)
+            })
+            .collect()
+    }
+
+    fn aiswitch(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(common::BIN);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            // No real provider settings leak in; IS_SANDBOX (set in some CI
+            // sandboxes) makes the Claude ACP adapter pass a flag Claude refuses as root.
+            if key.starts_with("AISWITCH_")
+                || key.starts_with("ANTHROPIC_")
+                || key.starts_with("OPENAI_")
+                || key.starts_with("GEMINI_")
+                || key.starts_with("GOOGLE_")
+                || key == "IS_SANDBOX"
+            {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(args)
+            .current_dir(self.dir.path().join("work"))
+            .env("AISWITCH_HOME", self.dir.path().join("aiswitch"))
+            .env("HOME", self.dir.path().join("user"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("user/.config"))
+            .env("XDG_DATA_HOME", self.dir.path().join("user/.local/share"))
+            .env("XDG_CACHE_HOME", self.dir.path().join("user/.cache"))
+            .env("PATH", &self.path)
+            // What a user would set for a one-shot, unattended run.
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Runs aiswitch with a deadline; (exit code, stdout, stderr).
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<(i32, String, String), String> {
+        let mut cmd = self.aiswitch(args);
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let out = match rx.recv_timeout(Duration::from_secs(180)) {
+            Ok(out) => out.map_err(|e| e.to_string())?,
+            Err(_) => {
+                common::send_signal(pid, "KILL");
+                return Err(format!(
+                    "`aiswitch {}` did not finish in 180 s",
+                    args.join(" ")
+                ));
+            }
+        };
+        Ok((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
+    /// Processes that carry this home in their environment (the CLI and anything
+    /// it started).
+    fn processes(&self) -> Vec<u32> {
+        let marker = format!(
+            "AISWITCH_HOME={}",
+            self.dir.path().join("aiswitch").display()
+        );
+        let me = std::process::id();
+        common::procs::all()
+            .into_iter()
+            .filter(|p| p.1 != 'Z' && p.0 != me)
+            .filter(|p| {
+                std::fs::read(format!("/proc/{}/environ", p.0))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == marker.as_bytes()))
+            })
+            .map(|p| p.0)
+            .collect()
+    }
+}
+
+fn exercise(case: &Case, version: &mut String) -> Result<(), String> {
+    let home = CliHome::new(case);
+    let provider = FakeProvider::start(Usage::default());
+    let before = home.user_files();
+    let key = format!("sk-preset-{}", case.agent);
+    let model = format!("{}-preset-model", case.agent);
+    let base_url = match case.kind {
+        "openai" => format!("{}/v1", provider.url()),
+        _ => provider.url(),
+    };
+
+    let (code, _, err) = home.run(
+        &[
+            "add",
+            "p",
+            "--kind",
+            case.kind,
+            "--base-url",
+            &base_url,
+            "--model",
+            &model,
+            "--api-key",
+            "-",
+        ],
+        Some(&key),
+    )?;
+    check(code == 0, || format!("add failed: {err}"))?;
+
+    let (_, list, _) = home.run(&["agents", "list", "--json"], None)?;
+    let list: serde_json::Value = serde_json::from_str(&list).map_err(|e| e.to_string())?;
+    let found = list["agents"]
+        .as_array()
+        .and_then(|agents| agents.iter().find(|a| a["id"] == case.agent))
+        .is_some_and(|a| a["path"].is_string());
+    check(found, || {
+        format!("aiswitch does not find {} on PATH", case.agent)
+    })?;
+    *version = package_version(case.package);
+
+    if let Some(args) = case.run {
+        let mut full = vec!["run", case.agent, "--preset", "p", "--"];
+        full.extend_from_slice(args);
+        let (code, out, err) = home.run(&full, None)?;
+        check(code == 0, || {
+            format!("`aiswitch run` exited {code}: {}", tail(&err))
+        })?;
+        check(out.contains("FAKE_REPLY_"), || {
+            format!("`aiswitch run` printed no reply: {}", tail(&out))
+        })?;
+    }
+
+    let (code, out, err) = home.run(
+        &[
+            "agents", "check", case.agent, "--preset", "p", "--prompt", "hi", "--json",
+        ],
+        None,
+    )?;
+    check(code == 0, || {
+        format!("`agents check` exited {code}: {}{}", tail(&out), tail(&err))
+    })?;
+    let report: serde_json::Value =
+        serde_json::from_str(&out).map_err(|e| format!("check --json: {e}: {out}"))?;
+    check(
+        report["reply"]
+            .as_str()
+            .is_some_and(|r| r.contains("FAKE_REPLY_")),
+        || format!("no reply in {report}"),
+    )?;
+    check(
+        report["preset"] == "p" && report["agent"] == case.agent,
+        || format!("wrong agent/preset in {report}"),
+    )?;
+    if case.reports_usage {
+        let input = report["usage"]["input_tokens"].as_u64().unwrap_or(0);
+        let output = report["usage"]["output_tokens"].as_u64().unwrap_or(0);
+        // 11 input and 7 output tokens per provider call, possibly several calls.
+        check(
+            input > 0 && input.is_multiple_of(11) && output > 0 && output.is_multiple_of(7),
+            || format!("usage is not the provider's: {}", report["usage"]),
+        )?;
+    }
+
+    let calls = provider.model_calls();
+    check(!calls.is_empty(), || {
+        "the provider saw no model call".into()
+    })?;
+    for call in &calls {
+        check(
+            call.auth.as_deref().is_some_and(|a| a.ends_with(&key)),
+            || {
+                format!(
+                    "{} {} came with auth {:?}",
+                    call.method, call.uri, call.auth
+                )
+            },
+        )?;
+        check(
+            call.headers.iter().all(|(_, v)| !v.contains("user-secret")),
+            || format!("{} {} carried the user's own key", call.method, call.uri),
+        )?;
+    }
+    check(
+        calls
+            .iter()
+            .any(|c| c.model.as_deref().is_some_and(|m| m.contains(&model))),
+        || {
+            let models: Vec<_> = calls.iter().map(|c| c.model.clone()).collect();
+            format!("no call asked for the preset's model {model}: {models:?}")
+        },
+    )?;
+    check(
+        calls
+            .iter()
+            .all(|c| !c.model.as_deref().is_some_and(|m| m.contains("user-model"))),
+        || "a call asked for the user's own model".into(),
+    )?;
+
+    let after = home.user_files();
+    for ((file, old), (_, new)) in before.iter().zip(&after) {
+        check(old == new, || format!("~/{file} changed"))?;
+    }
+
+    // Nothing of the CLI is left (the codex-acp wrapper's native grandchild included).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = home.processes();
+        if left.is_empty() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let names: Vec<String> = left
+                .iter()
+                .map(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                        .unwrap_or_default()
+                        .replace('\0', " ")
+                })
+                .collect();
+            for pid in &left {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+            return Err(format!("processes left behind: {names:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn check(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(why()) }
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(8)..].join(" | ")
+}

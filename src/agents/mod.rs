@@ -4,6 +4,8 @@
 
 pub mod drivers;
 pub mod event;
+#[cfg(test)]
+mod golden_tests;
 pub mod launch;
 mod manifest;
 mod registry;

@@ -75,6 +75,19 @@ impl DaemonLock {
     }
 }
 
+/// The pid of the daemon holding the lock in `runtime_dir`, if one runs (only reads:
+/// a free lock is let go at once).
+pub fn running_pid(runtime_dir: &Path) -> Option<String> {
+    let mut file = File::open(runtime_dir.join("daemon.lock")).ok()?;
+    if file.try_lock_shared().is_ok() {
+        let _ = fs2::FileExt::unlock(&file);
+        return None;
+    }
+    let mut pid = String::new();
+    let _ = file.read_to_string(&mut pid);
+    Some(pid.trim().to_owned())
+}
+
 /// Where the control socket of these paths lives.
 pub fn socket_path(engine: &Engine) -> PathBuf {
     engine.paths().runtime_dir.join(SOCKET_NAME)

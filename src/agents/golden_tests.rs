@@ -9,7 +9,10 @@ use std::path::Path;
 use super::AgentRegistry;
 use crate::presets::{EnvVarName, Preset, PresetName, ProviderKind, Secret};
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/agents/builtin/injection.golden");
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/agents/builtin/injection.golden"
+);
 
 fn preset(kind: ProviderKind) -> Preset {
     let mut preset = Preset::new(PresetName::parse("golden").expect("name"), kind);
@@ -35,7 +38,9 @@ fn render_all() -> String {
     let mut out = String::new();
     for manifest in AgentRegistry::builtins() {
         for kind in kinds {
-            let dir = Path::new("/data/inject").join(manifest.id.as_str()).join("golden");
+            let dir = Path::new("/data/inject")
+                .join(manifest.id.as_str())
+                .join("golden");
             let _ = write!(out, "== {} with a {} preset: ", manifest.id, kind.as_str());
             match manifest.injection(&preset(kind), &dir) {
                 Err(accepts) => {

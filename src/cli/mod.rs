@@ -5,6 +5,7 @@ mod agents;
 mod apply;
 mod budget;
 mod daemon;
+mod doctor;
 mod env;
 mod exchange;
 mod metrics;
@@ -71,6 +72,7 @@ enum Command {
     Usage(usage_import::UsageArgs),
     Metrics(metrics::MetricsArgs),
     Env(env::EnvArgs),
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -112,6 +114,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Usage(args) => usage_import::usage(args, out),
         Command::Metrics(args) => metrics::metrics(args, out),
         Command::Env(args) => env::env(args, out),
+        Command::Doctor(args) => doctor::doctor(args, out),
     }
 }
 

@@ -7,6 +7,7 @@
 mod agents;
 mod budgets;
 mod choice;
+mod doctor;
 mod env;
 mod import;
 mod launch;
@@ -29,6 +30,7 @@ use crate::store::{Event, EventKind, Store};
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
 pub use choice::{PresetChoice, PresetSource};
+pub use doctor::{DirectoryCheck, DoctorAgent, DoctorReport, Override};
 pub use env::{EnvView, Verify};
 pub use import::{ImportReport, default_log_dir};
 pub use launch::Installed;

@@ -1,0 +1,340 @@
+//! `aiswitch run`, `apply -- CMD` for a known agent CLI, per-directory presets
+//! (`.aiswitch.toml`, `use --here`, `current`), `doctor`, and their bad input. The
+//! agent CLI here is a real program (a shell script on PATH) that prints the
+//! arguments and environment it was started with.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use common::Home;
+
+/// A home with an agent `echoer` (command `echo-cli`) that takes anthropic presets
+/// by env, flag and file, and two presets.
+fn setup() -> (Home, PathBuf) {
+    let home = Home::new();
+    let bin = home.root().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("echo-cli");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"args: $*\"\necho \"url: $ECHO_URL\"\necho \"key: $ECHO_KEY\"\necho \"preset: $AISWITCH_PRESET\"\nfor a in \"$@\"; do [ -f \"$a\" ] && echo \"file: $(cat \"$a\")\"; done\nexit ${ECHO_EXIT:-0}\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let manifest = home.root().join("echoer.toml");
+    std::fs::write(
+        &manifest,
+        r#"id = "echoer"
+name = "Echo CLI"
+command = "echo-cli"
+install = "npm install -g echo-cli"
+args = ["--headless"]
+driver = "acp"
+[inject.anthropic]
+env = { ECHO_URL = "{base_url}", ECHO_KEY = "{api_key}" }
+args = [["--config", "{file:cfg.json}"], ["--model", "{model}"]]
+[inject.anthropic.files."cfg.json"]
+url = "{base_url}"
+"#,
+    )
+    .unwrap();
+    home.run(&["agents", "register", manifest.to_str().unwrap()])
+        .ok();
+    for (name, url) in [
+        ("one", "https://one.example"),
+        ("two", "https://two.example"),
+    ] {
+        home.run_with_stdin(
+            &[
+                "add",
+                name,
+                "--kind",
+                "anthropic",
+                "--base-url",
+                url,
+                "--model",
+                "m-1",
+                "--api-key",
+                "-",
+            ],
+            &format!("sk-{name}-secret-0000"),
+        )
+        .ok();
+    }
+    (home, bin)
+}
+
+fn run_in(home: &Home, bin: &Path, dir: &Path, args: &[&str]) -> common::Run {
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    home.cmd(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .output()
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn run_injects_env_flags_and_files_and_passes_the_exit_code_through() {
+    let (home, bin) = setup();
+    let out = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &["run", "echoer", "--preset", "one", "--", "hello"],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("url: https://one.example"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("key: sk-one-secret-0000"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("preset: one"), "{}", out.stdout);
+    // Injected flags first, then the user's; not the manifest's headless `--headless`.
+    let file = home.aiswitch_home().join("data/inject/echoer/one/cfg.json");
+    assert!(
+        out.stdout.contains(&format!(
+            "args: --config {} --model m-1 hello",
+            file.display()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\"url\": \"https://one.example\""),
+        "{}",
+        out.stdout
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "an injected file may hold a secret");
+
+    let code = home
+        .cmd(&["run", "echoer", "--preset", "one"])
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("ECHO_EXIT", "7")
+        .status()
+        .unwrap();
+    assert_eq!(code.code(), Some(7), "the CLI's exit code is aiswitch's");
+}
+
+#[test]
+fn print_command_hides_secrets_names_the_file_and_writes_nothing() {
+    let (home, bin) = setup();
+    let before = home.snapshot();
+    let out = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &["run", "echoer", "--preset", "one", "--print-command"],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(!out.stdout.contains("sk-one-secret"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("ECHO_KEY=\"$ECHO_KEY\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("data/inject/echoer/one/cfg.json"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(home.snapshot(), before, "--print-command wrote something");
+}
+
+#[test]
+fn a_directory_file_picks_the_preset_and_current_says_why() {
+    let (home, bin) = setup();
+    home.run(&["use", "one"]).ok();
+    let project = home.root().join("project");
+    let deep = project.join("src/deep");
+    std::fs::create_dir_all(&deep).unwrap();
+    let set = home
+        .cmd(&["use", "--here", "two", "--agent", "echoer"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{set:?}");
+
+    let out = run_in(&home, &bin, &deep, &["run", "echoer"]);
+    assert!(out.stdout.contains("url: https://two.example"), "{out:?}");
+    let flag = run_in(&home, &bin, &deep, &["run", "echoer", "--preset", "one"]);
+    assert!(
+        flag.stdout.contains("url: https://one.example"),
+        "the flag wins: {flag:?}"
+    );
+
+    let current: common::Run = home
+        .cmd(&["current", "--agent", "echoer", "--json"])
+        .current_dir(&deep)
+        .output()
+        .unwrap()
+        .into();
+    let current = current.json();
+    assert_eq!(current["current"], "two");
+    assert_eq!(current["source"], "directory");
+    assert_eq!(
+        current["file"],
+        project.join(".aiswitch.toml").display().to_string()
+    );
+    // Another agent has no entry and the file no default: the global one applies.
+    let other: common::Run = home
+        .cmd(&["current", "--json"])
+        .current_dir(&deep)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(other.json()["current"], "one");
+    assert_eq!(other.json()["source"], "global");
+}
+
+#[test]
+fn apply_injects_into_a_known_agent_cli_unless_env_only() {
+    let (home, bin) = setup();
+    let out = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &["apply", "one", "--", "echo-cli", "x"],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("--model m-1 x"), "{}", out.stdout);
+    let plain = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &["apply", "one", "--env-only", "--", "echo-cli", "x"],
+    );
+    assert!(plain.stdout.contains("args: x\n"), "{}", plain.stdout);
+}
+
+#[test]
+fn bad_input_is_one_line_and_launches_and_writes_nothing() {
+    let (home, bin) = setup();
+    home.run_with_stdin(
+        &[
+            "add",
+            "oa",
+            "--kind",
+            "openai",
+            "--base-url",
+            "https://o.example/v1",
+            "--api-key",
+            "-",
+        ],
+        "sk-oa-0000000000",
+    )
+    .ok();
+    let project = home.root().join("bad");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join(".aiswitch.toml"),
+        "preset = \"one\"\n[agents]\necho = 3\n",
+    )
+    .unwrap();
+    let before = home.snapshot();
+    let cases: [(&[&str], &Path, i32, &str); 5] = [
+        (&["run", "nobody"], home.root(), 1, "agents list"),
+        (
+            &["run", "echoer", "--preset", "oa"],
+            home.root(),
+            2,
+            "cannot use preset oa",
+        ),
+        (&["run", "echoer"], &project, 2, "line 3"),
+        (
+            &["run", "echoer", "--preset", "ghost"],
+            home.root(),
+            1,
+            "ghost",
+        ),
+        (
+            &["use", "--here", "oa", "--agent", "echoer"],
+            home.root(),
+            2,
+            "cannot use",
+        ),
+    ];
+    for (args, dir, code, says) in cases {
+        let out = run_in(&home, &bin, dir, args);
+        assert_eq!(out.code, Some(code), "{args:?}: {out:?}");
+        assert_eq!(
+            out.stderr.trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+        assert!(!out.stdout.contains("args:"), "{args:?} launched the CLI");
+    }
+    // Not installed: what to install, and where to look.
+    let out = home.run(&["run", "echoer", "--preset", "one"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains("npm install -g echo-cli") && out.stderr.contains("aiswitch doctor"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(home.snapshot(), before, "bad input wrote something");
+}
+
+#[test]
+fn doctor_finds_competing_user_settings_and_says_which_win() {
+    let (home, bin) = setup();
+    let claude = home.user_home().join(".claude");
+    std::fs::create_dir_all(&claude).unwrap();
+    std::fs::write(
+        claude.join("settings.json"),
+        r#"{"env": {"ANTHROPIC_BASE_URL": "http://corp.example"}}"#,
+    )
+    .unwrap();
+    let out = run_in(&home, &bin, home.root(), &["doctor", "--json"]);
+    let report = out.json();
+    let found = report["overrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["setting"] == "env.ANTHROPIC_BASE_URL")
+        .cloned()
+        .unwrap_or_else(|| panic!("not found: {report}"));
+    assert_eq!(found["beaten"], true);
+    let echoer = report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "echoer")
+        .cloned()
+        .unwrap();
+    assert_eq!(echoer["presets"], serde_json::json!(["one", "two"]));
+    assert!(echoer["path"].as_str().unwrap().ends_with("echo-cli"));
+
+    let gemini = home.user_home().join(".gemini");
+    std::fs::create_dir_all(&gemini).unwrap();
+    std::fs::write(
+        gemini.join("settings.json"),
+        r#"{"security": {"auth": {"enforcedType": "oauth-personal"}}}"#,
+    )
+    .unwrap();
+    let out = run_in(&home, &bin, home.root(), &["doctor"]);
+    assert_eq!(
+        out.code,
+        Some(1),
+        "a setting that wins needs fixing: {out:?}"
+    );
+    assert!(
+        out.stdout.contains("FIX  security.auth.enforcedType"),
+        "{}",
+        out.stdout
+    );
+}

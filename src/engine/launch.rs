@@ -19,7 +19,7 @@ use crate::supervisor::SupervisorError;
 pub enum Installed {
     /// It must: the launch is about to run.
     Required,
-    /// It need not: the command is only printed (the bare name is used).
+    /// It need not: the command is only printed, with the program's bare name.
     NotRequired,
 }
 
@@ -34,10 +34,13 @@ impl Engine {
         installed: Installed,
     ) -> Result<Launch, Error> {
         let manifest = self.agent_registry().get(agent)?;
-        let program = match resolve_command(&manifest.command) {
-            Some(path) => path,
-            None if installed == Installed::NotRequired => PathBuf::from(&manifest.command),
-            None => return Err(SupervisorError::not_installed(agent, &manifest).into()),
+        let program = match (installed, resolve_command(&manifest.command)) {
+            // A printed command looks the program up on PATH, as a script would.
+            (Installed::NotRequired, _) => PathBuf::from(&manifest.command),
+            (Installed::Required, Some(path)) => path,
+            (Installed::Required, None) => {
+                return Err(SupervisorError::not_installed(agent, &manifest).into());
+            }
         };
         let injection = self.choice_injection(&manifest, choice)?;
         let mut args = injection.args;

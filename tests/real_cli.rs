@@ -257,9 +257,13 @@ struct CliHome {
 
 impl CliHome {
     fn new(case: &Case) -> Self {
+        // Under the CLI cache (in the user's home), wherever the checkout is: a clone
+        // under /tmp would put the homes under a world-writable directory.
+        let parent = cache_dir().join("homes");
+        std::fs::create_dir_all(&parent).unwrap();
         let dir = tempfile::Builder::new()
             .prefix("real-cli-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .tempdir_in(parent)
             .unwrap();
         for (file, text) in USER_FILES {
             let path = dir.path().join("user").join(file);

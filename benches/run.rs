@@ -25,6 +25,22 @@ fn cli(home: &Path) -> Command {
     cmd
 }
 
+/// Adds an anthropic preset with model `m` and a key.
+fn add_preset(home: &Path, name: &str, url: &str) {
+    let mut add = cli(home)
+        .args(["add", name, "--kind", "anthropic", "--base-url", url])
+        .args(["--model", "m", "--api-key", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"sk-bench-000000000")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+}
+
 fn times(runs: usize, mut make: impl FnMut() -> Command) -> Vec<Duration> {
     (0..runs)
         .map(|_| {
@@ -63,28 +79,7 @@ fn main() {
             .unwrap()
             .success()
     );
-    let mut add = cli(home.path())
-        .args([
-            "add",
-            "p",
-            "--kind",
-            "anthropic",
-            "--base-url",
-            "https://x.example",
-            "--model",
-            "m",
-            "--api-key",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"sk-bench-000000000")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    add_preset(home.path(), "p", "https://x.example");
 
     println!("| benchmark | runs | p50 | p99 |\n|---|---|---|---|");
     let direct = times(runs, || {
@@ -107,28 +102,7 @@ fn main() {
 
     if which_claude() {
         let claude_runs = runs.min(30);
-        let mut add = cli(home.path())
-            .args([
-                "add",
-                "c",
-                "--kind",
-                "anthropic",
-                "--base-url",
-                "http://127.0.0.1:9",
-                "--model",
-                "m",
-                "--api-key",
-                "-",
-            ])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        add.stdin
-            .take()
-            .unwrap()
-            .write_all(b"sk-bench-000000000")
-            .unwrap();
-        assert!(add.wait().unwrap().success());
+        add_preset(home.path(), "c", "http://127.0.0.1:9");
         // The same command line aiswitch runs (its settings file written once first),
         // so the difference is aiswitch's, not the flags'.
         let first = cli(home.path())

@@ -1,6 +1,7 @@
 //! The test suite's fake provider as a program, for trying an agent CLI by hand:
 //! `cargo run --example fake-provider` prints its URL, then one line per request
-//! (method, path, API, auth, model).
+//! (method, path, API, auth, model; with
+//! `FAKE_PROVIDER_BODIES=1` the JSON body too).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "../tests/common/fake_provider.rs"]
@@ -10,6 +11,8 @@ mod fake_provider;
 fn main() {
     let provider = fake_provider::FakeProvider::start(fake_provider::Usage::default());
     println!("{}", provider.url());
+    // FAKE_PROVIDER_BODIES=1 prints each request's JSON body too.
+    let dump_bodies = std::env::var_os("FAKE_PROVIDER_BODIES").is_some();
     let mut shown = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -24,6 +27,9 @@ fn main() {
                 s.model.as_deref().unwrap_or("-"),
                 s.stream
             );
+            if dump_bodies {
+                eprintln!("{}", s.body);
+            }
         }
         shown = seen.len();
     }

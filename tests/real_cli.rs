@@ -27,6 +27,9 @@ struct Case {
     run: Option<&'static [&'static str]>,
     /// Whether the agent reports token usage per turn.
     reports_usage: bool,
+    /// The recorded outputs the driver tests read (`tests/fixtures/agent-output/`):
+    /// file name and the arguments of `aiswitch run` after `--`.
+    fixtures: &'static [(&'static str, &'static [&'static str])],
 }
 
 const CASES: [Case; 7] = [
@@ -36,6 +39,24 @@ const CASES: [Case; 7] = [
         kind: "anthropic",
         run: Some(&["-p", "hi", "--output-format", "json"]),
         reports_usage: true,
+        fixtures: &[
+            (
+                "claude-stream-json.jsonl",
+                &["-p", "hi", "--output-format", "stream-json", "--verbose"],
+            ),
+            (
+                "claude-stream-json-tool.jsonl",
+                &[
+                    "-p",
+                    "USE_BASH_TOOL",
+                    "--output-format",
+                    "stream-json",
+                    "--verbose",
+                    "--allowedTools",
+                    "Bash(echo:*)",
+                ],
+            ),
+        ],
     },
     Case {
         package: "@openai/codex",
@@ -43,6 +64,10 @@ const CASES: [Case; 7] = [
         kind: "openai",
         run: Some(&["exec", "--json", "--skip-git-repo-check", "hi"]),
         reports_usage: true,
+        fixtures: &[(
+            "codex-exec-json.jsonl",
+            &["exec", "--json", "--skip-git-repo-check", "hi"],
+        )],
     },
     Case {
         package: "@google/gemini-cli",
@@ -50,6 +75,10 @@ const CASES: [Case; 7] = [
         kind: "gemini",
         run: Some(&["-p", "hi", "--output-format", "json"]),
         reports_usage: true,
+        fixtures: &[(
+            "gemini-stream-json.jsonl",
+            &["-p", "hi", "--output-format", "stream-json"],
+        )],
     },
     Case {
         package: "@qwen-code/qwen-code",
@@ -57,6 +86,10 @@ const CASES: [Case; 7] = [
         kind: "openai",
         run: Some(&["-p", "hi", "--output-format", "json"]),
         reports_usage: true,
+        fixtures: &[(
+            "qwen-stream-json.jsonl",
+            &["-p", "hi", "--output-format", "stream-json"],
+        )],
     },
     Case {
         package: "opencode-ai",
@@ -64,6 +97,10 @@ const CASES: [Case; 7] = [
         kind: "openai",
         run: Some(&["run", "--format", "json", "hi"]),
         reports_usage: true,
+        fixtures: &[(
+            "opencode-run-json.jsonl",
+            &["run", "--format", "json", "hi"],
+        )],
     },
     Case {
         package: "@zed-industries/claude-agent-acp",
@@ -71,6 +108,7 @@ const CASES: [Case; 7] = [
         kind: "anthropic",
         run: None,
         reports_usage: true,
+        fixtures: &[],
     },
     Case {
         package: "@zed-industries/codex-acp",
@@ -80,6 +118,7 @@ const CASES: [Case; 7] = [
         // It sends only `usage_update {used, size}` (the context window), no
         // per-turn input/output split.
         reports_usage: false,
+        fixtures: &[],
     },
 ];
 
@@ -170,10 +209,11 @@ fn real_cli_suite() {
     assert!(install.success(), "installing the real CLIs failed");
 
     let mut rows = Vec::new();
+    let mut recorded = Vec::new();
     for case in &CASES {
         let started = Instant::now();
         let mut version = String::from("?");
-        let outcome = exercise(case, &mut version);
+        let outcome = exercise(case, &mut version, &mut recorded);
         rows.push(Row {
             agent: case.agent,
             version,
@@ -205,6 +245,56 @@ fn real_cli_suite() {
     let passed = rows.iter().filter(|r| r.outcome.is_ok()).count();
     eprintln!("real-cli: {passed} passed, {} failed", rows.len() - passed);
     assert_eq!(passed, rows.len(), "{summary}");
+    if let Some(dir) = std::env::var_os("AISWITCH_RECORD_FIXTURES") {
+        write_fixtures(Path::new(&dir), &recorded);
+    }
+}
+
+/// One CLI output recorded for the driver tests.
+struct Recorded {
+    file: &'static str,
+    version: String,
+    /// The `aiswitch run` command that produced it.
+    command: String,
+    /// What aiswitch started (`--print-command`), secrets as `"$VAR"`.
+    started: String,
+    output: String,
+}
+
+/// Writes the recorded outputs and their README (`scripts/record-fixtures.sh`).
+fn write_fixtures(dir: &Path, recorded: &[Recorded]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut readme = String::from(
+        "# Real agent CLI output\n\n\
+         Recorded by `scripts/record-fixtures.sh` (the real-CLI suite, `tests/real_cli.rs`):\n\
+         each CLI at the version pinned in `scripts/install-real-clis.sh`, started by\n\
+         `aiswitch run` with a preset pointing at the suite's fake provider on 127.0.0.1\n\
+         (`tests/common/fake_provider.rs`). Each file is the CLI's stdout, one JSON object a\n\
+         line; the only edits are the temporary home shortened to `/home/user` and the\n\
+         provider's port shown as `PORT`.\n\n\
+         The fake provider answers every model call with the text `FAKE_REPLY_<n>` and\n\
+         usage of 11 input and 7 output tokens, so usage fields in these files are exact.\n\
+         A prompt containing `USE_BASH_TOOL` makes it call the agent's `Bash` tool once.\n\n\
+         Refresh after bumping a pinned version: `./scripts/record-fixtures.sh`, then fix\n\
+         what `cargo test fixture_tests` says changed.\n\n\
+         | file | CLI and version | command | what aiswitch started |\n|---|---|---|---|\n",
+    );
+    for r in recorded {
+        std::fs::write(dir.join(r.file), &r.output).unwrap();
+        readme.push_str(&format!(
+            "| {} | {} | `{}` | `{}` |\n",
+            r.file,
+            r.version,
+            r.command,
+            r.started.replace('|', "\\|")
+        ));
+    }
+    std::fs::write(dir.join("README.md"), readme).unwrap();
+    eprintln!(
+        "recorded {} fixture file(s) into {}",
+        recorded.len(),
+        dir.display()
+    );
 }
 
 fn cache_dir() -> PathBuf {
@@ -279,6 +369,21 @@ impl CliHome {
             std::env::var("PATH").unwrap_or_default()
         );
         Self { dir, path }
+    }
+
+    /// `text` with the temporary home shown as `/home/user` and the provider's port
+    /// as `PORT`.
+    fn anonymise(&self, text: &str, provider: &FakeProvider) -> String {
+        let root = self.dir.path().display().to_string();
+        let port = provider
+            .url()
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        text.replace(&format!("{root}/user"), "/home/user")
+            .replace(&root, "/home/user/.aiswitch-test")
+            .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT")
     }
 
     fn user_files(&self) -> Vec<(String, Vec<u8>)> {
@@ -382,7 +487,7 @@ impl CliHome {
     }
 }
 
-fn exercise(case: &Case, version: &mut String) -> Result<(), String> {
+fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> Result<(), String> {
     let home = CliHome::new(case);
     let provider = FakeProvider::start(Usage::default());
     let before = home.user_files();
@@ -431,6 +536,9 @@ fn exercise(case: &Case, version: &mut String) -> Result<(), String> {
         check(out.contains("FAKE_REPLY_"), || {
             format!("`aiswitch run` printed no reply: {}", tail(&out))
         })?;
+    }
+    for (file, args) in case.fixtures {
+        recorded.push(record(&home, case, &provider, file, args, version)?);
     }
 
     let (code, out, err) = home.run(
@@ -528,6 +636,45 @@ fn exercise(case: &Case, version: &mut String) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(())
+}
+
+/// Runs one fixture command and checks its output is what the drivers read: JSON
+/// lines carrying the provider's reply.
+fn record(
+    home: &CliHome,
+    case: &Case,
+    provider: &FakeProvider,
+    file: &'static str,
+    args: &[&str],
+    version: &str,
+) -> Result<Recorded, String> {
+    let mut full = vec!["run", case.agent, "--preset", "p", "--"];
+    full.extend_from_slice(args);
+    let (code, out, err) = home.run(&full, None)?;
+    check(code == 0, || {
+        format!("{file}: `aiswitch run` exited {code}: {}", tail(&err))
+    })?;
+    let output = home.anonymise(&out, provider);
+    check(output.contains("FAKE_REPLY_"), || {
+        format!("{file}: no reply in {}", tail(&output))
+    })?;
+    if let Some(bad) = output
+        .lines()
+        .find(|line| serde_json::from_str::<serde_json::Value>(line).is_err())
+    {
+        return Err(format!("{file}: not a JSON line: {bad}"));
+    }
+    let mut print = vec!["run", case.agent, "--preset", "p", "--print-command", "--"];
+    print.extend_from_slice(args);
+    let (_, started, _) = home.run(&print, None)?;
+    Ok(Recorded {
+        file,
+        version: version.to_owned(),
+        command: format!("aiswitch {}", full.join(" ")),
+        // The command itself; the comment lines before it name files and secrets.
+        started: home.anonymise(started.trim().lines().last().unwrap_or_default(), provider),
+        output,
+    })
 }
 
 fn check(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {

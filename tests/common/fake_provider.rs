@@ -195,6 +195,11 @@ async fn answer(
         Api::Gemini => path.contains(":streamGenerateContent"),
         _ => body.get("stream").and_then(Value::as_bool).unwrap_or(false),
     };
+    let turn = if api == Api::AnthropicMessages {
+        anthropic_turn(&body)
+    } else {
+        AnthropicTurn::Text
+    };
     let (n, usage) = {
         let mut state = state.lock().expect("state");
         state.seen.push(Seen {
@@ -212,9 +217,15 @@ async fn answer(
         }
         (state.replies, state.usage)
     };
-    let text = format!("FAKE_REPLY_{n}");
+    let text = match turn {
+        AnthropicTurn::AfterTool => format!("FAKE_REPLY_{n} (saw tool result)"),
+        _ => format!("FAKE_REPLY_{n}"),
+    };
     let model = model.unwrap_or_else(|| "fake-model".into());
     let response = match api {
+        Api::AnthropicMessages if turn == AnthropicTurn::CallTool && stream => {
+            sse(anthropic_tool_stream(&model, usage, n))
+        }
         Api::AnthropicMessages if stream => sse(anthropic_stream(&text, &model, usage)),
         Api::AnthropicMessages => json_response(anthropic(&text, &model, usage)),
         Api::OpenAiResponses if stream => sse(responses_stream(&text, &model, usage, n)),
@@ -239,6 +250,76 @@ async fn answer(
             .expect("response"),
     };
     Ok(response)
+}
+
+/// The marker in a prompt that makes the provider answer with a call of the agent's
+/// `Bash` tool (`echo fixture`); the next call, carrying the tool's result, answers
+/// `FAKE_REPLY_<n> (saw tool result)`.
+pub const TOOL_MARKER: &str = "USE_BASH_TOOL";
+
+/// What an Anthropic Messages request asks of the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnthropicTurn {
+    Text,
+    CallTool,
+    AfterTool,
+}
+
+fn anthropic_turn(body: &Value) -> AnthropicTurn {
+    // The last user message (Claude Code puts a system-role message after it).
+    let Some(last) = body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+    else {
+        return AnthropicTurn::Text;
+    };
+    let blocks: Vec<&Value> = match &last["content"] {
+        Value::Array(blocks) => blocks.iter().collect(),
+        other => vec![other],
+    };
+    let has_bash = body["tools"]
+        .as_array()
+        .is_some_and(|tools| tools.iter().any(|t| t["name"] == "Bash"));
+    if blocks.iter().any(|b| b["type"] == "tool_result") {
+        AnthropicTurn::AfterTool
+    } else if has_bash && last["content"].to_string().contains(TOOL_MARKER) {
+        AnthropicTurn::CallTool
+    } else {
+        AnthropicTurn::Text
+    }
+}
+
+fn anthropic_tool_stream(model: &str, usage: Usage, n: u64) -> Vec<(Option<&'static str>, Value)> {
+    let mut start_usage = anthropic_usage(usage);
+    start_usage["output_tokens"] = json!(1);
+    let input = json!({"command": "echo fixture", "description": "Print a word"}).to_string();
+    vec![
+        (
+            Some("message_start"),
+            json!({"type": "message_start", "message": {
+                "id": format!("msg_fake_{n}"), "type": "message", "role": "assistant", "model": model,
+                "content": [], "stop_reason": null, "stop_sequence": null, "usage": start_usage}}),
+        ),
+        (
+            Some("content_block_start"),
+            json!({"type": "content_block_start", "index": 0, "content_block": {
+                "type": "tool_use", "id": format!("toolu_fake_{n}"), "name": "Bash", "input": {}}}),
+        ),
+        (
+            Some("content_block_delta"),
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": input}}),
+        ),
+        (
+            Some("content_block_stop"),
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            Some("message_delta"),
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null},
+                   "usage": {"output_tokens": usage.output}}),
+        ),
+        (Some("message_stop"), json!({"type": "message_stop"})),
+    ]
 }
 
 fn json_response(value: Value) -> Response<Full<Bytes>> {

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod engine;
 pub mod env;
 mod error;
+pub mod escape;
 pub mod paths;
 pub mod presets;
 pub mod redact;

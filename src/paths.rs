@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The environment variable that puts every aiswitch file under one directory.
@@ -36,6 +36,19 @@ pub enum PathsError {
         path: PathBuf,
         /// The underlying error.
         source: io::Error,
+    },
+    /// A directory of aiswitch's belongs to another user: whoever owns it can read
+    /// what aiswitch puts there (keys, the control socket) or plant files.
+    #[error(
+        "directory {path} belongs to uid {owner}, not to you (uid {me}): aiswitch will not use it; remove it or set AISWITCH_HOME to a directory of yours"
+    )]
+    NotOwned {
+        /// The directory.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// The current user.
+        me: u32,
     },
 }
 
@@ -101,7 +114,16 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), PathsError> {
             .create(dir)
             .map_err(err)?;
     }
-    let mode = fs::metadata(dir).map_err(err)?.permissions().mode() & 0o777;
+    let meta = fs::metadata(dir).map_err(err)?;
+    let me = nix::unistd::Uid::effective().as_raw();
+    if meta.uid() != me {
+        return Err(PathsError::NotOwned {
+            path: dir.to_path_buf(),
+            owner: meta.uid(),
+            me,
+        });
+    }
+    let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
     }

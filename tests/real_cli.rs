@@ -188,6 +188,22 @@ command = "true"
     ),
 ];
 
+/// Provider variables left in the user's shell, each pointing at the user's own
+/// account, another provider or another cloud. A run with a preset must carry none
+/// of them (the checks below: only the preset's key and model reach the provider).
+const STALE_SHELL: [(&str, &str); 10] = [
+    ("ANTHROPIC_API_KEY", "user-secret-stale-anthropic"),
+    ("ANTHROPIC_SMALL_FAST_MODEL", "user-model"),
+    ("CLAUDE_CODE_USE_BEDROCK", "1"),
+    ("OPENAI_API_KEY", "user-secret-stale-openai"),
+    ("OPENAI_BASE_URL", "http://127.0.0.1:9/stale-url"),
+    ("OPENAI_MODEL", "user-model"),
+    ("GOOGLE_API_KEY", "user-secret-stale-google"),
+    ("GOOGLE_GENAI_USE_VERTEXAI", "true"),
+    ("GEMINI_MODEL", "user-model"),
+    ("AISWITCH_VARS", "ANTHROPIC_API_KEY:OPENAI_BASE_URL"),
+];
+
 /// What one CLI did.
 struct Row {
     agent: &'static str,
@@ -420,6 +436,9 @@ impl CliHome {
             .env("XDG_DATA_HOME", self.dir.path().join("user/.local/share"))
             .env("XDG_CACHE_HOME", self.dir.path().join("user/.cache"))
             .env("PATH", &self.path)
+            // What a shell holds after the user tried another provider by hand (or
+            // an earlier `aiswitch apply`): none of it may reach a run with a preset.
+            .envs(STALE_SHELL)
             // What a user would set for a one-shot, unattended run.
             .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
             .env("GEMINI_CLI_TRUST_WORKSPACE", "true")

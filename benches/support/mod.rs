@@ -62,5 +62,6 @@ pub fn reference(agent: &str, name: &str) -> LaunchSpec {
         session_meta: None,
         cwd: std::env::temp_dir(),
         locks: None,
+        env_remove: Vec::new(),
     }
 }

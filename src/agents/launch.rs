@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic_file::write_atomic;
 use crate::paths::ensure_private_dir;
-use crate::redact::is_secret_var;
+use crate::presets::env_policy::is_provider_var;
+use crate::redact::is_secret;
 use crate::shell::Shell;
 
 /// A config file an agent reads, written by aiswitch before the agent starts.
@@ -53,6 +54,9 @@ pub struct Launch {
     pub args: Vec<String>,
     /// Env vars set on top of the caller's, in order.
     pub env: Vec<(String, String)>,
+    /// The caller's env vars removed first: provider variables the preset does not
+    /// set (see [`stale_provider_vars`]).
+    pub env_remove: Vec<String>,
     /// Files written before the start.
     pub files: Vec<InjectedFile>,
 }
@@ -62,11 +66,14 @@ impl Launch {
     /// shell must hold them), everything else quoted.
     pub fn shell_command(&self, shell: Shell) -> String {
         let mut line = String::new();
-        if !self.env.is_empty() {
+        if !self.env.is_empty() || !self.env_remove.is_empty() {
             line.push_str("env ");
         }
+        for name in &self.env_remove {
+            let _ = write!(line, "-u {name} ");
+        }
         for (name, value) in &self.env {
-            if is_secret_var(name) {
+            if is_secret(name, value) {
                 let _ = write!(line, "{name}=\"${name}\" ");
             } else {
                 let _ = write!(line, "{name}={} ", shell.quote(value));
@@ -84,10 +91,28 @@ impl Launch {
     pub fn secret_names(&self) -> Vec<&str> {
         self.env
             .iter()
-            .filter(|(name, _)| is_secret_var(name))
+            .filter(|(name, value)| is_secret(name, value))
             .map(|(name, _)| name.as_str())
             .collect()
     }
+}
+
+/// The variables of this process's environment that a launch with a preset setting
+/// `env` must not pass on: every provider variable (URL, key, model, ... of any
+/// provider family or agent CLI) the preset does not set, and every name a previous
+/// `aiswitch apply` exported into the shell (listed in `AISWITCH_VARS`). Without
+/// this, a key would reach the provider a stale variable names.
+pub fn stale_provider_vars(env: &[(String, String)]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+    let applied = std::env::var(crate::shell::VARS_VAR).unwrap_or_default();
+    let applied: Vec<&str> = applied.split(':').filter(|n| !n.is_empty()).collect();
+    let mut stale: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| !set.contains(name.as_str()))
+        .filter(|name| is_provider_var(name) || applied.contains(&name.as_str()))
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// Where the files of `agent` with `preset` live under `data_dir`.

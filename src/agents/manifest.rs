@@ -388,20 +388,31 @@ fn check_template(template: &str, files: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Fills placeholders; `None` when one of them has no value.
+/// Fills placeholders in one pass over the template: a value is never read again
+/// for placeholders (a base URL holding `{api_key}` stays literal). Braces that
+/// open no known placeholder (TOML inline tables in codex `-c` values) are literal.
+/// `None` when a placeholder has no value.
 fn render(template: &str, values: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let mut out = template.to_owned();
-    for name in PLACEHOLDERS {
-        let token = format!("{{{name}}}");
-        if out.contains(&token) {
-            out = out.replace(&token, &values(name)?);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name = after.find('}').map(|close| &after[..close]).filter(|name| {
+            PLACEHOLDERS.contains(name) || name.strip_prefix("file:").is_some_and(|f| !f.is_empty())
+        });
+        match name {
+            Some(name) => {
+                out.push_str(&values(name)?);
+                rest = &after[name.len() + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
         }
     }
-    while let Some(start) = out.find("{file:") {
-        let end = start + out[start..].find('}')?;
-        let path = values(&out[start + 1..end])?;
-        out.replace_range(start..=end, &path);
-    }
+    out.push_str(rest);
     Some(out)
 }
 
@@ -423,6 +434,25 @@ mod tests {
     use crate::presets::Secret;
 
     const BASIC: &str = "id = \"x\"\nname = \"X\"\ncommand = \"x\"\ndriver = \"acp\"\n";
+
+    #[test]
+    fn values_are_substituted_once() {
+        let values = |name: &str| match name {
+            "base_url" => Some("https://h/{api_key}/{file:x}".to_owned()),
+            "api_key" => Some("sk-secret".to_owned()),
+            "file:x" => Some("/path/x".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            render("url={base_url} key={api_key}", &values).as_deref(),
+            Some("url=https://h/{api_key}/{file:x} key=sk-secret")
+        );
+        assert_eq!(
+            render("{ name = \"a\", f = \"{file:x}\" }", &values).as_deref(),
+            Some("{ name = \"a\", f = \"/path/x\" }")
+        );
+        assert_eq!(render("{model}", &values), None);
+    }
 
     #[test]
     fn unknown_driver_and_fields_are_named() {

@@ -12,7 +12,7 @@ mod registry;
 
 use std::path::PathBuf;
 
-pub use launch::{InjectedFile, Launch};
+pub use launch::{InjectedFile, Launch, stale_provider_vars};
 pub use manifest::{
     Injection, KindInjection, Lifetime, Manifest, ManifestError, RestartMode, RestartPolicy,
 };

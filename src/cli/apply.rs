@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aiswitch::agents::{AgentError, Launch};
+use aiswitch::agents::{AgentError, Launch, stale_provider_vars};
 use aiswitch::engine::{PresetChoice, PresetSource};
 use aiswitch::presets::{PresetName, Secrets};
 use aiswitch::shell::{Shell, VARS_VAR, export_lines};
@@ -140,7 +140,14 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
             vars
         };
         let text = export_lines(shell, name.as_str(), &shown, previous.as_deref());
-        out.emit(&serde_json::json!({ "preset": name.as_str(), "shell": shell.as_str(), "script": text }), || text.clone());
+        let body =
+            serde_json::json!({ "preset": name.as_str(), "shell": shell.as_str(), "script": text });
+        if to_terminal {
+            out.emit(&body, || text.clone());
+        } else {
+            // For `eval`: exactly what the shell must run.
+            out.emit_exact(&body, || text.clone());
+        }
         if to_terminal {
             out.note(&format!(
                 "aiswitch: secrets hidden on a terminal; run `eval \"$(aiswitch apply {name} --export)\"` to apply"
@@ -172,6 +179,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
             Launch {
                 program: program.into(),
                 args: launch_args,
+                env_remove: stale_provider_vars(&injection.env),
                 env: injection.env,
                 files: injection.files,
             }
@@ -179,6 +187,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
         None => Launch {
             program: program.into(),
             args: rest.to_vec(),
+            env_remove: stale_provider_vars(&vars),
             env: vars,
             files: Vec::new(),
         },

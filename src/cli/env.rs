@@ -153,7 +153,7 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
                 Some(preset) => {
                     let mut text = format!("{} uses preset {preset}\n", view.agent);
                     for (k, v) in &view.env {
-                        text.push_str(&format!("  {k}={v}\n"));
+                        text.push_str(&format!("  {k}={}\n", aiswitch::escape::for_terminal(v)));
                     }
                     if !view.args.is_empty() {
                         text.push_str(&format!("  args: {}\n", view.args.join(" ")));

@@ -1,15 +1,18 @@
 //! `export` and `import` (including the original aiswitch's YAML presets).
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use aiswitch::Selection;
 use aiswitch::atomic_file::write_atomic;
+use aiswitch::engine::{ImportAction, ImportOptions, ImportOutcome};
 use aiswitch::presets::{Bundle, ExportOptions, PresetError, PresetName, read_legacy_dir};
-use aiswitch::{ImportOutcome, Selection};
 use clap::Args;
 use serde_json::json;
 
 use super::output::{CliError, Output, engine};
+use super::presets::parse_env_names;
 
 /// Export presets to a TOML file (stdout unless -o). Secrets are left out unless
 /// --include-secrets.
@@ -33,8 +36,15 @@ pub struct ExportArgs {
 
 /// Import presets from an export file, or the original aiswitch's YAML presets.
 ///
-/// Every preset is validated before any is written. Examples:
+/// Every preset is checked before any is written; one refused preset refuses the
+/// import. Env vars that change how programs run (LD_PRELOAD, NODE_OPTIONS, PATH,
+/// PROMPT_COMMAND, ...; see SECURITY.md) are refused unless named with --allow-env;
+/// provider variables are folded into the preset's URL, key and model, and refused
+/// when they contradict them. With --force, a secret the export left out keeps the
+/// stored value. --dry-run lists every field of every preset (new, changed,
+/// unchanged, removed), refused presets included. Examples:
 ///   aiswitch import presets.toml --dry-run
+///   aiswitch import presets.toml --force --allow-env HTTPS_PROXY
 ///   aiswitch import --legacy                # ~/.config/aiswitch/presets/*.yaml
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -50,6 +60,9 @@ pub struct ImportArgs {
     /// ~/.config/aiswitch/presets).
     #[arg(long)]
     legacy: bool,
+    /// Accept this env var although it changes how programs run. Repeat for several.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    allow_env: Vec<String>,
 }
 
 pub fn export(args: ExportArgs, out: &Output) -> Result<ExitCode, CliError> {
@@ -77,7 +90,7 @@ pub fn export(args: ExportArgs, out: &Output) -> Result<ExitCode, CliError> {
                 format!("exported {} preset(s) to {}", names.len(), path.display())
             });
         }
-        None => out.emit(&bundle, || bundle.to_toml()),
+        None => out.emit_exact(&bundle, || bundle.to_toml()),
     }
     if !args.include_secrets && bundle.redacted_fields().next().is_some() {
         out.note("aiswitch: secrets were left out; add --include-secrets to keep them");
@@ -102,9 +115,19 @@ pub fn import(args: ImportArgs, out: &Output) -> Result<ExitCode, CliError> {
         })?;
         Bundle::parse(&text, &path)?
     };
-    let outcomes = engine()?.import_presets(bundle, args.force, args.dry_run)?;
+    let options = ImportOptions {
+        replace: args.force,
+        dry_run: args.dry_run,
+        allow_env: parse_env_names(&args.allow_env)?,
+    };
+    let outcomes = engine()?.import_presets(bundle, &options)?;
     let body = json!({ "dry_run": args.dry_run, "presets": outcomes });
     out.emit(&body, || import_text(&outcomes, args.dry_run));
+    for outcome in &outcomes {
+        for warning in &outcome.warnings {
+            out.note(&format!("aiswitch: warning: {warning}"));
+        }
+    }
     for outcome in outcomes.iter().filter(|o| !o.missing_secrets.is_empty()) {
         out.note(&format!(
             "aiswitch: preset {} was exported without {}: set them again with `aiswitch add {} --force ...`",
@@ -112,6 +135,10 @@ pub fn import(args: ImportArgs, out: &Output) -> Result<ExitCode, CliError> {
             outcome.missing_secrets.join(", "),
             outcome.name
         ));
+    }
+    // A dry run goes on past refused presets; the import itself would not.
+    if outcomes.iter().any(|o| o.action == ImportAction::Refused) {
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -121,10 +148,34 @@ fn import_text(outcomes: &[ImportOutcome], dry_run: bool) -> String {
         return "nothing to import".into();
     }
     let prefix = if dry_run { "would be " } else { "" };
-    let mut text: String = outcomes
-        .iter()
-        .map(|o| format!("{prefix}{} {}\n", o.action, o.name))
-        .collect();
+    let mut text = String::new();
+    for o in outcomes {
+        match &o.error {
+            Some(error) => {
+                let _ = writeln!(text, "{prefix}refused {}: {error}", o.name);
+            }
+            None => {
+                let _ = writeln!(text, "{prefix}{} {}", o.action.as_str(), o.name);
+            }
+        }
+        if dry_run {
+            let width = o.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
+            for f in &o.fields {
+                let was = f
+                    .was
+                    .as_ref()
+                    .map(|was| format!(", was {was}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    text,
+                    "  {:<width$}  {}  ({}{was})",
+                    f.field,
+                    f.value,
+                    f.change.as_str()
+                );
+            }
+        }
+    }
     if dry_run {
         text.push_str("dry run: nothing was written\n");
     }

@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use aiswitch::escape::{for_terminal, lines_for_terminal};
 use aiswitch::{EXIT_FAILURE, EXIT_USAGE, Engine, Error};
 use serde::Serialize;
 use serde_json::json;
@@ -57,9 +58,20 @@ impl Output {
         Self { json }
     }
 
-    /// Prints `value` as JSON, or `text()` for people, in one write (stdout is line
-    /// buffered, and a line-by-line write costs a syscall per line).
+    /// Prints `value` as JSON, or `text()` for people with control characters
+    /// escaped (a value cannot hide lines or rewrite the terminal), in one write
+    /// (stdout is line buffered, and a line-by-line write costs a syscall per line).
     pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        self.write(value, || lines_for_terminal(&text()).into_owned());
+    }
+
+    /// Like [`Output::emit`], but the text is for a program (`eval`, a file) and is
+    /// printed exactly: shell code and TOML, which quote what they hold.
+    pub fn emit_exact<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        self.write(value, text);
+    }
+
+    fn write<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
         let mut body = if self.json {
             // Indented for a person at a terminal, compact (and faster) for a program.
             if std::io::stdout().is_terminal() {
@@ -88,7 +100,7 @@ impl Output {
     /// A note for people on stderr; silent in JSON mode.
     pub fn note(&self, text: &str) {
         if !self.json {
-            eprintln!("{text}");
+            eprintln!("{}", lines_for_terminal(text));
         }
     }
 
@@ -98,7 +110,7 @@ impl Output {
             let body = json!({ "error": { "kind": err.kind(), "message": err.to_string() } });
             eprintln!("{body}");
         } else {
-            eprintln!("aiswitch: {err}");
+            eprintln!("aiswitch: {}", for_terminal(&err.to_string()));
         }
         ExitCode::from(err.exit_code())
     }

@@ -1,11 +1,14 @@
 //! `add`, `list`, `show`, `remove`, `use`, `current`.
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use aiswitch::escape::for_terminal;
 use aiswitch::presets::{
-    Listing, Preset, PresetName, PresetView, PriceOverrides, ProviderKind, Secret, Secrets,
-    parse_env_pairs,
+    EnvVarName, Listing, Preset, PresetError, PresetName, PresetView, PriceOverrides, ProviderKind,
+    Secret, Secrets, parse_env_pairs,
 };
 use clap::Args;
 use comfy_table::{Table, presets::NOTHING};
@@ -22,16 +25,26 @@ use super::output::{CliError, Output, engine, render};
 pub struct AddArgs {
     /// Preset name: letters, digits, '.', '_' or '-', at most 64.
     preset: String,
-    /// Raw env vars as KEY value pairs, applied as given.
+    /// Raw env vars as KEY value pairs, applied as given. Values on the command line
+    /// land in shell history: put secret ones in --env-file.
     #[arg(value_name = "KEY value")]
     vars: Vec<String>,
+    /// Read more env vars from FILE ('-' for stdin), one NAME=value a line; blank
+    /// lines and lines starting with # are skipped.
+    #[arg(long, value_name = "FILE|-")]
+    env_file: Option<PathBuf>,
+    /// Accept this env var although it changes how programs run (LD_*, PATH,
+    /// NODE_OPTIONS, ...; see SECURITY.md). Repeat for several.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    allow_env: Vec<String>,
     /// API family: decides which env vars base URL, key and model become.
     #[arg(long, value_enum)]
     kind: Option<ProviderKind>,
     /// Provider base URL (http:// or https://).
     #[arg(long)]
     base_url: Option<String>,
-    /// API key; '-' reads it from stdin so it stays out of shell history.
+    /// API key; '-' reads it from stdin (without echo on a terminal) so it stays out
+    /// of shell history.
     #[arg(long, value_name = "-|VALUE")]
     api_key: Option<String>,
     /// Model name.
@@ -121,7 +134,23 @@ pub struct CurrentArgs {
 
 pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
     let name = PresetName::parse(&args.preset)?;
-    let env = parse_env_pairs(&args.vars)?;
+    let mut env = parse_env_pairs(&args.vars)?;
+    let allow_env = parse_env_names(&args.allow_env)?;
+    if args.env_file.as_deref() == Some(Path::new("-")) && args.api_key.as_deref() == Some("-") {
+        return Err(CliError::Usage(
+            "--env-file - and --api-key - both read stdin: put one of them in a file".into(),
+        ));
+    }
+    if let Some(path) = &args.env_file {
+        for (key, value) in read_env_file(path)? {
+            if env.insert(key.clone(), value).is_some() {
+                return Err(PresetError::DuplicateKey {
+                    name: key.to_string(),
+                }
+                .into());
+            }
+        }
+    }
     let kind = args.kind.unwrap_or(ProviderKind::Custom);
     if kind == ProviderKind::Custom
         && (args.base_url.is_some() || args.api_key.is_some() || args.model.is_some())
@@ -150,27 +179,73 @@ pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
     preset.validate()?;
 
     let engine = engine()?;
-    let replaced = engine.add_preset(preset.clone(), args.force)?;
+    let added = engine.add_preset(preset.clone(), args.force, &allow_env)?;
+    let stored = engine.preset(&preset.name)?;
     let view = PresetView::new(
-        &preset,
+        &stored,
         false,
         Secrets::Redact(engine.settings().reveal_chars),
     );
-    let verb = if replaced { "replaced" } else { "added" };
-    out.emit(&json!({ "action": verb, "preset": view }), || {
-        format!("{verb} preset {} ({})", preset.name, preset.kind)
-    });
+    let verb = if added.replaced { "replaced" } else { "added" };
+    let warnings: Vec<String> = added.warnings.iter().map(ToString::to_string).collect();
+    out.emit(
+        &json!({ "action": verb, "preset": view, "warnings": warnings }),
+        || format!("{verb} preset {} ({})", preset.name, preset.kind),
+    );
+    for warning in &warnings {
+        out.note(&format!("aiswitch: warning: {warning}"));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--allow-env` names, validated.
+pub fn parse_env_names(names: &[String]) -> Result<BTreeSet<EnvVarName>, CliError> {
+    Ok(names
+        .iter()
+        .map(|n| EnvVarName::parse(n))
+        .collect::<Result<_, _>>()?)
+}
+
+/// `NAME=value` lines from a file or stdin (`-`).
+fn read_env_file(path: &Path) -> Result<Vec<(EnvVarName, String)>, CliError> {
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::Failed(format!("cannot read env vars from stdin: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|source| PresetError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+    };
+    let mut vars = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(CliError::Usage(format!(
+                "{} line {}: expected NAME=value",
+                path.display(),
+                index + 1
+            )));
+        };
+        vars.push((EnvVarName::parse(name.trim())?, value.to_owned()));
+    }
+    Ok(vars)
 }
 
 fn read_secret_from_stdin() -> Result<String, CliError> {
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("API key (input is read until end of line): ");
-        let mut line = String::new();
-        stdin
-            .read_line(&mut line)
-            .map_err(|e| CliError::Failed(format!("cannot read the API key from stdin: {e}")))?;
+        eprint!("API key (not shown as you type; Enter to finish): ");
+        let line = console::Term::stderr()
+            .read_secure_line()
+            .map_err(|e| CliError::Failed(format!("cannot read the API key: {e}")))?;
         return Ok(line.trim().to_owned());
     }
     let mut text = String::new();
@@ -251,12 +326,12 @@ fn list_table(views: &[PresetView], verbose: bool) -> String {
             row.push(
                 view.env
                     .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
+                    .map(|(k, v)| format!("{k}={}", for_terminal(v)))
                     .collect::<Vec<_>>()
                     .join(" "),
             );
             row.push(view.tags.join(","));
-            row.push(view.description.clone().unwrap_or_default());
+            row.push(for_terminal(view.description.as_deref().unwrap_or_default()).into_owned());
         }
         table.add_row(row);
     }
@@ -325,7 +400,8 @@ fn show_text(view: &PresetView) -> String {
         render(&table)
     );
     for (name, value) in view.applies.iter().flatten() {
-        text.push_str(&format!("    {name}={value}\n"));
+        // One line per variable: a line break in a value is shown as `\n`.
+        text.push_str(&format!("    {name}={}\n", for_terminal(value)));
     }
     text
 }

@@ -125,6 +125,9 @@ pub fn exec(
         return out.error(&e.into());
     }
     let mut command = std::process::Command::new(&launch.program);
+    for name in &launch.env_remove {
+        command.env_remove(name);
+    }
     command
         .args(&launch.args)
         .envs(launch.env.iter().map(|(k, v)| (k, v)))

@@ -31,7 +31,7 @@ pub struct CompletionsArgs {
 
 pub fn init(args: InitArgs, out: &Output) -> Result<ExitCode, CliError> {
     let script = init_script(args.shell);
-    out.emit(
+    out.emit_exact(
         &serde_json::json!({ "shell": args.shell.as_str(), "script": script }),
         || script.clone(),
     );

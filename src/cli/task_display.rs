@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use aiswitch::coordinator::{RunStatus, TaskEvent};
+use aiswitch::escape::for_terminal;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::tasks::status_word;
@@ -104,12 +105,12 @@ fn print_lines(partial: &mut HashMap<String, String>, event: TaskEvent) {
             buffer.push_str(&text);
             while let Some(end) = buffer.find('\n') {
                 let line: String = buffer.drain(..=end).collect();
-                lines.push(format!("[{agent}] {}", line.trim_end()));
+                lines.push(format!("[{agent}] {}", for_terminal(line.trim_end())));
             }
         }
         TaskEvent::Finished { agent, status } => {
             if let Some(rest) = partial.remove(&agent).filter(|r| !r.trim().is_empty()) {
-                lines.push(format!("[{agent}] {}", rest.trim_end()));
+                lines.push(format!("[{agent}] {}", for_terminal(rest.trim_end())));
             }
             lines.push(format!("[{agent}] {}", status_word(status)));
         }
@@ -157,7 +158,7 @@ fn update_bars(multi: &MultiProgress, bars: &mut HashMap<String, AgentLine>, eve
                     .rev()
                     .find(|l| !l.trim().is_empty())
                     .unwrap_or_default();
-                line.latest = tail(last, 40);
+                line.latest = tail(&for_terminal(last), 40);
                 line.refresh();
             }
         }

@@ -285,7 +285,14 @@ pub struct DemoArgs {}
 
 pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {
     let engine = engine()?;
-    let root = std::env::temp_dir().join(format!("aiswitch-demo-{}", std::process::id()));
+    // A fresh private directory with a random name (created 0700, never one that
+    // another user could have planted); kept, as the result points into it.
+    let root = tempfile::Builder::new()
+        .prefix("aiswitch-demo-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .map_err(|e| CliError::Failed(format!("cannot create a temporary directory: {e}")))?
+        .keep();
     let repo = root.join("repo");
     std::fs::create_dir_all(repo.join("src")).map_err(|e| CliError::Failed(e.to_string()))?;
     std::fs::write(repo.join("README.md"), "# demo project\n")

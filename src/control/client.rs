@@ -27,6 +27,18 @@ pub enum ControlError {
         /// The daemon's version.
         found: u64,
     },
+    /// The process listening on the socket runs as another user.
+    #[error(
+        "the daemon at {path} runs as uid {uid}, not as you (uid {me}): aiswitch sends it nothing; stop it, or set AISWITCH_HOME to a directory of yours"
+    )]
+    ForeignDaemon {
+        /// The socket.
+        path: String,
+        /// The daemon's uid.
+        uid: u32,
+        /// The current user.
+        me: u32,
+    },
     /// A request failed.
     #[error(transparent)]
     Rpc(#[from] RpcError),
@@ -60,6 +72,19 @@ impl ControlClient {
         let stream = UnixStream::connect(path)
             .await
             .map_err(|e| ControlError::NotRunning(format!("{}: {e}", path.display())))?;
+        // Nothing is sent before the peer is known to be this user's own process.
+        let uid = stream
+            .peer_cred()
+            .map_err(|e| ControlError::NotRunning(format!("{}: {e}", path.display())))?
+            .uid();
+        let me = nix::unistd::Uid::effective().as_raw();
+        if uid != me {
+            return Err(ControlError::ForeignDaemon {
+                path: path.display().to_string(),
+                uid,
+                me,
+            });
+        }
         let (read, write) = stream.into_split();
         let (tx, events) = mpsc::unbounded_channel();
         let (conn, _) = Connection::start(

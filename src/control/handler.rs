@@ -139,6 +139,8 @@ struct AddParams {
     preset: crate::presets::Preset,
     #[serde(default)]
     force: bool,
+    #[serde(default)]
+    allow_env: std::collections::BTreeSet<crate::presets::EnvVarName>,
 }
 
 #[derive(serde::Deserialize)]
@@ -306,13 +308,19 @@ impl Handler for ControlHandler {
                     p.preset.validate().map_err(|e| {
                         ErrorObject::new(ErrorObject::INVALID_PARAMS, e.to_string())
                     })?;
-                    let replaced = engine
-                        .add_preset(p.preset.clone(), p.force)
+                    let added = engine
+                        .add_preset(p.preset.clone(), p.force, &p.allow_env)
                         .map_err(engine_error)?;
-                    let view = to_value(&PresetView::new(&p.preset, false, reveal))?;
-                    Ok(
-                        json!({ "action": if replaced { "replaced" } else { "added" }, "preset": view }),
-                    )
+                    let name = p.preset.name.clone();
+                    let stored = engine.preset(&name).map_err(engine_error)?;
+                    let view = to_value(&PresetView::new(&stored, false, reveal))?;
+                    let warnings: Vec<String> =
+                        added.warnings.iter().map(ToString::to_string).collect();
+                    Ok(json!({
+                        "action": if added.replaced { "replaced" } else { "added" },
+                        "preset": view,
+                        "warnings": warnings,
+                    }))
                 }
                 "preset.use" => {
                     let p: NameParams = params(request.params)?;

@@ -117,10 +117,10 @@ pub const METHODS: &[MethodDoc] = &[
     },
     MethodDoc {
         name: "preset.add",
-        summary: "Add a preset (replace one with force); the same fields as a preset file.",
-        params: r#"{"preset": {"name": "kimi", "kind": "anthropic", "base_url": "https://api.moonshot.ai/anthropic", "api_key": "sk-...", "model": "kimi-k2", "env": {"API_TIMEOUT_MS": "600000"}}, "force": false}"#,
-        result: r#"{"action": "added", "preset": {"name": "kimi", "api_key": "sk-…a1b2", ...}}"#,
-        errors: "-32602 invalid preset, -40404 exists (without force)",
+        summary: "Add a preset (replace one with force); the same fields as a preset file. Env vars that change how programs run (SECURITY.md) need allow_env; provider variables fold into the fields.",
+        params: r#"{"preset": {"name": "kimi", "kind": "anthropic", "base_url": "https://api.moonshot.ai/anthropic", "api_key": "sk-...", "model": "kimi-k2", "env": {"API_TIMEOUT_MS": "600000"}}, "force": false, "allow_env": []}"#,
+        result: r#"{"action": "added", "preset": {"name": "kimi", "api_key": "sk-…a1b2", ...}, "warnings": []}"#,
+        errors: "-32602 invalid preset, -40404 exists (without force), -32602 refused env var",
     },
     MethodDoc {
         name: "preset.use",

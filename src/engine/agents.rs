@@ -13,6 +13,7 @@ use crate::Error;
 use crate::agents::event::RunEvent;
 use crate::agents::{
     AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, resolve_command,
+    stale_provider_vars,
 };
 use crate::presets::{PresetName, ProviderKind};
 use crate::store::EventKind;
@@ -157,11 +158,17 @@ impl Engine {
                 None => (Injection::default(), None),
             },
         };
+        // With a preset, the agent gets exactly its provider.
+        let env_remove = match used {
+            Some(_) => stale_provider_vars(&injection.env),
+            None => Vec::new(),
+        };
         let spec = LaunchSpec {
             name: agent.to_owned(),
             manifest,
             args: injection.args,
             env: injection.env,
+            env_remove,
             files: injection.files,
             session_meta: injection.session_meta,
             cwd,

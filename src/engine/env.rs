@@ -9,7 +9,7 @@ use super::Engine;
 use crate::Error;
 use crate::env::{AgentEnv, EnvError, EnvStore, Step};
 use crate::presets::PresetName;
-use crate::redact::{is_secret_var, redact};
+use crate::redact::redact_var;
 use crate::store::EventKind;
 
 /// Fails the named step (tests of the rollback path).
@@ -218,16 +218,7 @@ impl Engine {
                 .map(|a| {
                     a.env
                         .iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                if is_secret_var(k) {
-                                    redact(v, reveal)
-                                } else {
-                                    v.clone()
-                                },
-                            )
-                        })
+                        .map(|(k, v)| (k.clone(), redact_var(k, v, reveal)))
                         .collect()
                 })
                 .unwrap_or_default(),

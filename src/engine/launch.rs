@@ -10,7 +10,7 @@ use serde_json::json;
 use super::Engine;
 use super::choice::{PresetChoice, PresetSource};
 use crate::Error;
-use crate::agents::{Injection, Launch, Manifest, resolve_command};
+use crate::agents::{Injection, Launch, Manifest, resolve_command, stale_provider_vars};
 use crate::store::EventKind;
 use crate::supervisor::SupervisorError;
 
@@ -45,10 +45,17 @@ impl Engine {
         let injection = self.choice_injection(&manifest, choice)?;
         let mut args = injection.args;
         args.extend(extra.iter().cloned());
+        // With a preset, the agent gets exactly its provider; without one, the CLI
+        // runs with the user's own settings, environment included.
+        let env_remove = match choice {
+            Some(_) => stale_provider_vars(&injection.env),
+            None => Vec::new(),
+        };
         Ok(Launch {
             program,
             args,
             env: injection.env,
+            env_remove,
             files: injection.files,
         })
     }

@@ -9,6 +9,7 @@ mod budgets;
 mod choice;
 mod doctor;
 mod env;
+mod exchange;
 mod import;
 mod launch;
 mod metrics;
@@ -32,6 +33,7 @@ pub use budgets::{AlertError, BudgetRequest};
 pub use choice::{PresetChoice, PresetSource};
 pub use doctor::{DirectoryCheck, DoctorAgent, DoctorReport, Override};
 pub use env::{EnvView, Verify};
+pub use exchange::{AddOutcome, Change, FieldChange, ImportAction, ImportOptions, ImportOutcome};
 pub use import::{ImportReport, default_log_dir};
 pub use launch::Installed;
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
@@ -47,17 +49,6 @@ pub struct Engine {
     presets: PresetRepo,
     /// RPC metrics of this process's agents, shared by clones, flushed to the store.
     pub(crate) recorder: std::sync::Arc<crate::usage::MetricsRecorder>,
-}
-
-/// What `import` did, or would do with `dry_run`, to each preset.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ImportOutcome {
-    /// The preset.
-    pub name: String,
-    /// `added` or `replaced`.
-    pub action: &'static str,
-    /// Secret fields the bundle did not carry (the export left them out).
-    pub missing_secrets: Vec<String>,
 }
 
 /// Which presets to export.
@@ -106,23 +97,6 @@ impl Engine {
     /// One preset.
     pub fn preset(&self, name: &PresetName) -> Result<Preset, Error> {
         Ok(self.presets.get(name)?)
-    }
-
-    /// Adds a preset, or replaces one when `replace`. Returns true when it replaced.
-    pub fn add_preset(&self, preset: Preset, replace: bool) -> Result<bool, Error> {
-        let replaced = self
-            .presets
-            .save_all(std::slice::from_ref(&preset), replace)?
-            .first()
-            .copied()
-            .unwrap_or(false);
-        let kind = if replaced {
-            EventKind::PresetReplaced
-        } else {
-            EventKind::PresetAdded
-        };
-        self.record(&[(kind, Some(preset.name.as_str()), describe(&preset))])?;
-        Ok(replaced)
     }
 
     /// Removes a preset; the current one only with `force`.
@@ -188,56 +162,6 @@ impl Engine {
             }
         };
         Ok(Bundle::export(presets, options))
-    }
-
-    /// Imports a validated bundle: all presets or none. Without `replace`, an existing
-    /// preset of the same name fails the whole import before anything is written.
-    pub fn import_presets(
-        &self,
-        bundle: Bundle,
-        replace: bool,
-        dry_run: bool,
-    ) -> Result<Vec<ImportOutcome>, Error> {
-        let missing: Vec<Vec<String>> = bundle
-            .presets()
-            .map(|p| {
-                bundle
-                    .redacted_fields()
-                    .find(|(q, _)| q.name == p.name)
-                    .map(|(_, fields)| fields.to_vec())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let presets = bundle.into_presets();
-        let existed = if dry_run {
-            self.presets.plan(&presets, replace)?
-        } else {
-            self.presets.save_all(&presets, replace)?
-        };
-        let outcomes: Vec<ImportOutcome> = presets
-            .iter()
-            .zip(existed)
-            .zip(missing)
-            .map(|((p, existed), missing_secrets)| ImportOutcome {
-                name: p.name.to_string(),
-                action: if existed { "replaced" } else { "added" },
-                missing_secrets,
-            })
-            .collect();
-        if !dry_run && !presets.is_empty() {
-            let events: Vec<_> = presets
-                .iter()
-                .map(|p| {
-                    (
-                        EventKind::PresetImported,
-                        Some(p.name.as_str()),
-                        describe(p),
-                    )
-                })
-                .collect();
-            self.record(&events)?;
-        }
-        Ok(outcomes)
     }
 
     /// The most recent recorded changes, newest first.

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Preset, PresetError};
-use crate::redact::is_secret_var;
+use crate::redact::is_secret;
 
 /// The `format` value every bundle carries.
 const FORMAT: &str = "aiswitch-presets";
@@ -54,8 +54,8 @@ impl Bundle {
                     if preset.api_key.take().is_some() {
                         redacted.push("api_key".to_owned());
                     }
-                    preset.env.retain(|name, _| {
-                        let secret = is_secret_var(name.as_str());
+                    preset.env.retain(|name, value| {
+                        let secret = is_secret(name.as_str(), value);
                         if secret {
                             redacted.push(format!("env.{name}"));
                         }
@@ -155,6 +155,15 @@ impl Bundle {
             .iter()
             .filter(|e| !e.redacted.is_empty())
             .map(|e| (&e.preset, e.redacted.as_slice()))
+    }
+
+    /// Consumes the bundle into its presets, each with the secret fields the export
+    /// left out.
+    pub fn into_entries(self) -> Vec<(Preset, Vec<String>)> {
+        self.entries
+            .into_iter()
+            .map(|e| (e.preset, e.redacted))
+            .collect()
     }
 
     /// Consumes the bundle into its presets.

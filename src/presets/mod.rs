@@ -3,6 +3,7 @@
 
 mod bundle;
 pub mod directory;
+pub mod env_policy;
 mod legacy;
 mod model;
 mod repo;
@@ -54,6 +55,40 @@ pub enum PresetError {
     InvalidUrl {
         /// The rejected URL.
         url: String,
+    },
+    /// A field holds characters it cannot hold.
+    #[error("invalid {field} {value}: {reason}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// The value, escaped for the terminal (never a secret).
+        value: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A raw env var that changes how programs run, not allowed by the user.
+    #[error(
+        "preset {preset} sets {name}, refused because {why}; if you trust it, pass --allow-env {name}"
+    )]
+    RiskyEnv {
+        /// The preset.
+        preset: String,
+        /// The variable.
+        name: String,
+        /// Why it is risky.
+        why: &'static str,
+    },
+    /// A raw env var contradicts the preset's own field.
+    #[error(
+        "preset {preset} sets {name} to something other than its {field}: keep one (remove {name} from its env, or set {field} to that value)"
+    )]
+    EnvContradicts {
+        /// The preset.
+        preset: String,
+        /// The variable.
+        name: String,
+        /// The field it contradicts.
+        field: &'static str,
     },
     /// The API key is empty.
     #[error("the API key is empty: pass it with --api-key VALUE or pipe it to --api-key -")]
@@ -138,6 +173,9 @@ impl PresetError {
                 | Self::MissingValue { .. }
                 | Self::DuplicateKey { .. }
                 | Self::InvalidUrl { .. }
+                | Self::InvalidField { .. }
+                | Self::RiskyEnv { .. }
+                | Self::EnvContradicts { .. }
                 | Self::EmptyKey
                 | Self::InvalidPrice { .. }
                 | Self::DirectoryFile { .. }

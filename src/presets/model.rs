@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::PresetError;
-use crate::redact;
+use crate::{escape, redact};
 
 /// Longest preset name accepted, in characters.
 pub const MAX_NAME_LEN: usize = 64;
@@ -305,19 +305,43 @@ impl Preset {
         }
     }
 
-    /// Checks the fields that types alone cannot: the base URL's scheme and the key.
+    /// Checks the fields that types alone cannot: the base URL's scheme, and that no
+    /// field holds what it cannot (a URL or model with quotes, braces or spaces would
+    /// change the meaning of the agent arguments and config files it is written into;
+    /// control characters would rewrite the terminal that shows it).
     pub fn validate(&self) -> Result<(), PresetError> {
-        if let Some(url) = &self.base_url
-            && (!(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10)
-        {
-            return Err(PresetError::InvalidUrl { url: url.clone() });
+        if let Some(url) = &self.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                return Err(PresetError::InvalidUrl {
+                    url: escape::for_terminal(url).into_owned(),
+                });
+            }
+            check_word("base URL", url, false)?;
         }
-        if self
-            .api_key
-            .as_ref()
-            .is_some_and(|k| k.expose().trim().is_empty())
-        {
-            return Err(PresetError::EmptyKey);
+        if let Some(model) = &self.model {
+            check_word("model", model, false)?;
+        }
+        if let Some(key) = &self.api_key {
+            if key.expose().trim().is_empty() {
+                return Err(PresetError::EmptyKey);
+            }
+            check_word("API key", key.expose(), true)?;
+        }
+        if let Some(text) = &self.description {
+            check_text("description", text, &[])?;
+        }
+        for tag in &self.tags {
+            check_text("tag", tag, &[])?;
+        }
+        for (name, value) in &self.env {
+            // Multi-line values (ANTHROPIC_CUSTOM_HEADERS) and tabs are fine.
+            check_text("env value", value, &['\n', '\t']).map_err(|_| {
+                PresetError::InvalidField {
+                    field: "env value of",
+                    value: name.to_string(),
+                    reason: "it holds control characters; remove them".into(),
+                }
+            })?;
         }
         Ok(())
     }
@@ -350,11 +374,49 @@ impl Preset {
         out.extend(
             self.env
                 .iter()
-                .filter(|(name, _)| redact::is_secret_var(name.as_str()))
+                .filter(|(name, value)| redact::is_secret(name.as_str(), value))
                 .map(|(_, value)| value.as_str()),
         );
         out
     }
+}
+
+/// Refuses in a URL, model or key (words written into agent arguments and config
+/// files) whitespace, quotes, braces, backslashes and control characters.
+fn check_word(field: &'static str, value: &str, secret: bool) -> Result<(), PresetError> {
+    let bad = value
+        .chars()
+        .find(|c| c.is_whitespace() || escape::is_control(*c) || "\"'{}\\`<>^|".contains(*c));
+    match bad {
+        None => Ok(()),
+        Some(c) => Err(PresetError::InvalidField {
+            field,
+            value: if secret {
+                "(hidden)".into()
+            } else {
+                escape::for_terminal(value).into_owned()
+            },
+            reason: format!(
+                "it contains {}; a {field} cannot hold spaces, quotes, braces, backslashes or control characters",
+                escape::for_terminal(&format!("{c:?}"))
+            ),
+        }),
+    }
+}
+
+/// Refuses control characters (but those in `allowed`) in free text.
+fn check_text(field: &'static str, value: &str, allowed: &[char]) -> Result<(), PresetError> {
+    if value
+        .chars()
+        .any(|c| escape::is_control(c) && !allowed.contains(&c))
+    {
+        return Err(PresetError::InvalidField {
+            field,
+            value: escape::for_terminal(value).into_owned(),
+            reason: "it holds control characters; remove them".into(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

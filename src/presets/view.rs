@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Preset, PriceOverrides};
-use crate::redact::{is_secret_var, redact_var};
+use crate::redact::{is_secret, redact_var};
 
 /// Whether secrets appear whole or redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,7 +69,10 @@ impl PresetView {
             name: preset.name.to_string(),
             kind: preset.kind.as_str(),
             current,
-            base_url: preset.base_url.clone(),
+            base_url: preset
+                .base_url
+                .as_ref()
+                .map(|u| secrets.show("BASE_URL", u)),
             model: preset.model.clone(),
             api_key: preset
                 .api_key
@@ -95,7 +98,7 @@ impl PresetView {
             .env_vars()
             .into_iter()
             .map(|(name, value)| {
-                let shown = if is_secret_var(&name) || key == Some(value.as_str()) {
+                let shown = if is_secret(&name, &value) || key == Some(value.as_str()) {
                     self.secrets.show("API_KEY", &value)
                 } else {
                     value

@@ -216,6 +216,9 @@ impl Instance {
             message: format!("cannot write {}: {e}", path.display()),
         })?;
         let mut cmd = tokio::process::Command::new(program);
+        for name in &self.spec.env_remove {
+            cmd.env_remove(name);
+        }
         cmd.args(&manifest.args)
             .args(&self.spec.args)
             .envs(manifest.env.iter())

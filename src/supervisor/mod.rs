@@ -126,6 +126,9 @@ pub struct LaunchSpec {
     pub args: Vec<String>,
     /// Extra env vars (from the preset's injection).
     pub env: Vec<(String, String)>,
+    /// Env vars of aiswitch's own environment the agent must not inherit (provider
+    /// variables a preset does not set; see `agents::stale_provider_vars`).
+    pub env_remove: Vec<String>,
     /// Config files the agent reads (from the preset's injection), written before
     /// each start.
     pub files: Vec<crate::agents::InjectedFile>,

@@ -50,7 +50,11 @@ pub async fn run_once(
         message: format!("cannot write {}: {e}", path.display()),
     })?;
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    for name in &spec.env_remove {
+        command.env_remove(name);
+    }
+    let mut child = command
         .args(&spec.manifest.args)
         .args(&spec.args)
         .arg(prompt)

@@ -59,6 +59,10 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Preset(e) if e.is_usage() => EXIT_USAGE,
+            Self::Task(
+                crate::engine::TaskError::NotFound { .. }
+                | crate::engine::TaskError::Running { .. },
+            ) => EXIT_FAILURE,
             Self::Agent(AgentError::WrongKind { .. }) | Self::Task(_) => EXIT_USAGE,
             Self::Budget(
                 crate::budget::BudgetError::Exceeded { .. }
@@ -107,6 +111,8 @@ impl Error {
             Self::Agent(_) => "invalid_manifest",
             Self::Supervisor(SupervisorError::NotInstalled { .. }) => "agent_not_installed",
             Self::Supervisor(_) => "agent_failed",
+            Self::Task(crate::engine::TaskError::NotFound { .. }) => "task_not_found",
+            Self::Task(crate::engine::TaskError::Running { .. }) => "task_running",
             Self::Task(_) => "invalid_task",
             Self::Budget(crate::budget::BudgetError::Exceeded { .. }) => "budget_exceeded",
             Self::Budget(crate::budget::BudgetError::NotFound(_)) => "budget_not_found",

@@ -2,7 +2,9 @@
 //! `aiswitch apply <preset>` change the current shell, as the original tool did.
 //!
 //! The exported block also sets `AISWITCH_PRESET` and `AISWITCH_VARS` (the names it
-//! set), so the next apply first unsets what the previous one set.
+//! set). A variable the shell held before aiswitch first set it is saved (in a shell
+//! variable `__aiswitch_saved_NAME`), so the next apply that no longer sets it puts
+//! the user's value back instead of unsetting it (`PATH`, a key of the user's own).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -48,17 +50,40 @@ impl Shell {
         }
     }
 
-    fn unset(self, name: &str) -> String {
+    /// Saves the shell's value of `name`, if it has one, before aiswitch sets it.
+    fn save(self, name: &str) -> String {
+        let saved = format!("{SAVED_PREFIX}{name}");
         match self {
-            Self::Bash | Self::Zsh => format!("unset {name}"),
-            Self::Fish => format!("set -e {name}"),
+            Self::Bash | Self::Zsh => format!(
+                "if [ -n \"${{{name}+x}}\" ]; then {saved}=\"${name}\"; else unset {saved}; fi"
+            ),
+            Self::Fish => {
+                format!("if set -q {name}; set -g {saved} ${name}; else; set -e {saved}; end")
+            }
+        }
+    }
+
+    /// Puts back the value saved for `name`, or unsets it when there was none.
+    fn restore(self, name: &str) -> String {
+        let saved = format!("{SAVED_PREFIX}{name}");
+        match self {
+            Self::Bash | Self::Zsh => format!(
+                "if [ -n \"${{{saved}+x}}\" ]; then export {name}=\"${saved}\"; unset {saved}; else unset {name}; fi"
+            ),
+            Self::Fish => format!(
+                "if set -q {saved}; set -gx {name} ${saved}; set -e {saved}; else; set -e {name}; end"
+            ),
         }
     }
 }
 
-/// The lines that make a shell hold `vars` for `preset`, after unsetting what the
-/// previous apply set (`previous` is the old `AISWITCH_VARS` value) and this one does
-/// not.
+/// The shell variables holding what a variable was before aiswitch set it.
+const SAVED_PREFIX: &str = "__aiswitch_saved_";
+
+/// The lines that make a shell hold `vars` for `preset`: what the previous apply set
+/// (`previous` is the old `AISWITCH_VARS` value) and this one does not goes back to
+/// what it was before aiswitch set it; what this one sets for the first time is saved
+/// first.
 pub fn export_lines(
     shell: Shell,
     preset: &str,
@@ -66,14 +91,19 @@ pub fn export_lines(
     previous: Option<&str>,
 ) -> String {
     let names: BTreeSet<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    let previous: BTreeSet<&str> = previous
+        .unwrap_or_default()
+        .split(':')
+        .filter(|old| crate::presets::EnvVarName::parse(old).is_ok())
+        .collect();
     let mut out = String::new();
-    for old in previous.unwrap_or_default().split(':') {
-        if !old.is_empty() && !names.contains(old) && crate::presets::EnvVarName::parse(old).is_ok()
-        {
-            let _ = writeln!(out, "{}", shell.unset(old));
-        }
+    for old in previous.iter().filter(|old| !names.contains(*old)) {
+        let _ = writeln!(out, "{}", shell.restore(old));
     }
     for (name, value) in vars {
+        if !previous.contains(name.as_str()) {
+            let _ = writeln!(out, "{}", shell.save(name));
+        }
         let _ = writeln!(out, "{}", shell.set(name, value));
     }
     let list: Vec<&str> = names.into_iter().collect();
@@ -127,10 +157,22 @@ mod tests {
     }
 
     #[test]
-    fn previous_vars_are_unset() {
-        let vars = vec![("B".to_owned(), "2".to_owned())];
+    fn previous_vars_are_restored_and_new_ones_saved() {
+        let vars = vec![
+            ("B".to_owned(), "2".to_owned()),
+            ("C".to_owned(), "3".to_owned()),
+        ];
         let text = export_lines(Shell::Bash, "p", &vars, Some("A:B"));
-        assert!(text.starts_with("unset A\nexport B='2'\n"), "{text}");
-        assert!(text.contains("export AISWITCH_VARS='B'"));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("export A=\"$__aiswitch_saved_A\""),
+            "{text}"
+        );
+        assert_eq!(
+            lines[1], "export B='2'",
+            "B was aiswitch's: not saved again"
+        );
+        assert!(lines[2].contains("__aiswitch_saved_C=\"$C\""), "{text}");
+        assert!(text.contains("export AISWITCH_VARS='B:C'"));
     }
 }

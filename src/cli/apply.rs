@@ -55,7 +55,9 @@ pub struct ApplyArgs {
     chain: bool,
     /// isolated: a git worktree (or copy) per agent, diffs in the result; loose:
     /// shared workdir, independent agents; strict: shared workdir, serialized
-    /// writes, all or nothing.
+    /// writes, all or nothing (when an agent fails, every file the task changed is
+    /// put back as it was, uncommitted edits included; files git ignores are not
+    /// backed up).
     #[arg(long, value_enum, default_value = "isolated", requires = "agents")]
     coordination_mode: aiswitch::coordinator::Coordination,
     /// Seconds each agent may take.

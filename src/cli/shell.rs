@@ -9,6 +9,9 @@ use super::output::{CliError, Output};
 
 /// Print a shell function so `aiswitch apply PRESET` changes the current shell.
 ///
+/// Switching to another preset puts back what each variable was before aiswitch
+/// set it (your own PATH or OPENAI_API_KEY), and unsets only what aiswitch added.
+///
 /// Add to ~/.bashrc:  eval "$(aiswitch init bash)"
 /// Add to ~/.zshrc:   eval "$(aiswitch init zsh)"
 /// Add to fish:       aiswitch init fish | source

@@ -54,7 +54,9 @@ struct IdArgs {
     id: String,
 }
 
-/// Remove the worktrees of one task, or of all tasks (agents' branches stay).
+/// Remove the worktrees of one task, or of every finished task. The agents' branches
+/// stay in the repository (`git branch --list 'aiswitch/*'`); a running task's
+/// worktrees are left alone and named.
 ///
 /// Example: aiswitch tasks clean
 #[derive(Debug, Args)]
@@ -149,9 +151,16 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
             });
         }
         TasksCommand::Clean(args) => {
-            let cleaned = engine.clean_tasks(args.id.as_deref())?;
-            out.emit(&json!({ "cleaned": cleaned }), || {
-                format!("removed the worktrees of {} task(s)", cleaned.len())
+            let report = engine.clean_tasks(args.id.as_deref())?;
+            out.emit(&report, || {
+                let mut text = format!("removed the worktrees of {} task(s)", report.cleaned.len());
+                if !report.skipped_running.is_empty() {
+                    text.push_str(&format!(
+                        "; left those of {} (still running)",
+                        report.skipped_running.join(", ")
+                    ));
+                }
+                text
             });
         }
     }

@@ -240,6 +240,7 @@ fn summary(result: &TaskResult) -> String {
         .runs
         .iter()
         .filter(|r| r.branch.is_some() || r.workspace.is_some())
+        .filter(|r| !r.changed_files.is_empty())
     {
         text.push_str(&format!(
             "{}: changes in {}{}\n",

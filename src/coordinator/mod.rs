@@ -10,6 +10,7 @@
 //! Not here: persistence of tasks and the live terminal display (front-ends).
 
 mod run;
+mod snapshot;
 mod workspace;
 
 use std::path::PathBuf;
@@ -170,6 +171,9 @@ pub struct TaskResult {
     pub runs: Vec<RunResult>,
     /// Things the user should know (uncommitted changes copied, ...).
     pub notes: Vec<String>,
+    /// Strict mode: the files put back as they were when the task failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
     /// The working directory.
     pub workdir: PathBuf,
 }

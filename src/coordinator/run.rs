@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
+use super::snapshot::{Snapshots, Tree};
 use super::workspace::{self, Workspace};
 use super::{
     Coordination, Order, RunResult, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus,
@@ -50,6 +51,23 @@ pub async fn run_task(
             .map(|_| workspace::shared(&spec.workdir))
             .collect(),
     };
+    // The shared workdir before any agent: what each changed, and for strict, what to
+    // put back when the task fails.
+    let snapshots = match spec.coordination {
+        Coordination::Isolated => None,
+        mode => match shared_snapshots(&spec) {
+            Ok(pair) => Some(pair),
+            Err(e) if mode == Coordination::Strict => {
+                return Err(workspace::WorkspaceError(format!(
+                    "strict mode backs up the workdir first and cannot: {e}; use --coordination-mode isolated"
+                )));
+            }
+            Err(e) => {
+                notes.push(format!("cannot list what the agents changed: {e}"));
+                None
+            }
+        },
+    };
     let locks = (spec.coordination == Coordination::Strict).then(|| Arc::new(FileLocks::default()));
     // Agents without file callbacks (per-task CLIs) share one workdir lock in strict mode.
     let workdir_lock = Arc::new(tokio::sync::Mutex::new(()));
@@ -72,6 +90,8 @@ pub async fn run_task(
     }
 
     let mut runs: Vec<Option<RunResult>> = vec![None; spec.agents.len()];
+    // In a sequence, each agent's changes are the difference from the one before.
+    let mut seq_last = snapshots.as_ref().map(|(_, before)| before.clone());
     match spec.order {
         Order::Parallel => {
             let mut set = tokio::task::JoinSet::new();
@@ -123,7 +143,22 @@ pub async fn run_task(
                     cancel: cancel_rx.clone(),
                     live: live.clone(),
                 };
-                let result = job.run().await;
+                let mut result = job.run().await;
+                if let Some(snapshots) = snapshots.as_ref().map(|(s, _)| s)
+                    && let Some(last) = seq_last.as_mut()
+                {
+                    match snapshots.take() {
+                        Ok(now) => {
+                            result.changed_files =
+                                snapshots.changed(last, &now).unwrap_or_default();
+                            result.diff = snapshots.diff(last, &now).ok();
+                            *last = now;
+                        }
+                        Err(e) => {
+                            notes.push(format!("{}: cannot read its changes: {e}", result.agent))
+                        }
+                    }
+                }
                 if strict && result.status != RunStatus::Succeeded {
                     cancel_tx.send_replace(true);
                 }
@@ -135,6 +170,48 @@ pub async fn run_task(
         }
     }
     let mut runs: Vec<RunResult> = runs.into_iter().flatten().collect();
+    let mut restored = Vec::new();
+    if let Some((snapshots, before)) = &snapshots {
+        let failed = cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst)
+            || runs.iter().any(|r| r.status != RunStatus::Succeeded);
+        if spec.order == Order::Parallel {
+            // Side by side in one workdir: the changes are the task's, not one agent's.
+            match snapshots
+                .take()
+                .and_then(|now| snapshots.changed(before, &now))
+            {
+                Ok(files) if !files.is_empty() => {
+                    notes.push(format!(
+                        "the agents worked side by side in the shared workdir; together they changed {}",
+                        files.join(", ")
+                    ));
+                    for run in runs.iter_mut().filter(|r| r.status != RunStatus::Skipped) {
+                        run.changed_files.clone_from(&files);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => notes.push(format!("cannot read the changes: {e}")),
+            }
+        }
+        if strict && failed {
+            match snapshots.restore(before) {
+                Ok(files) if files.is_empty() => notes.push(
+                    "the task failed; the agents had changed nothing in the workdir".into(),
+                ),
+                Ok(files) => {
+                    notes.push(format!(
+                        "the task failed, so the workdir was put back as it was before it (all or nothing): {}",
+                        files.join(", ")
+                    ));
+                    restored = files;
+                }
+                Err(e) => notes.push(format!(
+                    "the task failed and the workdir could not be put back: {e}; the state before the task is the tree in {}",
+                    spec.worktrees.join(&spec.id).join("snapshots.git").display()
+                )),
+            }
+        }
+    }
     if spec.coordination == Coordination::Isolated {
         for (run, ws) in runs.iter_mut().zip(&workspaces) {
             match workspace::changes(ws) {
@@ -189,7 +266,22 @@ pub async fn run_task(
         cost_usd: cost,
         runs,
         notes,
+        restored,
     })
+}
+
+/// The snapshot repository of a shared-workdir task and its first snapshot.
+fn shared_snapshots(spec: &TaskSpec) -> Result<(Snapshots, Tree), workspace::WorkspaceError> {
+    let root = spec.worktrees.join(&spec.id);
+    std::fs::create_dir_all(&root)
+        .map_err(|e| workspace::WorkspaceError(format!("cannot create {}: {e}", root.display())))?;
+    let snapshots = Snapshots::new(
+        &root.join("snapshots.git"),
+        &spec.workdir,
+        &[spec.worktrees.as_path()],
+    )?;
+    let before = snapshots.take()?;
+    Ok((snapshots, before))
 }
 
 fn millis(since: Instant) -> u64 {

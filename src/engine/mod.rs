@@ -39,7 +39,7 @@ pub use launch::Installed;
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};
-pub use tasks::{TaskDetails, Transcript};
+pub use tasks::{CleanReport, TaskDetails, Transcript};
 
 /// The engine handle.
 #[derive(Debug, Clone)]

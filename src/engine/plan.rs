@@ -44,6 +44,20 @@ pub struct TaskRequest {
 /// A task request that cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
+    /// No task has this id.
+    #[error("task {id} does not exist: see `aiswitch tasks list`")]
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// The task is still running.
+    #[error(
+        "task {id} is still running: its worktrees stay until it ends (cancel it with `aiswitch tasks cancel {id}`)"
+    )]
+    Running {
+        /// The task.
+        id: String,
+    },
     /// The task text is empty.
     #[error("the task is empty: say what the agents should do")]
     Empty,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::Engine;
+use super::{Engine, TaskError};
 use crate::Error;
 use crate::coordinator::{TaskResult, TaskSpec};
 use crate::store::TaskRow;
@@ -111,12 +111,35 @@ impl Engine {
         self.paths.data_dir.join("worktrees")
     }
 
-    /// Removes the worktrees of one task, or of every task; returns the ids cleaned.
-    /// The agents' branches stay in the repository.
-    pub fn clean_tasks(&self, id: Option<&str>) -> Result<Vec<String>, Error> {
+    /// Removes the worktrees of one task, or of every task that is not running;
+    /// the agents' branches stay in the repository. A running task's worktrees are
+    /// where its agents work: they are skipped (named in the report), and asking for
+    /// one running task, or for a task that does not exist, is an error.
+    pub fn clean_tasks(&self, id: Option<&str>) -> Result<CleanReport, Error> {
         let root = self.worktrees_dir();
+        let running: Vec<String> = if self.paths.database().exists() {
+            let mut store = self.open_store()?;
+            store.mark_interrupted()?;
+            store
+                .tasks(Some("running"), usize::MAX)?
+                .into_iter()
+                .map(|t| t.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let ids: Vec<String> = match id {
-            Some(id) => vec![id.to_owned()],
+            Some(id) => {
+                if running.iter().any(|r| r == id) {
+                    return Err(TaskError::Running { id: id.to_owned() }.into());
+                }
+                let known =
+                    self.paths.database().exists() && self.open_store()?.task(id)?.is_some();
+                if !known && !root.join(id).is_dir() {
+                    return Err(TaskError::NotFound { id: id.to_owned() }.into());
+                }
+                vec![id.to_owned()]
+            }
             None => std::fs::read_dir(&root)
                 .map(|rd| {
                     rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -124,10 +147,14 @@ impl Engine {
                 })
                 .unwrap_or_default(),
         };
-        let mut cleaned = Vec::new();
+        let mut report = CleanReport::default();
         for id in ids {
             let dir = root.join(&id);
             if !dir.is_dir() {
+                continue;
+            }
+            if running.contains(&id) {
+                report.skipped_running.push(id);
                 continue;
             }
             // A git worktree is removed through its repository so git forgets it too.
@@ -143,8 +170,19 @@ impl Engine {
                     .output();
             }
             let _ = std::fs::remove_dir_all(&dir);
-            cleaned.push(id);
+            report.cleaned.push(id);
         }
-        Ok(cleaned)
+        report.cleaned.sort();
+        report.skipped_running.sort();
+        Ok(report)
     }
+}
+
+/// What `tasks clean` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CleanReport {
+    /// Tasks whose worktrees were removed.
+    pub cleaned: Vec<String>,
+    /// Running tasks whose worktrees were left alone.
+    pub skipped_running: Vec<String>,
 }

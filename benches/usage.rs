@@ -57,6 +57,8 @@ fn main() {
                 count_source: "agent",
                 price_version: Some("2026-11-01".into()),
                 source_key: None,
+                instance: None,
+                session_id: None,
             })
             .collect();
         store.insert_usage(&rows).unwrap();

@@ -66,6 +66,7 @@ impl Error {
             Self::Agent(AgentError::WrongKind { .. }) | Self::Task(_) => EXIT_USAGE,
             Self::Budget(
                 crate::budget::BudgetError::Exceeded { .. }
+                | crate::budget::BudgetError::Unpriced { .. }
                 | crate::budget::BudgetError::NotFound(_),
             ) => EXIT_FAILURE,
             Self::Budget(_) => EXIT_USAGE,
@@ -90,7 +91,10 @@ impl Error {
             Self::Supervisor(SupervisorError::Busy { .. }) => -40005,
             Self::Supervisor(_) => -32000,
             Self::Task(_) => -32602,
-            Self::Budget(crate::budget::BudgetError::Exceeded { .. }) => -40501,
+            Self::Budget(
+                crate::budget::BudgetError::Exceeded { .. }
+                | crate::budget::BudgetError::Unpriced { .. },
+            ) => -40501,
             Self::Budget(_) => -32602,
             Self::Alert(_) => -40601,
             Self::Env(e) => e.code(),
@@ -115,6 +119,7 @@ impl Error {
             Self::Task(crate::engine::TaskError::Running { .. }) => "task_running",
             Self::Task(_) => "invalid_task",
             Self::Budget(crate::budget::BudgetError::Exceeded { .. }) => "budget_exceeded",
+            Self::Budget(crate::budget::BudgetError::Unpriced { .. }) => "budget_cannot_price",
             Self::Budget(crate::budget::BudgetError::NotFound(_)) => "budget_not_found",
             Self::Budget(_) => "invalid_budget",
             Self::Alert(_) => "alert_not_found",

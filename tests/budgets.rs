@@ -110,6 +110,45 @@ fn bad_budgets_are_one_line_and_write_nothing() {
             ],
             "cannot be used with",
         ),
+        (
+            &[
+                "budget",
+                "set",
+                "--scope",
+                "preset:NOSUCH",
+                "--period",
+                "day",
+                "--limit-usd",
+                "1",
+            ],
+            "preset NOSUCH does not exist",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--scope",
+                "agent:NOSUCH",
+                "--period",
+                "day",
+                "--limit-usd",
+                "1",
+            ],
+            "agent NOSUCH does not exist",
+        ),
+        (
+            &[
+                "budget",
+                "set",
+                "--period",
+                "day",
+                "--limit-tokens",
+                "10",
+                "--hard-stop",
+                "--refuse-unpriced",
+            ],
+            "--refuse-unpriced needs --limit-usd and --hard-stop",
+        ),
         (&["budget", "remove", "42"], "budget 42 does not exist"),
         (&["alerts", "ack", "42"], "alert 42 does not exist"),
     ];
@@ -286,4 +325,152 @@ fn a_failed_task_raises_one_alert() {
         "{}",
         list[0]
     );
+}
+
+fn task(home: &Home, agents: &str) -> common::Run {
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        agents,
+        "--task",
+        "go",
+        "--coordination-mode",
+        "loose",
+        "--workdir",
+        work.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn an_agent_budget_counts_every_copy_of_the_agent() {
+    let home = home();
+    home.run(&[
+        "budget",
+        "set",
+        "--scope",
+        "agent:aiswitch-agent",
+        "--period",
+        "day",
+        "--limit-tokens",
+        "50",
+        "--hard-stop",
+    ])
+    .ok();
+    let three = "aiswitch-agent,aiswitch-agent,aiswitch-agent";
+    task(&home, three).ok();
+    // 3 runs of 18 tokens: over the limit of 50.
+    let list = home.run(&["budget", "list", "--json"]).ok().json();
+    assert_eq!(list["budgets"][0]["spent"], 54.0, "{list}");
+    let alerts = home.run(&["alerts", "--json"]).ok().json();
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "budget_threshold"),
+        "{alerts}"
+    );
+    let summary = home
+        .run(&["tokens", "summary", "--agent", "aiswitch-agent", "--json"])
+        .ok()
+        .json();
+    assert_eq!(summary["total"]["runs"], 3, "{summary}");
+    // The next task is refused before it starts.
+    let refused = task(&home, three);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("would be exceeded"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn a_usd_budget_shows_and_can_refuse_what_it_cannot_price() {
+    let home = home();
+    // `p` names a model with a price; `nameless` names none, and the reference agent
+    // reports no cost: its runs cannot be priced.
+    home.run(&["add", "nameless", "--kind", "anthropic"]).ok();
+    home.run(&[
+        "budget",
+        "set",
+        "--period",
+        "day",
+        "--limit-usd",
+        "1",
+        "--hard-stop",
+    ])
+    .ok();
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let run = |agents: &str| {
+        home.run(&[
+            "apply",
+            "nameless",
+            "--agents",
+            agents,
+            "--task",
+            "go",
+            "--coordination-mode",
+            "loose",
+            "--workdir",
+            work.to_str().unwrap(),
+        ])
+    };
+    run("aiswitch-agent").ok();
+    let list = home.run(&["budget", "list"]).ok().stdout;
+    assert!(
+        list.contains("$0.0000 + 1 unpriced run(s), 18 tokens"),
+        "{list}"
+    );
+    let alerts = home.run(&["alerts", "--json"]).ok().json();
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "budget_unpriced"
+                && a["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cannot price runs of agent aiswitch-agent")),
+        "{alerts}"
+    );
+
+    // The user chooses to refuse them.
+    home.run(&[
+        "budget",
+        "set",
+        "--period",
+        "day",
+        "--limit-usd",
+        "1",
+        "--hard-stop",
+        "--refuse-unpriced",
+    ])
+    .ok();
+    let refused = run("aiswitch-agent");
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("cannot price runs of"),
+        "{}",
+        refused.stderr
+    );
+    // A preset with a price of its own goes ahead.
+    home.run(&[
+        "add",
+        "nameless",
+        "--kind",
+        "anthropic",
+        "--price",
+        "input=1",
+        "--price",
+        "output=2",
+        "--force",
+    ])
+    .ok();
+    run("aiswitch-agent").ok();
 }

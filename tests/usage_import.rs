@@ -132,3 +132,87 @@ fn a_missing_path_is_one_line_and_writes_nothing() {
     );
     assert_eq!(before, home.snapshot());
 }
+
+/// A per-task agent that behaves as Claude Code does: prints stream-json (the
+/// recorded fixture) and writes the same calls into its own log under
+/// `~/.claude/projects`, with the same session id.
+fn register_claude_like(home: &Home) -> String {
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/agent-output/claude-stream-json.jsonl"
+    ))
+    .unwrap();
+    let first: serde_json::Value = serde_json::from_str(fixture.lines().next().unwrap()).unwrap();
+    let session = first["session_id"].as_str().unwrap().to_owned();
+    let out = home.root().join("stream.jsonl");
+    std::fs::write(&out, &fixture).unwrap();
+    let log_line = format!(
+        r#"{{"type":"assistant","timestamp":"2026-11-25T00:10:59.742Z","requestId":"req_x","sessionId":"{session}","message":{{"id":"msg_x","model":"claude-preset-model","usage":{{"input_tokens":11,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}}}}"#
+    );
+    let script = home.root().join("claude-like");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nmkdir -p \"$HOME/.claude/projects/-work\"\necho '{log_line}' >> \"$HOME/.claude/projects/-work/{session}.jsonl\"\ncat '{}'\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let manifest = home.root().join("claude-like.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "id = \"claude-like\"\nname = \"Claude-like\"\ncommand = \"{}\"\ndriver = \"claude-stream-json\"\nlifetime = \"per-task\"\n[inject.custom]\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    home.run(&["agents", "register", manifest.to_str().unwrap()])
+        .ok();
+    session
+}
+
+#[test]
+fn a_run_aiswitch_recorded_is_not_imported_again_from_the_clis_logs() {
+    let home = Home::new();
+    home.run(&["add", "p", "FOO", "bar"]).ok();
+    register_claude_like(&home);
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    home.run(&[
+        "apply",
+        "p",
+        "--agents",
+        "claude-like",
+        "--task",
+        "hi",
+        "--coordination-mode",
+        "loose",
+        "--workdir",
+        work.to_str().unwrap(),
+    ])
+    .ok();
+    let before = total(&home);
+    assert_eq!(before["total"]["runs"], 1, "{before}");
+
+    let report = home
+        .run(&["usage", "import", "claude", "--json"])
+        .ok()
+        .json();
+    assert_eq!(report[0]["report"]["imported"], 0, "{report}");
+    assert_eq!(report[0]["report"]["recorded_by_aiswitch"], 1, "{report}");
+    let after = total(&home);
+    assert_eq!(after["total"], before["total"], "counted once: {after}");
+
+    // A session aiswitch did not run is imported as before.
+    let other = home
+        .user_home()
+        .join(".claude/projects/-elsewhere/other.jsonl");
+    append(&other, &claude_line("msg_9", "req_9", 11));
+    let report = home
+        .run(&["usage", "import", "claude", "--json"])
+        .ok()
+        .json();
+    assert_eq!(report[0]["report"]["imported"], 1, "{report}");
+}

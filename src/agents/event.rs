@@ -130,6 +130,9 @@ pub struct RunSummary {
     pub is_error: bool,
     /// Errors reported along the way.
     pub errors: Vec<String>,
+    /// The CLI's own session id (Claude's session, Codex's thread, the ACP
+    /// session), which its logs carry too.
+    pub session_id: Option<String>,
 }
 
 impl RunSummary {
@@ -143,8 +146,9 @@ impl RunSummary {
         let mut final_text = None;
         for event in events {
             match event {
-                RunEvent::Started { model, .. } => {
-                    summary.model = summary.model.take().or(model.clone())
+                RunEvent::Started { model, session_id } => {
+                    summary.model = summary.model.take().or(model.clone());
+                    summary.session_id = summary.session_id.take().or(session_id.clone());
                 }
                 RunEvent::Text { text } => streamed.push_str(text),
                 RunEvent::Usage(report) => {

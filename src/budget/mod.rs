@@ -142,6 +142,9 @@ pub struct Budget {
     pub thresholds: Vec<u32>,
     /// Refuse new runs at the limit.
     pub hard_stop: bool,
+    /// A USD hard stop also refuses runs it cannot price (a model with no price).
+    #[serde(default)]
+    pub refuse_unpriced: bool,
 }
 
 /// A budget that cannot be set, or a run a budget refuses.
@@ -159,6 +162,35 @@ pub enum BudgetError {
     /// Thresholds out of range or not increasing.
     #[error("invalid thresholds {0:?}: give increasing percents from 1 to 1000, e.g. 80,100")]
     Thresholds(String),
+    /// The scope names an agent or preset that does not exist.
+    #[error("budget scope {scope}: {what} {name} does not exist: see `aiswitch {list}`")]
+    UnknownTarget {
+        /// The scope as given.
+        scope: String,
+        /// `agent` or `preset`.
+        what: &'static str,
+        /// The missing name.
+        name: String,
+        /// The listing command.
+        list: &'static str,
+    },
+    /// `--refuse-unpriced` without a USD hard stop.
+    #[error("--refuse-unpriced needs --limit-usd and --hard-stop")]
+    RefuseUnpricedNeedsUsd,
+    /// A USD hard stop cannot price the run and was told to refuse such runs.
+    #[error(
+        "budget {id} ({scope}, {period}) cannot price runs of {what}: there is no price for it, so the run is refused; give the preset a price (`aiswitch add PRESET --force ... --price input=USD --price output=USD`) or drop --refuse-unpriced"
+    )]
+    Unpriced {
+        /// The budget.
+        id: i64,
+        /// Its scope.
+        scope: String,
+        /// Its period.
+        period: &'static str,
+        /// The model (or agent) that has no price.
+        what: String,
+    },
     /// No budget has this id.
     #[error("budget {0} does not exist: see `aiswitch budget list`")]
     NotFound(i64),

@@ -53,6 +53,11 @@ struct SetArgs {
     /// Refuse new runs that would go over the limit.
     #[arg(long)]
     hard_stop: bool,
+    /// With --limit-usd and --hard-stop: also refuse runs that cannot be priced (a
+    /// model with no price, from an agent that reports no cost). Without it such runs
+    /// go ahead, are listed as unpriced, and raise an alert once a period.
+    #[arg(long)]
+    refuse_unpriced: bool,
 }
 
 /// Budgets with what is spent this period.
@@ -81,6 +86,7 @@ pub fn budget(args: BudgetArgs, out: &Output) -> Result<ExitCode, CliError> {
                 limit_tokens: a.limit_tokens,
                 thresholds: a.thresholds,
                 hard_stop: a.hard_stop,
+                refuse_unpriced: a.refuse_unpriced,
             };
             let id = engine.set_budget(&request)?;
             out.emit(&json!({ "id": id }), || format!("budget {id} set"));
@@ -96,6 +102,14 @@ pub fn budget(args: BudgetArgs, out: &Output) -> Result<ExitCode, CliError> {
                 table.set_header(["ID", "SCOPE", "PERIOD", "SPENT", "LIMIT", "%", "HARD STOP", "THRESHOLDS"]);
                 for s in &statuses {
                     let (spent, limit) = match s.budget.limit {
+                        // Runs with no price are not in the dollars: say how many.
+                        Limit::Usd(l) if s.unpriced_runs > 0 => (
+                            format!(
+                                "${:.4} + {} unpriced run(s), {} tokens",
+                                s.spent, s.unpriced_runs, s.tokens
+                            ),
+                            format!("${l:.2}"),
+                        ),
                         Limit::Usd(l) => (format!("${:.4}", s.spent), format!("${l:.2}")),
                         Limit::Tokens(l) => (format!("{:.0}", s.spent), format!("{l} tokens")),
                     };
@@ -107,7 +121,12 @@ pub fn budget(args: BudgetArgs, out: &Output) -> Result<ExitCode, CliError> {
                         spent,
                         limit,
                         format!("{:.0}", s.percent),
-                        if s.budget.hard_stop { "yes" } else { "no" }.to_owned(),
+                        match (s.budget.hard_stop, s.budget.refuse_unpriced) {
+                            (true, true) => "yes, unpriced too",
+                            (true, false) => "yes",
+                            (false, _) => "no",
+                        }
+                        .to_owned(),
                         thresholds.join(","),
                     ]);
                 }

@@ -31,7 +31,8 @@ enum Which {
 
 /// Import Claude Code's and Codex's own usage logs, incrementally: a second run reads
 /// only what was added, counts nothing twice, and what was imported stays after the
-/// agents delete their logs.
+/// agents delete their logs. Sessions that aiswitch ran itself (tasks, agents check)
+/// are already in the ledger and are skipped, matched by the CLI's session id.
 ///
 /// Example: aiswitch usage import all
 #[derive(Debug, Args)]
@@ -89,8 +90,8 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
             .iter()
             .map(|(a, r)| {
                 format!(
-                    "{a}: {} new entries from {} file(s) ({} bytes read), {} already imported, {} corrupt line(s) skipped",
-                    r.imported, r.files, r.bytes_read, r.duplicates, r.corrupt_lines
+                    "{a}: {} new entries from {} file(s) ({} bytes read), {} already imported, {} from runs aiswitch recorded itself, {} corrupt line(s) skipped",
+                    r.imported, r.files, r.bytes_read, r.duplicates, r.recorded_by_aiswitch, r.corrupt_lines
                 )
             })
             .collect::<Vec<_>>()

@@ -193,6 +193,8 @@ struct BudgetParams {
     thresholds: String,
     #[serde(default)]
     hard_stop: bool,
+    #[serde(default)]
+    refuse_unpriced: bool,
 }
 
 fn global() -> String {
@@ -450,6 +452,7 @@ impl Handler for ControlHandler {
                         limit_tokens: p.limit_tokens,
                         thresholds: p.thresholds,
                         hard_stop: p.hard_stop,
+                        refuse_unpriced: p.refuse_unpriced,
                     };
                     Ok(json!({ "id": engine.set_budget(&request).map_err(engine_error)? }))
                 }

@@ -196,15 +196,15 @@ pub const METHODS: &[MethodDoc] = &[
         name: "budget.list",
         summary: "Budgets with what is spent this period, the percent and the period's end.",
         params: "-",
-        result: r#"{"budgets": [{"id": 1, "scope": "global", "period": "month", "limit": {"usd": 20.0}, "thresholds": [80, 100], "hard_stop": true, "spent": 3.1, "percent": 15.5, "period_end_ms": 1796083200000}]}"#,
+        result: r#"{"budgets": [{"id": 1, "scope": "global", "period": "month", "limit": {"usd": 20.0}, "thresholds": [80, 100], "hard_stop": true, "refuse_unpriced": false, "spent": 3.1, "percent": 15.5, "unpriced_runs": 0, "tokens": 120400, "period_end_ms": 1796083200000}]}"#,
         errors: "-",
     },
     MethodDoc {
         name: "budget.set",
         summary: "Add a budget (USD or tokens) with thresholds and an optional hard stop.",
-        params: r#"{"scope": "preset:deepseek", "period": "month", "limit_usd": 20, "thresholds": "80,100", "hard_stop": true}"#,
+        params: r#"{"scope": "preset:deepseek", "period": "month", "limit_usd": 20, "thresholds": "80,100", "hard_stop": true, "refuse_unpriced": false}"#,
         result: r#"{"id": 1}"#,
-        errors: "-32602 invalid scope, period, limit or thresholds",
+        errors: "-32602 invalid scope (or an agent or preset that does not exist), period, limit or thresholds",
     },
     MethodDoc {
         name: "budget.remove",

@@ -99,8 +99,14 @@ pub enum RunStatus {
 /// One agent's part of a task.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RunResult {
-    /// The agent (instance name).
+    /// The agent (instance name: `claude`, `claude-2` for a second copy).
     pub agent: String,
+    /// The agent's id (its manifest's), whatever the instance is called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// The CLI's own session id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
     /// The preset it used.
     pub preset: Option<String>,
     /// How it ended.

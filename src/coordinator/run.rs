@@ -305,6 +305,8 @@ fn blank(
 ) -> RunResult {
     RunResult {
         agent: assignment.launch.name.clone(),
+        agent_id: Some(assignment.launch.manifest.id.to_string()),
+        session_id: None,
         preset: assignment.preset.clone(),
         status,
         stop_reason: None,
@@ -478,6 +480,7 @@ fn finished(assignment: &super::Assignment, outcome: PromptOutcome, duration_ms:
     run.cost_usd = summary.cost_usd;
     run.cost_source = summary.cost_usd.map(|_| "agent".to_owned());
     run.model = summary.model;
+    run.session_id = summary.session_id;
     run.transcript = outcome.events;
     run
 }

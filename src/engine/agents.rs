@@ -256,7 +256,7 @@ impl Engine {
             .as_ref()
             .filter(|s| s.tokens != crate::agents::event::TokenCounts::default())
         {
-            let row = self.usage_row(
+            let mut row = self.usage_row(
                 agent,
                 preset_name.as_deref(),
                 s.model.as_deref(),
@@ -264,6 +264,7 @@ impl Engine {
                 s.cost_usd,
                 None,
             );
+            row.session_id.clone_from(&s.session_id);
             cost_usd = row.cost_usd;
             self.record_usage(&[row])?;
         }

@@ -22,17 +22,43 @@ pub struct BudgetRequest {
     pub thresholds: String,
     /// Refuse new runs at the limit.
     pub hard_stop: bool,
+    /// With a USD hard stop: also refuse runs that cannot be priced.
+    pub refuse_unpriced: bool,
 }
 
 impl Engine {
     /// Validates and adds a budget; returns its id. Nothing is written when invalid.
     pub fn set_budget(&self, request: &BudgetRequest) -> Result<i64, Error> {
         let scope: Scope = request.scope.parse()?;
+        let unknown = |what, name: &str, list| BudgetError::UnknownTarget {
+            scope: request.scope.clone(),
+            what,
+            name: name.to_owned(),
+            list,
+        };
+        match &scope {
+            Scope::Global => {}
+            Scope::Agent(agent) => {
+                if self.agent_registry().get(agent).is_err() {
+                    return Err(unknown("agent", agent, "agents list").into());
+                }
+            }
+            Scope::Preset(preset) => {
+                let exists = crate::presets::PresetName::parse(preset)
+                    .is_ok_and(|name| self.presets.exists(&name));
+                if !exists {
+                    return Err(unknown("preset", preset, "list").into());
+                }
+            }
+        }
         let limit = match (request.limit_usd, request.limit_tokens) {
             (Some(usd), None) if usd.is_finite() && usd > 0.0 => Limit::Usd(usd),
             (None, Some(tokens)) if tokens > 0 => Limit::Tokens(tokens),
             _ => return Err(BudgetError::Limit.into()),
         };
+        if request.refuse_unpriced && !(request.hard_stop && matches!(limit, Limit::Usd(_))) {
+            return Err(BudgetError::RefuseUnpricedNeedsUsd.into());
+        }
         let thresholds = parse_thresholds(&request.thresholds)?;
         Ok(self.open_store()?.add_budget(
             &scope,
@@ -40,6 +66,7 @@ impl Engine {
             limit,
             &thresholds,
             request.hard_stop,
+            request.refuse_unpriced,
         )?)
     }
 
@@ -81,14 +108,80 @@ impl Engine {
             (Limit::Usd(limit), None) => limit / 20.0,
             (Limit::Tokens(limit), None) => limit as f64 / 20.0,
         };
-        Ok(store.reserve(agent, preset, task_id, estimate, now_ms())??)
+        let unpriced = if store.priced_history(agent, preset)? {
+            None
+        } else {
+            self.unpriceable(agent, preset)
+        };
+        let id = store.reserve(
+            agent,
+            preset,
+            task_id,
+            estimate,
+            unpriced.as_deref(),
+            now_ms(),
+        )??;
+        if let Some(what) = unpriced {
+            // Not refused: say, once a period, that this budget does not see its cost.
+            let now = now_ms();
+            for budget in store.budgets()?.iter().filter(|b| {
+                b.hard_stop && matches!(b.limit, Limit::Usd(_)) && b.scope.covers(agent, preset)
+            }) {
+                let (start, _) = budget.period.bounds(now);
+                let message = format!(
+                    "budget {} ({}, {}) cannot price runs of {what}: their cost is not counted against its limit; give the preset a price (--price) or set the budget with --refuse-unpriced",
+                    budget.id,
+                    budget.scope,
+                    budget.period.as_str()
+                );
+                store.add_alert(
+                    "budget_unpriced",
+                    &budget.scope.to_string(),
+                    &message,
+                    &format!("budget_unpriced:{}:{start}", budget.id),
+                    now,
+                )?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// What a run of `agent` with `preset` cannot be priced for (the model, or the
+    /// agent when the preset names none), or `None` when the price table or the
+    /// preset's own prices cover it.
+    fn unpriceable(&self, agent: &str, preset: Option<&str>) -> Option<String> {
+        let preset = preset
+            .and_then(|p| crate::presets::PresetName::parse(p).ok())
+            .and_then(|p| self.presets.get(&p).ok());
+        let overrides = preset
+            .as_ref()
+            .map(|p| p.prices.clone())
+            .unwrap_or_default();
+        let model = preset.as_ref().and_then(|p| p.model.clone());
+        let probe = crate::agents::event::TokenCounts {
+            input: 1,
+            output: 1,
+            ..Default::default()
+        };
+        let priced = self
+            .price_table()
+            .price(model.as_deref(), &probe, None, &overrides)
+            .cost_usd
+            .is_some();
+        (!priced).then(|| {
+            model.map_or_else(
+                || format!("agent {agent} (no model named)"),
+                |m| format!("model {m}"),
+            )
+        })
     }
 
     /// Reserves for every agent of a task, all or nothing.
     pub fn reserve_task(&self, spec: &TaskSpec) -> Result<(), Error> {
         for assignment in &spec.agents {
+            // Budgets and history go by the agent's id, whatever the copy is called.
             if let Err(e) = self.reserve_run(
-                &assignment.launch.name,
+                assignment.launch.manifest.id.as_str(),
                 assignment.preset.as_deref(),
                 Some(&spec.id),
             ) {

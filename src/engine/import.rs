@@ -11,7 +11,7 @@ use super::Engine;
 use crate::Error;
 use crate::presets::{PresetError, PriceOverrides};
 use crate::store::UsageRow;
-use crate::usage::{Line, LogSource, parse_line};
+use crate::usage::{Line, LogSource, codex_session_from_path, parse_line};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,6 +26,9 @@ pub struct ImportReport {
     pub duplicates: usize,
     /// Lines that were not JSON, skipped.
     pub corrupt_lines: usize,
+    /// Entries of sessions aiswitch ran itself and recorded from the agent: not
+    /// counted again.
+    pub recorded_by_aiswitch: usize,
 }
 
 /// The default log directory of `source` under the user's home.
@@ -74,6 +77,7 @@ impl Engine {
             ..ImportReport::default()
         };
         let mut store = self.open_store()?;
+        let ours = store.agent_sessions()?;
         let table = self.price_table();
         for file in files {
             let key = file.display().to_string();
@@ -98,6 +102,10 @@ impl Engine {
             let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
             let mut rows = Vec::new();
             let mut model: Option<String> = None;
+            let mut session = match source {
+                LogSource::Codex => codex_session_from_path(&file),
+                LogSource::Claude => None,
+            };
             let mut offset = start;
             for raw in bytes[..complete].split_inclusive(|&b| b == b'\n') {
                 let line = String::from_utf8_lossy(raw);
@@ -124,9 +132,12 @@ impl Engine {
                             price_version: (priced.source == "table")
                                 .then(|| table.version.clone()),
                             source_key: Some(entry.key),
+                            instance: None,
+                            session_id: entry.session.or_else(|| session.clone()),
                         });
                     }
                     Line::Model(m) => model = Some(m),
+                    Line::Session(s) => session = Some(s),
                     Line::Corrupt => report.corrupt_lines += 1,
                     Line::Other => {}
                 }
@@ -140,6 +151,10 @@ impl Engine {
                 .filter(|r| seen.insert(r.source_key.clone()))
                 .collect();
             unique.reverse();
+            // A call aiswitch recorded from the agent itself counts once.
+            let before = unique.len();
+            unique.retain(|r| r.session_id.as_ref().is_none_or(|s| !ours.contains(s)));
+            report.recorded_by_aiswitch += before - unique.len();
             let new = store.insert_usage(&unique)?;
             report.imported += new;
             report.duplicates += unique.len() - new;

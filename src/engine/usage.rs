@@ -58,6 +58,8 @@ impl Engine {
             count_source: "agent",
             price_version: (priced.source == "table").then(|| table.version.clone()),
             source_key: None,
+            instance: None,
+            session_id: None,
         }
     }
 
@@ -69,14 +71,18 @@ impl Engine {
             if run.tokens == TokenCounts::default() {
                 continue;
             }
-            let row = self.usage_row(
-                &run.agent,
+            // Counted under the agent's id; the copy's label is kept beside it.
+            let agent = run.agent_id.clone().unwrap_or_else(|| run.agent.clone());
+            let mut row = self.usage_row(
+                &agent,
                 run.preset.as_deref(),
                 run.model.as_deref(),
                 run.tokens,
                 run.cost_usd,
                 Some(&result.id),
             );
+            row.instance = (run.agent != agent).then(|| run.agent.clone());
+            row.session_id.clone_from(&run.session_id);
             run.cost_usd = row.cost_usd;
             run.cost_source = Some(row.cost_source.to_owned());
             run.model.clone_from(&row.model);

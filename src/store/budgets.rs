@@ -3,7 +3,7 @@
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use super::{Store, StoreError, UsageFilter};
+use super::{Store, StoreError, UsageFilter, UsageGroup};
 use crate::budget::{Budget, BudgetError, Limit, Period, Scope};
 
 /// An alert as `alerts list` shows it.
@@ -33,6 +33,10 @@ pub struct BudgetStatus {
     pub spent: f64,
     /// Percent of the limit.
     pub percent: f64,
+    /// Runs in the period with no price: their cost is not in `spent`.
+    pub unpriced_runs: u64,
+    /// Tokens in the period (all runs).
+    pub tokens: u64,
     /// When the period ends, ms since the epoch.
     pub period_end_ms: i64,
 }
@@ -70,6 +74,7 @@ impl Store {
         limit: Limit,
         thresholds: &[u32],
         hard_stop: bool,
+        refuse_unpriced: bool,
     ) -> Result<i64, StoreError> {
         let (usd, tokens) = match limit {
             Limit::Usd(v) => (Some(v), None),
@@ -77,8 +82,8 @@ impl Store {
         };
         self.conn
             .execute(
-                "INSERT INTO budgets (scope, period, limit_usd, limit_tokens, thresholds, hard_stop, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                rusqlite::params![scope.to_string(), period.as_str(), usd, tokens, serde_json::to_string(thresholds).unwrap_or_default(), hard_stop, super::now_ms()],
+                "INSERT INTO budgets (scope, period, limit_usd, limit_tokens, thresholds, hard_stop, created_ms, refuse_unpriced) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                rusqlite::params![scope.to_string(), period.as_str(), usd, tokens, serde_json::to_string(thresholds).unwrap_or_default(), hard_stop, super::now_ms(), refuse_unpriced],
             )
             .map_err(|e| self.sqlite_err(e))?;
         Ok(self.conn.last_insert_rowid())
@@ -88,7 +93,7 @@ impl Store {
     pub fn budgets(&self) -> Result<Vec<Budget>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, scope, period, limit_usd, limit_tokens, thresholds, hard_stop FROM budgets ORDER BY id")
+            .prepare_cached("SELECT id, scope, period, limit_usd, limit_tokens, thresholds, hard_stop, refuse_unpriced FROM budgets ORDER BY id")
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt
             .query_map([], |row| {
@@ -107,6 +112,7 @@ impl Store {
                     },
                     thresholds: serde_json::from_str(&thresholds).unwrap_or_default(),
                     hard_stop: row.get(6)?,
+                    refuse_unpriced: row.get(7)?,
                 })
             })
             .map_err(|e| self.sqlite_err(e))?;
@@ -125,11 +131,7 @@ impl Store {
 
     /// Spent against `budget` in the period containing `now`: USD or tokens.
     pub fn spent(&self, budget: &Budget, now: i64) -> Result<f64, StoreError> {
-        let (start, _) = budget.period.bounds(now);
-        let total = self
-            .usage_summary(&filter(&budget.scope, start), None)?
-            .into_iter()
-            .next();
+        let total = self.period_usage(budget, now)?;
         Ok(match (budget.limit, total) {
             (_, None) => 0.0,
             (Limit::Usd(_), Some(g)) => g.cost_usd,
@@ -140,22 +142,52 @@ impl Store {
         })
     }
 
+    /// The usage a budget covers in its current period.
+    fn period_usage(&self, budget: &Budget, now: i64) -> Result<Option<UsageGroup>, StoreError> {
+        let (start, _) = budget.period.bounds(now);
+        Ok(self
+            .usage_summary(&filter(&budget.scope, start), None)?
+            .into_iter()
+            .next())
+    }
+
     /// Budget statuses for `budget list`.
     pub fn budget_statuses(&self, now: i64) -> Result<Vec<BudgetStatus>, StoreError> {
         self.budgets()?
             .into_iter()
             .map(|budget| {
                 let spent = self.spent(&budget, now)?;
+                let usage = self.period_usage(&budget, now)?;
                 let percent = 100.0 * spent / limit_value(budget.limit);
                 let period_end_ms = budget.period.bounds(now).1;
                 Ok(BudgetStatus {
                     budget,
                     spent,
                     percent,
+                    unpriced_runs: usage.as_ref().map_or(0, |u| u.unpriced_runs),
+                    tokens: usage.as_ref().map_or(0, |u| {
+                        u.tokens.input
+                            + u.tokens.output
+                            + u.tokens.cache_read
+                            + u.tokens.cache_write
+                    }),
                     period_end_ms,
                 })
             })
             .collect()
+    }
+
+    /// True when one of the agent's last 20 runs under `preset` was priced (the agent
+    /// reports its cost, or its model has a price).
+    pub fn priced_history(&self, agent: &str, preset: Option<&str>) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(cost_usd) FROM (SELECT cost_usd FROM usage_events WHERE agent = ?1 AND preset IS ?2 ORDER BY id DESC LIMIT 20)",
+                rusqlite::params![agent, preset],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.sqlite_err(e))
     }
 
     /// Mean USD and tokens of the agent's recent runs under `preset`, if it has any.
@@ -185,6 +217,7 @@ impl Store {
         preset: Option<&str>,
         task_id: Option<&str>,
         estimate: impl Fn(&Budget) -> f64,
+        unpriced: Option<&str>,
         now: i64,
     ) -> Result<Result<Option<i64>, BudgetError>, StoreError> {
         let err = |s: &Self, e| s.sqlite_err(e);
@@ -221,6 +254,16 @@ impl Store {
             let mut usd = 0.0f64;
             let mut tokens = 0.0f64;
             for budget in &budgets {
+                if let (Limit::Usd(_), Some(what), true) =
+                    (budget.limit, unpriced, budget.refuse_unpriced)
+                {
+                    return Ok(Err(BudgetError::Unpriced {
+                        id: budget.id,
+                        scope: budget.scope.to_string(),
+                        period: budget.period.as_str(),
+                        what: what.to_owned(),
+                    }));
+                }
                 let spent = self.spent(budget, now)?;
                 let (held_usd, held_tokens) = self.held(budget)?;
                 let held = match budget.limit {

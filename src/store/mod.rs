@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_budgets.sql"),
     include_str!("migrations/0005_import.sql"),
     include_str!("migrations/0006_metrics.sql"),
+    include_str!("migrations/0007_usage_identity.sql"),
 ];
 
 /// What can go wrong with the database.

@@ -33,6 +33,11 @@ pub struct UsageRow {
     /// For imported entries, a key that makes a second import of the same entry a
     /// no-op.
     pub source_key: Option<String>,
+    /// The label of this copy of the agent in a task (`claude-2`), when it differs
+    /// from the agent id.
+    pub instance: Option<String>,
+    /// The CLI's own session id, which its logs carry too.
+    pub session_id: Option<String>,
 }
 
 /// What to summarise.
@@ -92,6 +97,26 @@ fn int(n: u64) -> i64 {
 }
 
 impl Store {
+    /// The sessions whose usage aiswitch recorded from the agent itself (so an import
+    /// of the CLI's own logs skips them).
+    pub fn agent_sessions(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT session_id FROM usage_events
+                 WHERE session_id IS NOT NULL AND count_source != 'log_import'",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
     /// Inserts rows and updates the hourly rollup, in one transaction. The rollup
     /// is aggregated per batch first: one upsert per (hour, agent, preset, model).
     pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<usize, StoreError> {
@@ -113,8 +138,9 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO usage_events (at_ms, agent, preset, provider, model, task_id, input, output,
-                     cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, price_version, source_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, price_version, source_key,
+                     instance, session_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )
                 .map_err(err)?;
             for r in rows {
@@ -136,6 +162,8 @@ impl Store {
                         r.count_source,
                         r.price_version,
                         r.source_key,
+                        r.instance,
+                        r.session_id,
                     ])
                     .map_err(err)?;
                 if n == 0 {
@@ -447,6 +475,8 @@ mod tests {
             count_source: "agent",
             price_version: None,
             source_key: None,
+            instance: None,
+            session_id: None,
         }
     }
 

@@ -437,7 +437,10 @@ impl Instance {
         sink.push_all(events);
         sink.live = None;
         let events = std::mem::take(&mut sink.events);
-        let summary = RunSummary::from_events(&events);
+        let mut summary = RunSummary::from_events(&events);
+        summary
+            .session_id
+            .get_or_insert_with(|| running.session_id.clone());
         (
             Ok(PromptOutcome {
                 events,

@@ -37,6 +37,8 @@ pub struct LogEntry {
     pub tokens: TokenCounts,
     /// What makes this entry unique across imports.
     pub key: String,
+    /// The CLI's session, when the line says (Claude's `sessionId`).
+    pub session: Option<String>,
 }
 
 /// What one line held.
@@ -46,6 +48,8 @@ pub enum Line {
     Entry(LogEntry),
     /// Codex's current model (`turn_context`).
     Model(String),
+    /// Codex's session id (`session_meta`).
+    Session(String),
     /// Nothing about usage.
     Other,
     /// Not JSON: skipped and counted.
@@ -107,6 +111,10 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
                     reasoning: 0,
                 },
                 key: format!("claude:{id}:{request}"),
+                session: value
+                    .get("sessionId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             })
         }
         LogSource::Codex => {
@@ -116,6 +124,10 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
                     .get("model")
                     .and_then(Value::as_str)
                     .map_or(Line::Other, |m| Line::Model(m.to_owned())),
+                _ if value.get("type").and_then(Value::as_str) == Some("session_meta") => payload
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map_or(Line::Other, |id| Line::Session(id.to_owned())),
                 Some("token_count") => {
                     // `total_token_usage` is cumulative; `last_token_usage` is this turn's.
                     let Some(last) = payload.pointer("/info/last_token_usage") else {
@@ -134,12 +146,21 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
                             reasoning: u(last, "reasoning_output_tokens"),
                         },
                         key: format!("codex:{where_}"),
+                        session: None,
                     })
                 }
                 _ => Line::Other,
             }
         }
     }
+}
+
+/// The session id in a Codex log's file name (`rollout-<time>-<uuid>.jsonl`), for an
+/// import that starts after the file's `session_meta` line.
+pub fn codex_session_from_path(path: &std::path::Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    let id = stem.get(stem.len().checked_sub(36)?..)?;
+    (id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4).then(|| id.to_owned())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod metrics;
 mod prices;
 mod time;
 
-pub use import::{Line, LogEntry, LogSource, parse_line};
+pub use import::{Line, LogEntry, LogSource, codex_session_from_path, parse_line};
 pub use metrics::{BUCKETS, MethodStats, MetricKey, MetricsRecorder};
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
 pub use time::{

@@ -66,3 +66,32 @@ fn failing_requests_show_in_the_error_rate_and_raise_one_alert() {
     assert_eq!(rate.len(), 1, "one alert per agent per window: {alerts}");
     assert_eq!(rate[0]["subject"], "grumpy");
 }
+
+#[test]
+fn the_error_rate_counts_prompt_turns_crashes_included() {
+    let home = Home::new();
+    common::reference::register(&home, "grumpy", &["--error-every", "1"], "");
+    common::reference::register(&home, "crashy", &["--crash-after", "0"], "");
+    for agent in ["grumpy", "crashy"] {
+        for _ in 0..3 {
+            let run = home.run(&["agents", "check", agent, "--prompt", "hi"]);
+            assert_eq!(run.code, Some(1), "{agent}: every prompt fails: {run:?}");
+        }
+    }
+    let report = home.run(&["metrics", "show", "--json"]).ok().json();
+    for agent in ["grumpy", "crashy"] {
+        let row = report["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agent"] == agent)
+            .unwrap_or_else(|| panic!("{agent} in {report}"));
+        assert_eq!(row["prompts"], 3, "{agent}: {row}");
+        assert_eq!(
+            row["error_rate"], 1.0,
+            "{agent}: not diluted by initialize/session/new: {row}"
+        );
+    }
+    let text = home.run(&["metrics", "show"]).ok().stdout;
+    assert!(text.contains("100.0 %"), "{text}");
+}

@@ -427,4 +427,38 @@ fn any_n_picks_healthy_agents_and_says_why() {
         &work,
     ]);
     assert_eq!(bad.code, Some(2));
+
+    // An agent that never ran has no history: it is said so, and comes last.
+    common::reference::register(&home, "fresh", &[], "[inject.anthropic]\n");
+    let all = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "any:3",
+            "--task",
+            "go",
+            "--workdir",
+            &work,
+            "--coordination-mode",
+            "loose",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let order: Vec<&str> = all["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["aiswitch-agent", "flaky", "fresh"]);
+    let note = all["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|n| n.as_str().filter(|n| n.starts_with("any:3")))
+        .unwrap();
+    assert!(note.contains("fresh (no history)"), "{note}");
+    assert!(!note.contains("fresh (100 %"), "{note}");
 }

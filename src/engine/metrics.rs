@@ -42,9 +42,10 @@ pub struct AgentMetrics {
     pub agent: String,
     /// Prompt turns (`session/prompt`) latency.
     pub prompt_turns: Percentiles,
-    /// Prompt turns completed.
+    /// Prompt turns, those ended by an error, a timeout or a crash included.
     pub prompts: u64,
-    /// All requests' errors and timeouts over requests.
+    /// Prompt turns that failed (error, timeout or crash) over prompt turns; other
+    /// requests (`initialize`, `session/new`) have their own rates in `methods`.
     pub error_rate: f64,
     /// Messages per second, both ways, over the period.
     pub messages_per_sec: f64,
@@ -91,7 +92,7 @@ impl Engine {
                 && failed as f64 >= ERROR_RATE_ALERT * stats.requests as f64
             {
                 let message = format!(
-                    "agent {agent}: {failed} of {} requests failed in the last 10 minutes",
+                    "agent {agent}: {failed} of {} prompt turns failed in the last 10 minutes",
                     stats.requests
                 );
                 self.add_alert(
@@ -146,10 +147,10 @@ impl Engine {
                 AgentMetrics {
                     prompt_turns: percentiles(&prompt),
                     prompts: prompt.requests,
-                    error_rate: if all.requests == 0 {
+                    error_rate: if prompt.requests == 0 {
                         0.0
                     } else {
-                        (all.errors + all.timeouts) as f64 / all.requests as f64
+                        (prompt.errors + prompt.timeouts) as f64 / prompt.requests as f64
                     },
                     messages_per_sec: all.messages as f64 / seconds,
                     methods,

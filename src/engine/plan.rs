@@ -189,7 +189,8 @@ impl Engine {
     }
 
     /// Picks `count` agents for `any:N`: installed, able to use the preset, not
-    /// already named; best recent success rate first, then the fastest, then by id.
+    /// already named; agents with a history first (best recent success rate, then
+    /// the fastest), then those without one, each group by id.
     /// Returns them and the reason, for the result.
     fn pick_agents(
         &self,
@@ -208,7 +209,8 @@ impl Engine {
         } else {
             None
         };
-        let mut candidates: Vec<(String, f64, f64)> = Vec::new();
+        // (id, (success rate, mean ms) when it has run before).
+        let mut candidates: Vec<(String, Option<(f64, f64)>)> = Vec::new();
         for entry in self.agent_registry().list().0 {
             let id = entry.manifest.id.to_string();
             if taken.contains(&id)
@@ -221,18 +223,17 @@ impl Engine {
                 Some(store) => store.agent_track_record(&id)?,
                 None => (0, 0, 0.0),
             };
-            // No history counts as a clean record: new agents get their chance.
-            let rate = if runs == 0 {
-                1.0
-            } else {
-                ok as f64 / runs as f64
-            };
-            candidates.push((id, rate, ms));
+            let record = (runs > 0).then(|| (ok as f64 / runs as f64, ms));
+            candidates.push((id, record));
         }
-        candidates.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(a.2.total_cmp(&b.2))
-                .then(a.0.cmp(&b.0))
+        candidates.sort_by(|a, b| match (a.1, b.1) {
+            (Some((rate_a, ms_a)), Some((rate_b, ms_b))) => rate_b
+                .total_cmp(&rate_a)
+                .then(ms_a.total_cmp(&ms_b))
+                .then(a.0.cmp(&b.0)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.0.cmp(&b.0),
         });
         if candidates.len() < wanted {
             let names: Vec<&str> = candidates.iter().map(|c| c.0.as_str()).collect();
@@ -249,19 +250,21 @@ impl Engine {
             }
             .into());
         }
-        let picked: Vec<(String, f64, f64)> = candidates.into_iter().take(wanted).collect();
+        let picked: Vec<(String, Option<(f64, f64)>)> =
+            candidates.into_iter().take(wanted).collect();
         let described: Vec<String> = picked
             .iter()
-            .map(|(id, rate, ms)| {
-                format!(
+            .map(|(id, record)| match record {
+                Some((rate, ms)) => format!(
                     "{id} ({:.0} % of recent runs succeeded, {:.0} ms on average)",
                     rate * 100.0,
                     ms
-                )
+                ),
+                None => format!("{id} (no history)"),
             })
             .collect();
         let reason = format!(
-            "any:{wanted} picked {}: installed, able to use {kind} presets, best recent success rate, then fastest",
+            "any:{wanted} picked {}: installed, able to use {kind} presets, best recent success rate, then fastest, then those with no history",
             described.join(", ")
         );
         Ok((picked.into_iter().map(|p| p.0).collect(), reason))

@@ -285,7 +285,17 @@ impl Connection {
             }
         }
         if let Some(fault) = self.fault() {
-            self.inner.pending.fail_all(&fault);
+            // Requests the peer never answered count as failed (a crash mid-prompt
+            // is a failed prompt turn).
+            for lost in self.inner.pending.fail_all(&fault) {
+                self.record(
+                    &lost.method,
+                    Direction::Incoming,
+                    0,
+                    Some(lost.sent.elapsed()),
+                    Outcome::Lost,
+                );
+            }
         }
         self.inner.closed.send_replace(true);
     }

@@ -23,6 +23,8 @@ pub enum Outcome {
     Error(i64),
     /// No response before the timeout.
     Timeout,
+    /// The connection ended (the peer crashed or closed its end) before a response.
+    Lost,
 }
 
 /// One message, as the hook sees it.

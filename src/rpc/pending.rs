@@ -73,11 +73,18 @@ impl Pending {
         self.lock().remove(id);
     }
 
-    /// Fails every request in flight with `error`.
-    pub fn fail_all(&self, error: &RpcError) {
-        for (_, entry) in self.lock().drain() {
-            let _ = entry.reply.send(Err(error.clone()));
-        }
+    /// Fails every request in flight with `error`; returns what they were.
+    pub fn fail_all(&self, error: &RpcError) -> Vec<Completed> {
+        self.lock()
+            .drain()
+            .map(|(_, entry)| {
+                let _ = entry.reply.send(Err(error.clone()));
+                Completed {
+                    method: entry.method,
+                    sent: entry.sent,
+                }
+            })
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Entry>> {

@@ -105,15 +105,17 @@ impl Instrument for MetricsRecorder {
         if record.size > 0 {
             stats.messages += 1;
         }
-        // A request completes with the incoming response, or with its timeout.
+        // A request completes with the incoming response, its timeout, or the end of
+        // the connection (a crash).
         let completed = matches!(
             (record.direction, record.outcome),
-            (Direction::Incoming, Outcome::Ok | Outcome::Error(_)) | (_, Outcome::Timeout)
+            (Direction::Incoming, Outcome::Ok | Outcome::Error(_))
+                | (_, Outcome::Timeout | Outcome::Lost)
         );
         if completed && let Some(latency) = record.latency {
             stats.requests += 1;
             match record.outcome {
-                Outcome::Error(_) => stats.errors += 1,
+                Outcome::Error(_) | Outcome::Lost => stats.errors += 1,
                 Outcome::Timeout => stats.timeouts += 1,
                 _ => {}
             }

@@ -569,3 +569,94 @@ fn a_probe_prompt_reaches_the_provider_and_a_failed_probe_rolls_back() {
         "--probe needs --verify"
     );
 }
+
+#[test]
+fn a_switched_agent_runs_with_its_presets_current_contents() {
+    let home = home();
+    home.run(&["env", "switch", AGENT, "one"]).ok();
+    // The user rotates the key and moves the URL.
+    home.run_with_stdin(
+        &[
+            "add",
+            "one",
+            "--kind",
+            "anthropic",
+            "--base-url",
+            "https://moved.example.com",
+            "--api-key",
+            "-",
+            "--force",
+        ],
+        "sk-rotated-111111111111",
+    )
+    .ok();
+    assert_eq!(
+        used_url(&home),
+        "ANTHROPIC_BASE_URL=https://moved.example.com"
+    );
+    let key = home
+        .run(&[
+            "agents",
+            "check",
+            AGENT,
+            "--prompt",
+            "env ANTHROPIC_AUTH_TOKEN",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(key["reply"], "ANTHROPIC_AUTH_TOKEN=sk-rotated-111111111111");
+    let shown = home.run(&["env", "show", AGENT]).ok().stdout;
+    assert!(shown.contains("https://moved.example.com"), "{shown}");
+    let printed = home.run(&["run", AGENT, "--print-command"]).ok().stdout;
+    assert!(printed.contains("https://moved.example.com"), "{printed}");
+
+    // Removing it asks for --force and says who falls back to what.
+    home.run(&["use", "two"]).ok();
+    let refused = home.run(&["remove", "one"]);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("switched preset of {AGENT}")),
+        "{}",
+        refused.stderr
+    );
+    let removed = home.run(&["remove", "one", "--force"]).ok();
+    assert!(
+        removed
+            .stdout
+            .contains(&format!("{AGENT} no longer switched to it")),
+        "{}",
+        removed.stdout
+    );
+    assert!(
+        removed.stdout.contains("current preset two"),
+        "{}",
+        removed.stdout
+    );
+    assert_eq!(active(&home), Value::Null);
+    assert_eq!(
+        used_url(&home),
+        "ANTHROPIC_BASE_URL=https://two.example.com",
+        "falls back to the current preset"
+    );
+    let inject = home.aiswitch_home().join("data/inject");
+    let left: Vec<_> = walk(&inject)
+        .into_iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "one"))
+        .collect();
+    assert!(left.is_empty(), "derived files of `one` remain: {left:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}

@@ -338,3 +338,44 @@ fn doctor_finds_competing_user_settings_and_says_which_win() {
         out.stdout
     );
 }
+
+#[test]
+fn agents_check_resolves_the_preset_as_run_does() {
+    let (home, bin) = setup();
+    home.run(&["use", "one"]).ok();
+    let project = home.root().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let check = |dir: &Path| {
+        run_in(
+            &home,
+            &bin,
+            dir,
+            &[
+                "agents",
+                "check",
+                "aiswitch-agent",
+                "--prompt",
+                "env ANTHROPIC_BASE_URL",
+            ],
+        )
+    };
+    let global = check(&project);
+    assert!(
+        global
+            .stdout
+            .contains("ANTHROPIC_BASE_URL=https://one.example"),
+        "{global:?}"
+    );
+    assert!(global.stdout.contains("preset: one"), "{}", global.stdout);
+    home.cmd(&["use", "--here", "two"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let here = check(&project);
+    assert!(
+        here.stdout
+            .contains("ANTHROPIC_BASE_URL=https://two.example"),
+        "{here:?}"
+    );
+    assert!(here.stdout.contains("preset: two"), "{}", here.stdout);
+}

@@ -84,12 +84,16 @@ struct RegisterArgs {
 /// Start an agent with a preset, initialize it, optionally send one prompt and show
 /// the streamed reply and its usage, then stop it.
 ///
+/// Without --preset it uses the preset `aiswitch run` would: the nearest
+/// .aiswitch.toml's, else the agent's switched environment, else the current one
+/// (see `aiswitch current --agent AGENT`); the output says which.
+///
 /// Example: aiswitch agents check gemini --preset google --prompt "say hi"
 #[derive(Debug, Args)]
 struct CheckArgs {
     /// The agent id.
     agent: String,
-    /// The preset to inject.
+    /// The preset to inject (default: as `aiswitch run` resolves it).
     #[arg(long)]
     preset: Option<String>,
     /// A prompt to send.
@@ -305,6 +309,10 @@ fn check(args: CheckArgs, out: &Output) -> Result<ExitCode, CliError> {
         if let Some(ms) = report.initialized_ms {
             text.push_str(&format!("{}: initialized in {ms} ms\n", report.agent));
         }
+        text.push_str(&match &report.preset {
+            Some(p) => format!("preset: {p}\n"),
+            None => "preset: none (the agent's own settings)\n".to_owned(),
+        });
         if let Some(u) = &report.usage {
             text.push_str(&format!(
                 "usage: {} in, {} out, {} cache read, {} cache write (reported by the agent){}\n",

@@ -87,14 +87,18 @@ pub struct ShowArgs {
     show_secrets: bool,
 }
 
-/// Remove a preset.
+/// Remove a preset and the files aiswitch derived from it.
+///
+/// The current preset, or one agents were switched to (`env switch`), needs --force;
+/// those agents then use the directory's or the global current preset. Their
+/// snapshots keep their copy for rollback.
 ///
 /// Example: aiswitch remove old-proxy
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// The preset.
     preset: String,
-    /// Remove it even when it is the current preset.
+    /// Remove it even when it is the current preset or agents are switched to it.
     #[arg(long)]
     force: bool,
 }
@@ -408,11 +412,27 @@ fn show_text(view: &PresetView) -> String {
 
 pub fn remove(args: RemoveArgs, out: &Output) -> Result<ExitCode, CliError> {
     let name = PresetName::parse(&args.preset)?;
-    engine()?.remove_preset(&name, args.force)?;
-    out.emit(
-        &json!({ "action": "removed", "preset": name.as_str() }),
-        || format!("removed preset {name}"),
-    );
+    let removed = engine()?.remove_preset(&name, args.force)?;
+    let body = json!({
+        "action": "removed",
+        "preset": removed.preset,
+        "switched_agents": removed.switched_agents,
+        "fallback": removed.fallback,
+    });
+    out.emit(&body, || {
+        let mut text = format!("removed preset {name}");
+        if !removed.switched_agents.is_empty() {
+            text.push_str(&format!(
+                "\n{} no longer switched to it: they now use {}",
+                removed.switched_agents.join(", "),
+                removed.fallback.as_deref().map_or_else(
+                    || "the directory's preset, else their own settings".to_owned(),
+                    |p| format!("the directory's preset, else the current preset {p}")
+                )
+            ));
+        }
+        text
+    });
     Ok(ExitCode::SUCCESS)
 }
 

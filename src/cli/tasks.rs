@@ -345,7 +345,7 @@ pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {
     ];
     let mut assignments = Vec::new();
     for (name, flags) in agents {
-        let mut launch = engine.launch_spec("aiswitch-agent", None, repo.clone())?;
+        let mut launch = engine.bare_launch_spec("aiswitch-agent", repo.clone())?;
         launch.name = name.to_owned();
         launch.args = ["--name", name]
             .into_iter()

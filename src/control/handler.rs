@@ -333,8 +333,10 @@ impl Handler for ControlHandler {
                 "preset.remove" => {
                     let p: NameParams = params(request.params)?;
                     let name = preset_name(&p.name)?;
-                    engine.remove_preset(&name, p.force).map_err(engine_error)?;
-                    Ok(json!({ "removed": name.as_str() }))
+                    let removed = engine.remove_preset(&name, p.force).map_err(engine_error)?;
+                    Ok(
+                        json!({ "removed": name.as_str(), "switched_agents": removed.switched_agents, "fallback": removed.fallback }),
+                    )
                 }
                 "event.subscribe" => {
                     let mut events = runtime.subscribe();

@@ -131,10 +131,10 @@ pub const METHODS: &[MethodDoc] = &[
     },
     MethodDoc {
         name: "preset.remove",
-        summary: "Remove a preset (the current one only with force).",
+        summary: "Remove a preset and the files derived from it (the current one, or one agents are switched to, only with force; those agents fall back).",
         params: r#"{"name": "old", "force": false}"#,
-        result: r#"{"removed": "old"}"#,
-        errors: "-40201 unknown preset, -40404 is current",
+        result: r#"{"removed": "old", "switched_agents": ["claude"], "fallback": "deepseek"}"#,
+        errors: "-40201 unknown preset, -40404 is current or agents are switched to it",
     },
     MethodDoc {
         name: "event.subscribe",

@@ -140,8 +140,10 @@ impl Engine {
         Ok(self.resolve_launch(agent, preset, cwd)?.0)
     }
 
-    /// [`Engine::launch_spec`] and the preset it uses (the one named, else the
-    /// agent's active one), read together so a concurrent switch cannot split them.
+    /// [`Engine::launch_spec`] and the preset it uses: the one named, else the one
+    /// that applies in `cwd` the way `run` and `current --agent` resolve it (the
+    /// nearest `.aiswitch.toml`, the agent's switched environment, the global current
+    /// preset), read together so a concurrent switch cannot split them.
     pub fn resolve_launch(
         &self,
         agent: &str,
@@ -151,20 +153,51 @@ impl Engine {
         let manifest = self.agent_registry().get(agent)?;
         let (injection, used) = match preset {
             Some(name) => (self.injection(&manifest, name)?, Some(name.to_string())),
-            // No preset named: the agent's active environment (after `env switch`),
-            // read once: one file, written atomically, so never half old, half new.
-            None => match self.env_store(agent).active()? {
-                Some(active) => (active.injection(), Some(active.preset)),
+            None => match self.choose_preset(Some(agent), None, &cwd)? {
+                // The switched environment's preset, as it is now.
+                Some(super::PresetChoice {
+                    source: super::PresetSource::Switched,
+                    ..
+                }) => match self.active_injection(&manifest)? {
+                    Some((injection, preset)) => (injection, Some(preset)),
+                    None => (Injection::default(), None),
+                },
+                Some(choice) => (
+                    self.injection(&manifest, &choice.preset)?,
+                    Some(choice.preset.to_string()),
+                ),
                 None => (Injection::default(), None),
             },
         };
+        Ok((
+            self.spec_with(manifest, injection, used.is_some(), cwd),
+            used,
+        ))
+    }
+
+    /// The launch of `agent` with no preset at all (its own settings): the demo's
+    /// reference agents.
+    pub fn bare_launch_spec(&self, agent: &str, cwd: PathBuf) -> Result<LaunchSpec, Error> {
+        let manifest = self.agent_registry().get(agent)?;
+        Ok(self.spec_with(manifest, Injection::default(), false, cwd))
+    }
+
+    fn spec_with(
+        &self,
+        manifest: Manifest,
+        injection: Injection,
+        with_preset: bool,
+        cwd: PathBuf,
+    ) -> LaunchSpec {
+        let agent = manifest.id.to_string();
         // With a preset, the agent gets exactly its provider.
-        let env_remove = match used {
-            Some(_) => stale_provider_vars(&injection.env),
-            None => Vec::new(),
+        let env_remove = if with_preset {
+            stale_provider_vars(&injection.env)
+        } else {
+            Vec::new()
         };
-        let spec = LaunchSpec {
-            name: agent.to_owned(),
+        LaunchSpec {
+            name: agent,
             manifest,
             args: injection.args,
             env: injection.env,
@@ -173,8 +206,7 @@ impl Engine {
             session_meta: injection.session_meta,
             cwd,
             locks: None,
-        };
-        Ok((spec, used))
+        }
     }
 
     /// What preset `name` becomes for the agent of `manifest`, refused when the agent

@@ -199,6 +199,57 @@ impl Engine {
         Ok(next)
     }
 
+    /// What the active environment of the agent of `manifest` injects now: its
+    /// preset's current contents (a key rotated or a URL changed since the switch is
+    /// what the next launch gets), with the preset's name; `None` when the agent was
+    /// never switched. The copy in `active.toml` is kept for snapshots and rollback.
+    pub fn active_injection(
+        &self,
+        manifest: &crate::agents::Manifest,
+    ) -> Result<Option<(crate::agents::Injection, String)>, Error> {
+        let agent = manifest.id.as_str();
+        let Some(active) = self.env_store(agent).active()? else {
+            return Ok(None);
+        };
+        let name = PresetName::parse(&active.preset)
+            .ok()
+            .filter(|name| self.presets.exists(name))
+            .ok_or_else(|| EnvError::PresetGone {
+                agent: agent.to_owned(),
+                preset: active.preset.clone(),
+            })?;
+        Ok(Some((self.injection(manifest, &name)?, active.preset)))
+    }
+
+    /// The agents whose active environment names `preset`.
+    pub fn agents_switched_to(&self, preset: &PresetName) -> Vec<String> {
+        let dir = self.paths.data_dir.join("env");
+        let mut agents: Vec<String> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        agents.retain(|agent| {
+            self.env_store(agent)
+                .active()
+                .ok()
+                .flatten()
+                .is_some_and(|a| a.preset == preset.as_str())
+        });
+        agents.sort();
+        agents
+    }
+
+    /// Ends the switched environment of `agent` (snapshots stay): it runs with the
+    /// preset that resolves without one again.
+    pub fn clear_switch(&self, agent: &str) -> Result<(), Error> {
+        let store = self.env_store(agent);
+        let _lock = store.lock()?;
+        store.recover()?;
+        Ok(store.set_active(None)?)
+    }
+
     /// The active environment of `agent`, redacted.
     pub fn env_show(&self, agent: &str) -> Result<EnvView, Error> {
         self.agent_registry().get(agent)?;
@@ -208,7 +259,15 @@ impl Engine {
             let _lock = store.lock()?;
             store.recover()?;
         }
-        let active = store.active()?;
+        let mut active = store.active()?;
+        // What the next launch gets: the preset as it is now.
+        if let Some(a) = active.as_mut()
+            && let Ok(name) = PresetName::parse(&a.preset)
+            && self.presets.exists(&name)
+        {
+            let manifest = self.agent_registry().get(agent)?;
+            *a = AgentEnv::new(agent, &a.preset, self.injection(&manifest, &name)?);
+        }
         let reveal = self.settings().reveal_chars;
         Ok(EnvView {
             agent: agent.to_owned(),

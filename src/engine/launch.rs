@@ -72,8 +72,8 @@ impl Engine {
             Some(PresetChoice {
                 source: PresetSource::Switched,
                 preset,
-            }) => match self.env_store(manifest.id.as_str()).active()? {
-                Some(active) => Ok(active.injection()),
+            }) => match self.active_injection(manifest)? {
+                Some((injection, _)) => Ok(injection),
                 None => self.injection(manifest, preset),
             },
             Some(choice) => self.injection(manifest, &choice.preset),

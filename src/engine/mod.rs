@@ -51,6 +51,17 @@ pub struct Engine {
     pub(crate) recorder: std::sync::Arc<crate::usage::MetricsRecorder>,
 }
 
+/// What removing a preset did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RemovedPreset {
+    /// The preset.
+    pub preset: String,
+    /// Agents that were switched to it and no longer are.
+    pub switched_agents: Vec<String>,
+    /// The global current preset they fall back to (unless a directory names one).
+    pub fallback: Option<String>,
+}
+
 /// Which presets to export.
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -99,10 +110,36 @@ impl Engine {
         Ok(self.presets.get(name)?)
     }
 
-    /// Removes a preset; the current one only with `force`.
-    pub fn remove_preset(&self, name: &PresetName, force: bool) -> Result<(), Error> {
+    /// Removes a preset, and the files aiswitch derived from it (which hold its key).
+    /// The current preset, or one that agents were switched to, only with `force`:
+    /// those agents then run with the preset that resolves without a switch.
+    pub fn remove_preset(&self, name: &PresetName, force: bool) -> Result<RemovedPreset, Error> {
+        let switched = self.agents_switched_to(name);
+        if !switched.is_empty() && !force {
+            return Err(crate::presets::PresetError::InUse {
+                name: name.to_string(),
+                agents: switched.join(", "),
+            }
+            .into());
+        }
         self.presets.remove(name, force)?;
-        self.record(&[(EventKind::PresetRemoved, Some(name.as_str()), json!({}))])
+        for agent in &switched {
+            self.clear_switch(agent)?;
+        }
+        let inject = self.paths.data_dir.join("inject");
+        for agent_dir in std::fs::read_dir(&inject).into_iter().flatten().flatten() {
+            let _ = std::fs::remove_dir_all(agent_dir.path().join(name.as_str()));
+        }
+        self.record(&[(
+            EventKind::PresetRemoved,
+            Some(name.as_str()),
+            json!({ "switched_agents": switched }),
+        )])?;
+        Ok(RemovedPreset {
+            preset: name.to_string(),
+            switched_agents: switched,
+            fallback: self.current_preset()?.map(|p| p.to_string()),
+        })
     }
 
     /// Marks a preset current.

@@ -146,6 +146,16 @@ pub enum EnvError {
     /// A snapshot name that is not a safe file name.
     #[error("invalid snapshot name {0:?}: use 1-64 letters, digits, '.', '_' or '-'")]
     InvalidName(String),
+    /// The agent's environment names a preset that no longer exists.
+    #[error(
+        "{agent} was switched to preset {preset}, which no longer exists: switch it (`aiswitch env switch {agent} PRESET`) or roll it back (`aiswitch env rollback {agent} SNAPSHOT`)"
+    )]
+    PresetGone {
+        /// The agent.
+        agent: String,
+        /// The missing preset.
+        preset: String,
+    },
     /// The agent has no environment to snapshot yet.
     #[error("{0} has no environment yet: switch it first with `aiswitch env switch {0} PRESET`")]
     NothingActive(String),
@@ -164,6 +174,7 @@ impl EnvError {
     pub fn code(&self) -> i32 {
         match self {
             Self::SwitchFailed { .. } => -40202,
+            Self::PresetGone { .. } => -40201,
             Self::SnapshotNotFound { .. } => -40203,
             Self::SnapshotCorrupt { .. } => -40204,
             Self::SnapshotExists { .. } | Self::InvalidName(_) | Self::NothingActive(_) => -32602,

@@ -129,6 +129,16 @@ pub enum PresetError {
         /// The current preset.
         name: String,
     },
+    /// `remove` of a preset agents were switched to, without `--force`.
+    #[error(
+        "preset {name} is the switched preset of {agents}: use --force to remove it anyway (they then run with the directory's or the global current preset)"
+    )]
+    InUse {
+        /// The preset.
+        name: String,
+        /// The agents, comma-separated.
+        agents: String,
+    },
     /// A preset file cannot be parsed.
     #[error("preset file {path} is corrupt: {message}; fix it or remove it")]
     Corrupt {

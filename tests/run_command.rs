@@ -299,16 +299,41 @@ fn doctor_finds_competing_user_settings_and_says_which_win() {
         r#"{"env": {"ANTHROPIC_BASE_URL": "http://corp.example"}}"#,
     )
     .unwrap();
+    let base_url_override = || {
+        let out = run_in(&home, &bin, home.root(), &["doctor", "--json"]);
+        let report = out.json();
+        report["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["setting"] == "env.ANTHROPIC_BASE_URL")
+            .cloned()
+            .unwrap_or_else(|| panic!("not found: {report}"))
+    };
+    // What Claude Code would really get: no preset applies, so the user's URL wins.
+    let found = base_url_override();
+    assert_eq!(found["beaten"], false, "{found}");
+    assert!(
+        found["note"]
+            .as_str()
+            .unwrap()
+            .contains("no preset applies")
+    );
+    // A preset with a URL beats it.
+    home.run(&["use", "one"]).ok();
+    assert_eq!(base_url_override()["beaten"], true);
+    // A preset with a key and no URL leaves the user's URL in force: doctor says so.
+    home.run_with_stdin(
+        &["add", "keyonly", "--kind", "anthropic", "--api-key", "-"],
+        "sk-keyonly-0000000000",
+    )
+    .ok();
+    home.run(&["use", "keyonly"]).ok();
+    let found = base_url_override();
+    assert_eq!(found["beaten"], false, "{found}");
+    home.run(&["use", "one"]).ok();
     let out = run_in(&home, &bin, home.root(), &["doctor", "--json"]);
     let report = out.json();
-    let found = report["overrides"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["setting"] == "env.ANTHROPIC_BASE_URL")
-        .cloned()
-        .unwrap_or_else(|| panic!("not found: {report}"));
-    assert_eq!(found["beaten"], true);
     let echoer = report["agents"]
         .as_array()
         .unwrap()
@@ -316,7 +341,10 @@ fn doctor_finds_competing_user_settings_and_says_which_win() {
         .find(|a| a["id"] == "echoer")
         .cloned()
         .unwrap();
-    assert_eq!(echoer["presets"], serde_json::json!(["one", "two"]));
+    assert_eq!(
+        echoer["presets"],
+        serde_json::json!(["keyonly", "one", "two"])
+    );
     assert!(echoer["path"].as_str().unwrap().ends_with("echo-cli"));
 
     let gemini = home.user_home().join(".gemini");
@@ -378,4 +406,69 @@ fn agents_check_resolves_the_preset_as_run_does() {
         "{here:?}"
     );
     assert!(here.stdout.contains("preset: two"), "{}", here.stdout);
+}
+
+#[test]
+fn a_nearer_directory_file_overrides_field_by_field() {
+    let (home, _bin) = setup();
+    let project = home.root().join("project");
+    let sub = project.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    for (dir, args) in [
+        (&project, &["use", "--here", "one"][..]),
+        (&sub, &["use", "--here", "two", "--agent", "echoer"][..]),
+    ] {
+        let out = home.cmd(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let current: common::Run = home
+        .cmd(&["current", "--agent", "claude", "--json"])
+        .current_dir(&sub)
+        .output()
+        .unwrap()
+        .into();
+    let current = current.json();
+    assert_eq!(
+        current["current"], "one",
+        "the parent's default stays: {current}"
+    );
+    assert_eq!(
+        current["file"],
+        project.join(".aiswitch.toml").display().to_string()
+    );
+    let echoer: common::Run = home
+        .cmd(&["current", "--agent", "echoer", "--json"])
+        .current_dir(&sub)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(echoer.json()["current"], "two");
+}
+
+#[test]
+fn a_stored_presets_raw_url_is_what_every_part_of_the_launch_gets() {
+    let (home, bin) = setup();
+    // A preset saved by an older aiswitch: the raw env says B, the field says A.
+    std::fs::write(
+        home.aiswitch_home().join("config/presets/mixed.toml"),
+        "name = \"mixed\"\nkind = \"anthropic\"\nbase_url = \"https://a.example\"\n\n[env]\nANTHROPIC_BASE_URL = \"https://b.example\"\n",
+    )
+    .unwrap();
+    let shown = home.run(&["show", "mixed", "--json"]).ok().json();
+    assert_eq!(shown["base_url"], "https://b.example");
+    assert_eq!(shown["applies"]["ANTHROPIC_BASE_URL"], "https://b.example");
+    let out = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &["run", "echoer", "--preset", "mixed"],
+    );
+    assert!(
+        out.stdout.contains("url: https://b.example"),
+        "env: {out:?}"
+    );
+    assert!(
+        out.stdout.contains(r#""url": "https://b.example""#),
+        "the settings file says the same: {out:?}"
+    );
 }

@@ -560,7 +560,7 @@ fn a_daemon_of_another_user_is_sent_nothing() {
     let mut lines =
         std::io::BufRead::lines(std::io::BufReader::new(listener.stdout.take().unwrap()));
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let run = run_with_deadline(home.cmd(&["agents", "status"]));
+    let run = run_with_deadline(home.cmd(&["agents", "stop", "aiswitch-agent", "--no-daemon"]));
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("runs as uid 65534"), "{}", run.stderr);
     assert_eq!(lines.next().unwrap().unwrap(), "received 0", "sent nothing");

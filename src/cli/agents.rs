@@ -38,6 +38,7 @@ enum AgentsCommand {
 ///
 /// Example: aiswitch agents start gemini --preset google
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ControlArgs {
     /// The agent id.
     agent: String,
@@ -49,16 +50,18 @@ struct ControlArgs {
     no_daemon: bool,
 }
 
-/// State, pid, uptime, restarts, CPU and memory of the daemon's agents.
+/// State, pid, uptime, restarts, CPU and memory of the daemon's agents. It only
+/// looks: with no daemon running it says so and starts nothing.
 ///
 /// Example: aiswitch agents status --verbose
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct StatusArgs {
     /// Also show peak memory.
     #[arg(long, short)]
     verbose: bool,
-    /// Refuse instead of starting a daemon when none runs.
-    #[arg(long)]
+    /// Accepted for compatibility: status never starts a daemon.
+    #[arg(long, hide = true)]
     no_daemon: bool,
 }
 
@@ -67,12 +70,14 @@ struct StatusArgs {
 ///
 /// Example: aiswitch agents list
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ListArgs {}
 
 /// Add an agent from a manifest file (TOML); it is validated first.
 ///
 /// Example: aiswitch agents register ./my-agent.toml
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct RegisterArgs {
     /// The manifest file.
     file: PathBuf,
@@ -90,6 +95,7 @@ struct RegisterArgs {
 ///
 /// Example: aiswitch agents check gemini --preset google --prompt "say hi"
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct CheckArgs {
     /// The agent id.
     agent: String,
@@ -108,6 +114,7 @@ struct CheckArgs {
 ///
 /// Example: aiswitch agents logs gemini --lines 50
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct LogsArgs {
     /// The agent id.
     agent: String,
@@ -165,15 +172,23 @@ fn control(method: &str, args: ControlArgs, out: &Output) -> Result<ExitCode, Cl
 }
 
 fn status(args: StatusArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let _ = args.no_daemon;
     let engine = engine()?;
+    if aiswitch::daemon::running_pid(&engine.paths().runtime_dir).is_none() {
+        out.emit(&json!({ "daemon": false, "agents": [] }), || {
+            "no daemon is running, so no agents are supervised: `aiswitch agents start AGENT` starts both".into()
+        });
+        return Ok(ExitCode::SUCCESS);
+    }
     let runtime = daemon::runtime()?;
-    let body = runtime.block_on(async {
-        let client = daemon::connect(&engine, !args.no_daemon, out).await?;
+    let mut body = runtime.block_on(async {
+        let client = daemon::connect(&engine, false, out).await?;
         client
             .call("agent.status", None)
             .await
             .map_err(daemon::remote)
     })?;
+    body["daemon"] = json!(true);
     out.emit(&body, || {
         let agents = body["agents"].as_array().cloned().unwrap_or_default();
         if agents.is_empty() {

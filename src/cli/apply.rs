@@ -25,6 +25,7 @@ use super::run::{exec, shell_from_env};
 ///   eval "$(aiswitch apply deepseek --export)"
 ///   aiswitch apply deepseek --agents claude,codex:openai --task "add tests"
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ApplyArgs {
     /// The preset (default: the nearest .aiswitch.toml's, else the current one).
     preset: Option<String>,

@@ -29,6 +29,7 @@ enum BudgetCommand {
 ///
 /// Example: aiswitch budget set --scope preset:deepseek --period month --limit-usd 20 --hard-stop
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct SetArgs {
     /// global, agent:NAME or preset:NAME.
     #[arg(long, default_value = "global")]
@@ -64,12 +65,14 @@ struct SetArgs {
 ///
 /// Example: aiswitch budget list
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ListArgs {}
 
 /// Remove a budget.
 ///
 /// Example: aiswitch budget remove 2
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct RemoveArgs {
     /// The budget's id (see `budget list`).
     id: i64,
@@ -163,6 +166,7 @@ enum AlertsCommand {
 ///
 /// Example: aiswitch alerts list --all
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct AlertListArgs {
     /// Acknowledged alerts too.
     #[arg(long)]
@@ -173,6 +177,7 @@ struct AlertListArgs {
 ///
 /// Example: aiswitch alerts ack --all
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct AckArgs {
     /// The alert's id.
     #[arg(required_unless_present = "all", conflicts_with = "all")]

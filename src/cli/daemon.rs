@@ -16,6 +16,7 @@ use super::output::{CliError, Output, engine};
 ///
 /// Example: aiswitch daemon --log-level debug
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DaemonArgs {
     /// Log verbosity: error, warn, info, debug or trace (default: the `log_level`
     /// setting).
@@ -28,6 +29,7 @@ pub struct DaemonArgs {
 ///
 /// Example: aiswitch events --follow --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct EventsArgs {
     /// Keep streaming (required for now: there is no event history yet).
     #[arg(long, short)]

@@ -18,6 +18,7 @@ use super::output::{CliError, Output, engine};
 ///
 /// Example: aiswitch doctor
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DoctorArgs {}
 
 pub fn doctor(_args: DoctorArgs, out: &Output) -> Result<ExitCode, CliError> {

@@ -40,6 +40,7 @@ enum EnvCommand {
 ///
 /// Example: aiswitch env switch claude deepseek --verify --probe "say ok"
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct SwitchArgs {
     /// The agent (omit with --all).
     #[arg(required_unless_present = "all")]
@@ -62,6 +63,7 @@ struct SwitchArgs {
 ///
 /// Example: aiswitch env show claude
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct AgentArg {
     /// The agent.
     agent: String,
@@ -71,6 +73,7 @@ struct AgentArg {
 ///
 /// Example: aiswitch env snapshot claude before-trial
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct SnapshotArgs {
     /// The agent.
     agent: String,
@@ -94,6 +97,7 @@ struct NamedArgs {
 ///
 /// Example: aiswitch env snapshots claude
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct SnapshotsArgs {
     /// The agent (all agents with snapshots when omitted).
     agent: Option<String>,

@@ -19,6 +19,7 @@ use super::presets::parse_env_names;
 ///
 /// Example: aiswitch export --all -o presets.toml
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ExportArgs {
     /// The preset to export.
     #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -47,6 +48,7 @@ pub struct ExportArgs {
 ///   aiswitch import presets.toml --force --allow-env HTTPS_PROXY
 ///   aiswitch import --legacy                # ~/.config/aiswitch/presets/*.yaml
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ImportArgs {
     /// The export file; with --legacy, the directory of YAML presets.
     path: Option<PathBuf>,

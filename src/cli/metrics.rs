@@ -29,6 +29,7 @@ enum MetricsCommand {
 ///
 /// Example: aiswitch metrics show --timeframe day
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ShowArgs {
     /// Only this agent.
     #[arg(long)]

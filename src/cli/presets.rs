@@ -22,6 +22,7 @@ use super::output::{CliError, Output, engine, render};
 ///   --base-url https://api.moonshot.ai/anthropic --model kimi-k2 --api-key - \
 ///   API_TIMEOUT_MS 600000
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct AddArgs {
     /// Preset name: letters, digits, '.', '_' or '-', at most 64.
     preset: String,
@@ -69,6 +70,7 @@ pub struct AddArgs {
 ///
 /// Example: aiswitch list --verbose
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ListArgs {
     /// Show description, tags, key and env vars too.
     #[arg(long, short)]
@@ -79,6 +81,7 @@ pub struct ListArgs {
 ///
 /// Example: aiswitch show deepseek
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ShowArgs {
     /// The preset.
     preset: String,
@@ -95,6 +98,7 @@ pub struct ShowArgs {
 ///
 /// Example: aiswitch remove old-proxy
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RemoveArgs {
     /// The preset.
     preset: String,
@@ -111,6 +115,7 @@ pub struct RemoveArgs {
 ///   aiswitch use --here kimi
 ///   aiswitch use --here openai-work --agent codex
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct UseArgs {
     /// The preset.
     preset: String,
@@ -130,6 +135,7 @@ pub struct UseArgs {
 ///   aiswitch current
 ///   aiswitch current --agent codex
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CurrentArgs {
     /// The preset this agent would get.
     #[arg(long)]

@@ -36,6 +36,7 @@ const EXIT_CANNOT_RUN: u8 = 126;
 ///   aiswitch run codex -- exec "fix the tests"
 ///   aiswitch run qwen --print-command >> my-script.sh
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RunArgs {
     /// The agent (see `aiswitch agents list`).
     agent: String,

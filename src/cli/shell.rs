@@ -26,6 +26,7 @@ pub struct InitArgs {
 ///
 /// Example: aiswitch completions bash > ~/.local/share/bash-completion/completions/aiswitch
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]

@@ -27,6 +27,7 @@ enum TasksCommand {
 ///
 /// Example: aiswitch tasks list --status failed --limit 5
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ListArgs {
     /// Only tasks with this status: running, succeeded, failed, interrupted.
     #[arg(long, value_parser = ["running", "succeeded", "failed", "interrupted"])]
@@ -40,6 +41,7 @@ struct ListArgs {
 ///
 /// Example: aiswitch tasks show t10a4dbd389
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ShowArgs {
     /// The task id.
     id: String,
@@ -49,6 +51,7 @@ struct ShowArgs {
 ///
 /// Example: aiswitch tasks cancel t10a4dbd389
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct IdArgs {
     /// The task id.
     id: String,
@@ -60,6 +63,7 @@ struct IdArgs {
 ///
 /// Example: aiswitch tasks clean
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct CleanArgs {
     /// The task id; all tasks when left out.
     id: Option<String>,

@@ -282,6 +282,7 @@ fn total_cost(result: &TaskResult) -> String {
 ///
 /// Example: aiswitch demo
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct DemoArgs {}
 
 pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {

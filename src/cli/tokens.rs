@@ -28,6 +28,7 @@ enum TokensCommand {
 ///
 /// Example: aiswitch tokens reprice --since 2026-11-01
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct RepriceArgs {
     /// Only usage from this time on (a date, date-time or duration ago).
     #[arg(long)]
@@ -38,6 +39,7 @@ struct RepriceArgs {
 ///
 /// Example: aiswitch tokens summary --timeframe week --by model
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct SummaryArgs {
     /// The whole ledger (no time limit).
     #[arg(long, conflicts_with_all = ["timeframe", "since"])]
@@ -116,10 +118,14 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// USD with enough decimals that a sub-cent cost does not show as $0.0000.
+/// USD with enough decimals that a sub-cent cost does not show as $0.0000, and
+/// with three significant digits at least, so rows and their total (summed exactly,
+/// rounded once) never seem to disagree ($0.0000105 twice is $0.0000210).
 pub(super) fn usd(cost: f64) -> String {
     if cost != 0.0 && cost.abs() < 0.01 {
-        format!("${cost:.6}")
+        let magnitude = cost.abs().log10().floor() as i32;
+        let decimals = usize::try_from((2 - magnitude).clamp(6, 12)).unwrap_or(6);
+        format!("${cost:.decimals$}")
     } else {
         format!("${cost:.4}")
     }
@@ -166,4 +172,16 @@ fn table(groups: &[UsageGroup], total: Option<&UsageGroup>, grouped: bool) -> St
     }
     add("total", total);
     render(&table)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn small_costs_keep_three_significant_digits() {
+        assert_eq!(super::usd(0.000_010_5), "$0.0000105");
+        assert_eq!(super::usd(0.000_010_5 * 2.0), "$0.0000210");
+        assert_eq!(super::usd(0.0042), "$0.004200");
+        assert_eq!(super::usd(0.000_138), "$0.000138");
+        assert_eq!(super::usd(12.5), "$12.5000");
+    }
 }

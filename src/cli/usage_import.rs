@@ -36,6 +36,7 @@ enum Which {
 ///
 /// Example: aiswitch usage import all
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 struct ImportArgs {
     /// claude (~/.claude/projects), codex (~/.codex/sessions) or all.
     #[arg(value_enum, default_value = "all")]

@@ -66,12 +66,10 @@ impl Engine {
                 source: PresetSource::Flag,
             }));
         }
-        if let Some(found) = directory::find(dir)?
-            && let Some(preset) = found.presets.for_agent(agent)
-        {
+        if let Some((preset, file)) = directory::resolve(dir, agent)? {
             return Ok(Some(PresetChoice {
-                preset: preset.clone(),
-                source: PresetSource::Directory { file: found.path },
+                preset,
+                source: PresetSource::Directory { file },
             }));
         }
         if let Some(agent) = agent

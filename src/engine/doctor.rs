@@ -93,12 +93,35 @@ impl Engine {
             check_dir("data", &self.paths.data_dir),
             check_dir("runtime", &self.paths.runtime_dir),
         ];
+        let claude_env = self.claude_settings_env();
         Ok(DoctorReport {
             agents,
-            overrides: user_overrides(home, &self.paths.data_dir),
+            overrides: user_overrides(home, &self.paths.data_dir, &claude_env),
             directories,
             daemon_pid: crate::daemon::running_pid(&self.paths.runtime_dir),
         })
+    }
+}
+
+impl Engine {
+    /// The env block of the settings file aiswitch would give Claude Code here: the
+    /// variables that beat the user's own `env` block (`None`: no preset applies).
+    fn claude_settings_env(&self) -> Option<Vec<String>> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let choice = self.choose_preset(Some("claude"), None, &cwd).ok()??;
+        let manifest = self.agent_registry().get("claude").ok()?;
+        let injection = self.injection(&manifest, &choice.preset).ok()?;
+        let file = injection
+            .files
+            .iter()
+            .find(|f| f.path.file_name().is_some_and(|n| n == "settings.json"))?;
+        let json: Value = serde_json::from_str(&file.contents).ok()?;
+        Some(
+            json.get("env")
+                .and_then(Value::as_object)
+                .map(|env| env.keys().cloned().collect())
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -130,8 +153,9 @@ fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
-/// Every competing setting found in the user's files under `home`.
-fn user_overrides(home: &Path, data_dir: &Path) -> Vec<Override> {
+/// Every competing setting found in the user's files under `home`; `claude_env` is
+/// what aiswitch's own Claude settings file sets for the preset that applies.
+fn user_overrides(home: &Path, data_dir: &Path, claude_env: &Option<Vec<String>>) -> Vec<Override> {
     let mut found = Vec::new();
     let mut add = |file: &Path, setting: String, agents: &[&str], beaten: bool, note: &str| {
         found.push(Override {
@@ -146,13 +170,31 @@ fn user_overrides(home: &Path, data_dir: &Path) -> Vec<Override> {
     let claude = home.join(".claude/settings.json");
     if let Some(Value::Object(env)) = read_json(&claude).as_ref().and_then(|j| at(j, "env")) {
         for name in env.keys().filter(|k| k.starts_with("ANTHROPIC_")) {
-            add(
-                &claude,
-                format!("env.{name}"),
-                &["claude", "claude-acp"],
-                true,
-                "beaten: aiswitch passes its own settings file (claude --settings; the ACP adapter through session/new _meta)",
-            );
+            // Beaten only when aiswitch's file sets the same variable for the preset
+            // that applies here (a preset without a base URL leaves the user's).
+            match claude_env {
+                Some(ours) if ours.contains(name) => add(
+                    &claude,
+                    format!("env.{name}"),
+                    &["claude", "claude-acp"],
+                    true,
+                    "beaten: aiswitch passes its own settings file (claude --settings; the ACP adapter through session/new _meta)",
+                ),
+                Some(_) => add(
+                    &claude,
+                    format!("env.{name}"),
+                    &["claude", "claude-acp"],
+                    false,
+                    "wins: the preset that applies here does not set it; set that field on the preset (base URL, key or model) or remove it from the file",
+                ),
+                None => add(
+                    &claude,
+                    format!("env.{name}"),
+                    &["claude", "claude-acp"],
+                    false,
+                    "wins: no preset applies here (`aiswitch use PRESET` or `aiswitch use --here PRESET`)",
+                ),
+            }
         }
     }
 

@@ -1,6 +1,7 @@
-//! Per-directory presets: a `.aiswitch.toml` in a directory or its nearest ancestor
-//! names the preset to use there, by default and per agent, as `.nvmrc` does for
-//! Node versions.
+//! Per-directory presets: a `.aiswitch.toml` in a directory or an ancestor names the
+//! preset to use there, by default and per agent, as `.nvmrc` does for Node
+//! versions. Files layer: a nearer file overrides a farther one field by field (a
+//! project's `[agents]` entry does not drop its parent's default `preset`).
 //!
 //! ```toml
 //! preset = "deepseek"          # every agent here
@@ -66,12 +67,42 @@ impl DirectoryPresets {
 /// The `.aiswitch.toml` of `dir` or its nearest ancestor, if any; a malformed one is
 /// an error naming its path and line.
 pub fn find(dir: &Path) -> Result<Option<DirectoryFile>, PresetError> {
+    Ok(find_all(dir)?.into_iter().next())
+}
+
+/// The preset for `agent` (or for any command) in `dir`, layering every
+/// `.aiswitch.toml` from `dir` up: the nearest file with an entry for the agent,
+/// else the nearest with a default `preset`. Returns it with the file that says so.
+pub fn resolve(
+    dir: &Path,
+    agent: Option<&str>,
+) -> Result<Option<(PresetName, PathBuf)>, PresetError> {
+    let files = find_all(dir)?;
+    let own = agent.and_then(|agent| {
+        files.iter().find_map(|f| {
+            f.presets
+                .agents
+                .get(agent)
+                .map(|p| (p.clone(), f.path.clone()))
+        })
+    });
+    Ok(own.or_else(|| {
+        files
+            .iter()
+            .find_map(|f| f.presets.preset.clone().map(|p| (p, f.path.clone())))
+    }))
+}
+
+/// Every `.aiswitch.toml` from `dir` up to the root, nearest first; a malformed one
+/// is an error naming its path and line.
+pub fn find_all(dir: &Path) -> Result<Vec<DirectoryFile>, PresetError> {
+    let mut files = Vec::new();
     for candidate in dir.ancestors() {
         let path = candidate.join(FILE_NAME);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let presets = DirectoryPresets::parse(&text, &path)?;
-                return Ok(Some(DirectoryFile { path, presets }));
+                files.push(DirectoryFile { path, presets });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {}
@@ -84,29 +115,48 @@ pub fn find(dir: &Path) -> Result<Option<DirectoryFile>, PresetError> {
             }
         }
     }
-    Ok(None)
+    Ok(files)
 }
 
 /// Sets the preset of `dir`'s own `.aiswitch.toml` (for `agent`, else the default),
-/// keeping what else it says; returns the file's path.
+/// keeping everything else it says, comments and order included; returns the file's
+/// path.
 pub fn set(dir: &Path, preset: &PresetName, agent: Option<&str>) -> Result<PathBuf, PresetError> {
     let path = dir.join(FILE_NAME);
-    let mut presets = match std::fs::read_to_string(&path) {
-        Ok(text) => DirectoryPresets::parse(&text, &path)?,
-        Err(_) => DirectoryPresets::default(),
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            // Refuse to edit what we could not read back.
+            DirectoryPresets::parse(&text, &path)?;
+            text
+        }
+        Err(_) => "# aiswitch: the presets used in this directory and below\n".to_owned(),
     };
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| PresetError::DirectoryFile {
+                path: path.clone(),
+                line: 0,
+                reason: e.message().trim().to_owned(),
+            })?;
     match agent {
         Some(agent) => {
-            presets.agents.insert(agent.to_owned(), preset.clone());
+            let agents = doc
+                .entry("agents")
+                .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+            let Some(agents) = agents.as_table_like_mut() else {
+                return Err(PresetError::DirectoryFile {
+                    path,
+                    line: 0,
+                    reason: "`agents` is not a table".into(),
+                });
+            };
+            agents.insert(agent, toml_edit::value(preset.as_str()));
         }
-        None => presets.preset = Some(preset.clone()),
+        None => {
+            doc["preset"] = toml_edit::value(preset.as_str());
+        }
     }
-    let text = toml::to_string(&presets).map_err(|e| PresetError::DirectoryFile {
-        path: path.clone(),
-        line: 0,
-        reason: e.to_string(),
-    })?;
-    let body = format!("# aiswitch: the presets used in this directory and below\n{text}");
+    let body = doc.to_string();
     write_atomic(&path, body.as_bytes(), 0o644).map_err(|e| PresetError::DirectoryFile {
         path: path.clone(),
         line: 0,
@@ -135,6 +185,44 @@ mod tests {
         assert_eq!(found.presets.for_agent(Some("claude")), None);
         let top = find(&root.path().join("a")).expect("read").expect("found");
         assert_eq!(top.presets.for_agent(Some("claude")), Some(&ds));
+    }
+
+    #[test]
+    fn nearer_files_override_field_by_field() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let project = root.path().join("project");
+        std::fs::create_dir_all(&project).expect("mkdir");
+        let ds = PresetName::parse("ds").expect("name");
+        let oa = PresetName::parse("oa").expect("name");
+        set(root.path(), &ds, None).expect("root default");
+        set(&project, &oa, Some("codex")).expect("project entry");
+        let root_file = root.path().join(FILE_NAME);
+        assert_eq!(
+            resolve(&project, Some("claude")).expect("read"),
+            Some((ds.clone(), root_file)),
+            "the parent's default stays"
+        );
+        assert_eq!(
+            resolve(&project, Some("codex")).expect("read"),
+            Some((oa, project.join(FILE_NAME)))
+        );
+    }
+
+    #[test]
+    fn set_keeps_comments_and_order() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let text =
+            "# our team's presets\n[agents]\n# codex needs the work account\ncodex = \"oa\"\n";
+        std::fs::write(root.path().join(FILE_NAME), text).expect("write");
+        set(
+            root.path(),
+            &PresetName::parse("ds").expect("name"),
+            Some("claude"),
+        )
+        .expect("set");
+        let after = std::fs::read_to_string(root.path().join(FILE_NAME)).expect("read");
+        assert!(after.starts_with(text), "{after}");
+        assert!(after.contains("claude = \"ds\""), "{after}");
     }
 
     #[test]

@@ -279,6 +279,29 @@ impl Preset {
         Ok(warnings)
     }
 
+    /// For a preset already stored (the user's own): moves the variables of its own
+    /// family's URL, key and model into those fields, the variable winning as raw env
+    /// always has, so the settings files aiswitch writes, the env, `show` and
+    /// `--print-command` all say the same.
+    pub fn fold_provider_env(&mut self) {
+        let names: Vec<EnvVarName> = self.env.keys().cloned().collect();
+        for name in names {
+            let upper = name.as_str().to_ascii_uppercase();
+            let Some((_, field, _)) = FAMILY_VARS
+                .iter()
+                .find(|(kind, _, var)| *kind == self.kind && *var == upper)
+            else {
+                continue;
+            };
+            let value = self.env.remove(&name).unwrap_or_default();
+            match field {
+                Field::BaseUrl => self.base_url = Some(value),
+                Field::ApiKey => self.api_key = Some(Secret::new(value)),
+                Field::Model => self.model = Some(value),
+            }
+        }
+    }
+
     /// Moves the value of `var` into `field`, or refuses when the field says
     /// something else.
     fn fold(&mut self, var: &EnvVarName, field: Field, value: String) -> Result<(), PresetError> {

@@ -293,6 +293,8 @@ fn read_preset_file(path: &Path) -> Result<Preset, PresetError> {
             preset.name.as_str()
         )));
     }
+    let mut preset = preset;
+    preset.fold_provider_env();
     preset.validate().map_err(|e| corrupt(e.to_string()))?;
     Ok(preset)
 }

@@ -135,4 +135,41 @@ fn legacy_yaml_presets_import() {
         "https://open.bigmodel.cn/api/anthropic",
         "sets what it set before"
     );
+    // The URL became the preset's field, so Claude Code's settings file gets it too.
+    assert_eq!(glm["base_url"], "https://open.bigmodel.cn/api/anthropic");
+}
+
+#[test]
+fn legacy_import_looks_in_the_config_directory_and_says_where_it_looked() {
+    let home = Home::new();
+    let config = home.root().join("old-aiswitch");
+    std::fs::create_dir_all(config.join("presets")).unwrap();
+    std::fs::write(
+        config.join("presets/kimi.yaml"),
+        "name: kimi
+variables:
+  ANTHROPIC_BASE_URL: https://api.moonshot.ai/anthropic
+",
+    )
+    .unwrap();
+    let run = home
+        .run(&["import", "--legacy", config.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(run["presets"][0]["name"], "kimi", "{run}");
+
+    let empty = home.root().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = home
+        .run(&["import", "--legacy", empty.to_str().unwrap()])
+        .ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "no *.yaml presets in {} or {}",
+            empty.display(),
+            empty.join("presets").display()
+        )),
+        "{}",
+        run.stdout
+    );
 }

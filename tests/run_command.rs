@@ -472,3 +472,96 @@ fn a_stored_presets_raw_url_is_what_every_part_of_the_launch_gets() {
         "the settings file says the same: {out:?}"
     );
 }
+
+#[test]
+fn the_users_own_flag_replaces_the_injected_one() {
+    let (home, bin) = setup();
+    let qwen = bin.join("qwen");
+    std::fs::write(&qwen, "#!/bin/sh\necho \"args: $*\"\n").unwrap();
+    std::fs::set_permissions(&qwen, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &[
+            "run",
+            "qwen",
+            "--preset",
+            "one",
+            "--",
+            "--auth-type=openai",
+            "--model",
+            "mine",
+            "-p",
+            "hi",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.stdout.trim(),
+        "args: --auth-type=openai --model mine -p hi",
+        "once each, the user's: {out:?}"
+    );
+    let printed = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &[
+            "run",
+            "qwen",
+            "--preset",
+            "one",
+            "--print-command",
+            "--",
+            "--auth-type",
+            "openai",
+        ],
+    );
+    assert!(
+        printed
+            .stdout
+            .contains("# your own arguments replace aiswitch's --auth-type anthropic"),
+        "{}",
+        printed.stdout
+    );
+    let applied = run_in(
+        &home,
+        &bin,
+        home.root(),
+        &[
+            "apply",
+            "one",
+            "--",
+            "qwen",
+            "--auth-type",
+            "openai",
+            "-p",
+            "hi",
+        ],
+    );
+    assert_eq!(
+        applied.stdout.trim(),
+        "args: -m m-1 --auth-type openai -p hi",
+        "{applied:?}"
+    );
+}
+
+#[test]
+fn an_acp_manifest_without_a_lifetime_runs_as_a_session() {
+    let home = Home::new();
+    let agent = std::path::Path::new(common::BIN)
+        .with_file_name("aiswitch-agent")
+        .display()
+        .to_string();
+    let manifest = home.root().join("plain.toml");
+    std::fs::write(
+        &manifest,
+        format!("id = \"plain\"\nname = \"Plain\"\ncommand = \"{agent}\"\ndriver = \"acp\"\n"),
+    )
+    .unwrap();
+    home.run(&["agents", "register", manifest.to_str().unwrap()])
+        .ok();
+    let check = home.run(&["agents", "check", "plain", "--prompt", "hi"]);
+    assert_eq!(check.code, Some(0), "{check:?}");
+    assert!(check.stdout.contains("echo: hi"), "{}", check.stdout);
+}

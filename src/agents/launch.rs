@@ -59,6 +59,9 @@ pub struct Launch {
     pub env_remove: Vec<String>,
     /// Files written before the start.
     pub files: Vec<InjectedFile>,
+    /// Injected arguments left out because the user's own arguments set the same
+    /// flag (the user's explicit argument wins).
+    pub dropped: Vec<String>,
 }
 
 impl Launch {

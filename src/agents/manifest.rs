@@ -143,6 +143,10 @@ pub struct Manifest {
     pub version_args: Vec<String>,
     /// The JSON-lines dialect, for the `jsonl` driver.
     pub jsonl: Option<JsonlSpec>,
+    /// Other spellings of the flags injected (`{ "-m" = "--model" }`), so a flag the
+    /// user gives in either spelling replaces the injected one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flag_aliases: BTreeMap<String, String>,
 }
 
 fn one() -> u32 {
@@ -170,10 +174,17 @@ impl Manifest {
             source_name: source_name.to_owned(),
             message,
         };
-        let manifest: Self = toml::from_str(text).map_err(|e| {
+        let mut manifest: Self = toml::from_str(text).map_err(|e| {
             let field = e.span().map(|s| describe_span(text, s)).unwrap_or_default();
             err(format!("{}{field}", e.message()))
         })?;
+        // Without a `lifetime`, the driver says: an ACP agent runs as a session.
+        let lifetime_given = text
+            .parse::<toml::Table>()
+            .is_ok_and(|t| t.contains_key("lifetime"));
+        if !lifetime_given && manifest.driver == DriverKind::Acp {
+            manifest.lifetime = Lifetime::Session;
+        }
         manifest.validate().map_err(err)?;
         Ok(manifest)
     }
@@ -244,6 +255,58 @@ impl Manifest {
             );
         }
         Ok(())
+    }
+
+    /// The injected flag groups (of `injected`, flat) that the user's own arguments
+    /// replace: a single-valued flag (injected once) that the user also gives, as
+    /// `--flag value`, `--flag=value` or another spelling the manifest knows. Returns
+    /// the injected arguments to keep and those dropped.
+    pub fn user_flags_win(
+        &self,
+        injected: &[String],
+        user: &[String],
+    ) -> (Vec<String>, Vec<String>) {
+        let spellings = |flag: &str| -> Vec<String> {
+            let mut all = vec![flag.to_owned()];
+            for (a, b) in &self.flag_aliases {
+                if a == flag {
+                    all.push(b.clone());
+                }
+                if b == flag {
+                    all.push(a.clone());
+                }
+            }
+            all
+        };
+        let given = |flag: &str| {
+            spellings(flag).iter().any(|spelling| {
+                user.iter().any(|arg| {
+                    arg == spelling
+                        || arg
+                            .strip_prefix(spelling.as_str())
+                            .is_some_and(|rest| rest.starts_with('='))
+                })
+            })
+        };
+        // Split the flat list back into groups: a flag and the values after it.
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        for arg in injected {
+            match groups.last_mut() {
+                Some(group) if !arg.starts_with('-') => group.push(arg.clone()),
+                _ => groups.push(vec![arg.clone()]),
+            }
+        }
+        let count = |flag: &str| groups.iter().filter(|g| g[0] == flag).count();
+        let (mut keep, mut dropped) = (Vec::new(), Vec::new());
+        for group in &groups {
+            let flag = &group[0];
+            if flag.starts_with('-') && count(flag) == 1 && given(flag) {
+                dropped.extend(group.iter().cloned());
+            } else {
+                keep.extend(group.iter().cloned());
+            }
+        }
+        (keep, dropped)
     }
 
     /// True when this agent can use presets of `kind`.

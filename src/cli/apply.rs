@@ -177,7 +177,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
     let launch = match &agent {
         Some(manifest) => {
             let injection = engine.injection(manifest, &name)?;
-            let mut launch_args = injection.args;
+            let (mut launch_args, dropped) = manifest.user_flags_win(&injection.args, rest);
             launch_args.extend(rest.iter().cloned());
             Launch {
                 program: program.into(),
@@ -185,6 +185,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
                 env_remove: stale_provider_vars(&injection.env),
                 env: injection.env,
                 files: injection.files,
+                dropped,
             }
         }
         None => Launch {
@@ -193,6 +194,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
             env_remove: stale_provider_vars(&vars),
             env: vars,
             files: Vec::new(),
+            dropped: Vec::new(),
         },
     };
     let names: Vec<&str> = launch.env.iter().map(|(k, _)| k.as_str()).collect();

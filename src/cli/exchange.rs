@@ -106,7 +106,18 @@ pub fn import(args: ImportArgs, out: &Output) -> Result<ExitCode, CliError> {
             Some(dir) => dir,
             None => legacy_default_dir()?,
         };
-        Bundle::from_presets(read_legacy_dir(&dir)?)
+        let presets = read_legacy_dir(&dir)?;
+        if presets.is_empty() {
+            out.emit(&json!({ "dry_run": args.dry_run, "presets": [] }), || {
+                format!(
+                    "nothing to import: no *.yaml presets in {} or {}",
+                    dir.display(),
+                    dir.join("presets").display()
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        Bundle::from_presets(presets)
     } else {
         let path = args
             .path

@@ -158,9 +158,15 @@ fn print_command(launch: &Launch, shell: Shell, out: &Output) {
         .collect();
     let secrets = launch.secret_names();
     out.emit(
-        &json!({ "command": command, "files": files, "secrets": secrets }),
+        &json!({ "command": command, "files": files, "secrets": secrets, "dropped": launch.dropped }),
         || {
             let mut text = String::new();
+            if !launch.dropped.is_empty() {
+                text.push_str(&format!(
+                    "# your own arguments replace aiswitch's {}\n",
+                    launch.dropped.join(" ")
+                ));
+            }
             for file in &files {
                 text.push_str(&format!(
                     "# needs {file}: aiswitch writes it when it launches this agent with this preset (`aiswitch run`)\n"

@@ -43,7 +43,7 @@ impl Engine {
             }
         };
         let injection = self.choice_injection(&manifest, choice)?;
-        let mut args = injection.args;
+        let (mut args, dropped) = manifest.user_flags_win(&injection.args, extra);
         args.extend(extra.iter().cloned());
         // With a preset, the agent gets exactly its provider; without one, the CLI
         // runs with the user's own settings, environment included.
@@ -57,6 +57,7 @@ impl Engine {
             env: injection.env,
             env_remove,
             files: injection.files,
+            dropped,
         })
     }
 

@@ -26,6 +26,13 @@ struct LegacyPreset {
 /// Reads every `*.yaml` / `*.yml` preset in `dir`; any bad file fails the whole read,
 /// naming the file.
 pub fn read_legacy_dir(dir: &Path) -> Result<Vec<Preset>, PresetError> {
+    // Given the original tool's config directory, its presets are in `presets/`.
+    let nested = dir.join("presets");
+    let dir = if !has_yaml(dir) && has_yaml(&nested) {
+        nested.as_path()
+    } else {
+        dir
+    };
     let entries = fs::read_dir(dir).map_err(|source| PresetError::Read {
         path: dir.to_path_buf(),
         source,
@@ -40,6 +47,16 @@ pub fn read_legacy_dir(dir: &Path) -> Result<Vec<Preset>, PresetError> {
         .collect();
     files.sort();
     files.iter().map(|file| read_legacy_file(file)).collect()
+}
+
+fn has_yaml(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+    })
 }
 
 fn read_legacy_file(path: &Path) -> Result<Preset, PresetError> {

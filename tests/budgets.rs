@@ -327,12 +327,13 @@ fn a_failed_task_raises_one_alert() {
     );
 }
 
-fn task(home: &Home, agents: &str) -> common::Run {
+/// A loose task with `preset` on `agents`.
+fn task(home: &Home, preset: &str, agents: &str) -> common::Run {
     let work = home.root().join("work");
     std::fs::create_dir_all(&work).unwrap();
     home.run(&[
         "apply",
-        "p",
+        preset,
         "--agents",
         agents,
         "--task",
@@ -360,7 +361,7 @@ fn an_agent_budget_counts_every_copy_of_the_agent() {
     ])
     .ok();
     let three = "aiswitch-agent,aiswitch-agent,aiswitch-agent";
-    task(&home, three).ok();
+    task(&home, "p", three).ok();
     // 3 runs of 18 tokens: over the limit of 50.
     let list = home.run(&["budget", "list", "--json"]).ok().json();
     assert_eq!(list["budgets"][0]["spent"], 54.0, "{list}");
@@ -379,7 +380,7 @@ fn an_agent_budget_counts_every_copy_of_the_agent() {
         .json();
     assert_eq!(summary["total"]["runs"], 3, "{summary}");
     // The next task is refused before it starts.
-    let refused = task(&home, three);
+    let refused = task(&home, "p", three);
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert!(
         refused.stderr.contains("would be exceeded"),
@@ -404,22 +405,7 @@ fn a_usd_budget_shows_and_can_refuse_what_it_cannot_price() {
         "--hard-stop",
     ])
     .ok();
-    let work = home.root().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    let run = |agents: &str| {
-        home.run(&[
-            "apply",
-            "nameless",
-            "--agents",
-            agents,
-            "--task",
-            "go",
-            "--coordination-mode",
-            "loose",
-            "--workdir",
-            work.to_str().unwrap(),
-        ])
-    };
+    let run = |agents: &str| task(&home, "nameless", agents);
     run("aiswitch-agent").ok();
     let list = home.run(&["budget", "list"]).ok().stdout;
     assert!(

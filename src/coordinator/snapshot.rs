@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::workspace::WorkspaceError;
+use super::workspace::{WorkspaceError, run_git};
 
 /// The private repository that holds a task's snapshots of its workdir.
 #[derive(Debug, Clone)]
@@ -60,23 +60,13 @@ impl Snapshots {
     }
 
     fn git(&self, args: &[&str]) -> Result<String, WorkspaceError> {
-        let out = Command::new("git")
-            .arg("--git-dir")
+        let mut cmd = Command::new("git");
+        cmd.arg("--git-dir")
             .arg(&self.git_dir)
             .arg("--work-tree")
             .arg(&self.workdir)
-            .args(args)
-            .current_dir(&self.workdir)
-            .output()
-            .map_err(|e| WorkspaceError(format!("cannot run git: {e}")))?;
-        if !out.status.success() {
-            return Err(WorkspaceError(format!(
-                "git {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            .current_dir(&self.workdir);
+        run_git(cmd, args)
     }
 
     /// The workdir as it is now.

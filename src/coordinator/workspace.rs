@@ -23,9 +23,15 @@ pub struct Workspace {
 pub struct WorkspaceError(pub String);
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(dir);
+    run_git(cmd, args)
+}
+
+/// Runs `git` (`cmd`, with its repository options set) with `args`; its stdout, or
+/// an error with what git said.
+pub(super) fn run_git(mut cmd: Command, args: &[&str]) -> Result<String, WorkspaceError> {
+    let out = cmd
         .args(args)
         .output()
         .map_err(|e| WorkspaceError(format!("cannot run git: {e}")))?;

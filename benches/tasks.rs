@@ -57,7 +57,7 @@ fn main() {
         let mut overhead = Vec::new();
         for i in 0..runs + 10 {
             let start = Instant::now();
-            let result = run_task(task(dir.path(), 10), options.clone(), None, None).await.unwrap();
+            let result = run_task(task(dir.path(), 10), options.clone(), None, None).await;
             let elapsed = start.elapsed();
             assert_eq!(result.status, TaskStatus::Succeeded);
             let longest = result.runs.iter().map(|r| r.duration_ms).max().unwrap_or(0);
@@ -77,7 +77,7 @@ fn main() {
         let start = Instant::now();
         let count = runs * 5;
         for _ in 0..count {
-            let result = run_task(task(dir.path(), 3), options.clone(), None, None).await.unwrap();
+            let result = run_task(task(dir.path(), 3), options.clone(), None, None).await;
             assert_eq!(result.status, TaskStatus::Succeeded);
         }
         let per_minute = count as f64 * 60.0 / start.elapsed().as_secs_f64();

@@ -102,7 +102,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 async fn run(t: TaskSpec, dir: &Path) -> aiswitch::coordinator::TaskResult {
-    run_task(t, options(dir), None, None).await.unwrap()
+    run_task(t, options(dir), None, None).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -153,3 +153,83 @@ fn alerts_are_pushed_as_events() {
     let alert = follower.wait_for("alert");
     assert_eq!(alert["kind"], "task_failed");
 }
+
+/// Runs a command that must end by itself, failing the test after 60 s.
+fn run_to_end(home: &Home, args: &[&str]) -> common::Run {
+    let child = home
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap().into(),
+        Err(_) => {
+            common::send_signal(pid, "KILL");
+            panic!("`aiswitch {}` never ended", args.join(" "));
+        }
+    }
+}
+
+#[test]
+fn a_task_whose_workspace_cannot_be_prepared_ends_failed_with_the_reason() {
+    for with_daemon in [true, false] {
+        let home = Home::new();
+        home.run(&["add", "p", "X", "1"]).ok();
+        home.run(&[
+            "budget",
+            "set",
+            "--period",
+            "day",
+            "--limit-tokens",
+            "1000",
+            "--hard-stop",
+        ])
+        .ok();
+        let work = home.root().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        // Where worktrees go is a file: the isolated workspace cannot be created.
+        let data = home.aiswitch_home().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("worktrees"), "not a directory").unwrap();
+        let _daemon = with_daemon.then(|| Daemon::start(&home, &[]));
+        let run = run_to_end(
+            &home,
+            &[
+                "apply",
+                "p",
+                "--agents",
+                "aiswitch-agent",
+                "--task",
+                "x",
+                "--workdir",
+                work.to_str().unwrap(),
+                "--json",
+            ],
+        );
+        assert_eq!(run.code, Some(1), "daemon {with_daemon}: {run:?}");
+        let result = run.json();
+        assert_eq!(result["status"], "failed");
+        let error = result["runs"][0]["error"].as_str().unwrap();
+        assert!(error.contains("the task could not start"), "{error}");
+        let id = result["id"].as_str().unwrap();
+        let shown = home.run(&["tasks", "show", id, "--json"]).ok().json();
+        assert_eq!(shown["task"]["status"], "failed", "daemon {with_daemon}");
+        let running = home
+            .run(&["tasks", "list", "--status", "running", "--json"])
+            .ok()
+            .json();
+        assert_eq!(running["tasks"], serde_json::json!([]));
+        // The budget reservation the task took is released.
+        let db = rusqlite::Connection::open(home.aiswitch_home().join("data/aiswitch.db")).unwrap();
+        let held: i64 = db
+            .query_row("SELECT count(*) FROM reservations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held, 0, "daemon {with_daemon}: a reservation is still held");
+    }
+}

@@ -133,32 +133,30 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
     engine.reserve_task(&spec)?;
     engine.task_started(&spec)?;
     let show = !out.is_json();
-    let mut result: TaskResult = runtime()?
-        .block_on(async {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
-            let printer = tokio::spawn(async move {
-                let mut display = TaskDisplay::new(show);
-                while let Some(event) = rx.recv().await {
-                    display.show(event);
-                }
-                display.finish();
-            });
-            // First Ctrl-C: cancel gracefully (session/cancel, then stop); second: exit.
-            let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
+    let mut result: TaskResult = runtime()?.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
+        let printer = tokio::spawn(async move {
+            let mut display = TaskDisplay::new(show);
+            while let Some(event) = rx.recv().await {
+                display.show(event);
+            }
+            display.finish();
+        });
+        // First Ctrl-C: cancel gracefully (session/cancel, then stop); second: exit.
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("aiswitch: cancelling the task (Ctrl-C again to quit at once)");
+                cancel_tx.send_replace(true);
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("aiswitch: cancelling the task (Ctrl-C again to quit at once)");
-                    cancel_tx.send_replace(true);
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(130);
-                    }
+                    std::process::exit(130);
                 }
-            });
-            let result = run_task(spec, options, Some(tx), Some(cancel_rx)).await;
-            let _ = printer.await;
-            result
-        })
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+            }
+        });
+        let result = run_task(spec, options, Some(tx), Some(cancel_rx)).await;
+        let _ = printer.await;
+        result
+    });
     engine.task_finished(&mut result)?;
     out.emit(&result, || summary(&result));
     Ok(if result.status == TaskStatus::Succeeded {

@@ -17,20 +17,84 @@ use crate::supervisor::{
     FileLocks, PromptOutcome, Supervisor, SupervisorError, SupervisorOptions, run_once,
 };
 
-/// Runs `spec` to the end; `live` receives progress. Errors preparing workspaces
-/// fail before any agent starts.
+/// Runs `spec` to the end and returns its result; `live` receives progress, ending
+/// with `TaskFinished` on every path. A workspace that cannot be prepared fails the
+/// task before any agent starts, with the reason on every run.
 pub async fn run_task(
     spec: TaskSpec,
     options: SupervisorOptions,
     live: Option<mpsc::UnboundedSender<TaskEvent>>,
     user_cancel: Option<watch::Receiver<bool>>,
-) -> Result<TaskResult, workspace::WorkspaceError> {
+) -> TaskResult {
     let started = Instant::now();
-    let mut notes = spec.notes.clone();
     if let Some(live) = &live {
         let agents = spec.agents.iter().map(|a| a.launch.name.clone()).collect();
         let _ = live.send(TaskEvent::TaskStarted { agents });
     }
+    let mut notes = spec.notes.clone();
+    let result = match prepare(&spec, &mut notes) {
+        Ok(prepared) => {
+            run_prepared(
+                spec,
+                options,
+                live.clone(),
+                user_cancel,
+                prepared,
+                notes,
+                started,
+            )
+            .await
+        }
+        Err(e) => not_started(spec, notes, &e.to_string(), started),
+    };
+    if let Some(live) = &live {
+        let _ = live.send(TaskEvent::TaskFinished {
+            status: result.status,
+        });
+    }
+    result
+}
+
+/// A task that could not start: every agent failed with `reason`.
+fn not_started(
+    spec: TaskSpec,
+    mut notes: Vec<String>,
+    reason: &str,
+    started: Instant,
+) -> TaskResult {
+    let error = format!("the task could not start: {reason}");
+    notes.push(error.clone());
+    let runs = spec
+        .agents
+        .iter()
+        .map(|a| blank(a, RunStatus::Failed, Some(error.clone()), 0))
+        .collect();
+    TaskResult {
+        workdir: spec.workdir,
+        id: spec.id,
+        prompt: spec.prompt,
+        order: spec.order,
+        chain: spec.chain,
+        coordination: spec.coordination,
+        status: TaskStatus::Failed,
+        duration_ms: millis(started),
+        tokens: TokenCounts::default(),
+        cost_usd: None,
+        runs,
+        notes,
+        restored: Vec::new(),
+    }
+}
+
+/// The agents' workspaces and, for a shared workdir, its snapshots.
+type Prepared = (Vec<Workspace>, Option<(Snapshots, Tree)>);
+
+/// Prepares where the agents work: worktrees (isolated), or the shared workdir and
+/// its first snapshot (loose, strict).
+fn prepare(
+    spec: &TaskSpec,
+    notes: &mut Vec<String>,
+) -> Result<Prepared, workspace::WorkspaceError> {
     let workspaces: Vec<Workspace> = match spec.coordination {
         Coordination::Isolated => {
             if workspace::is_git_repo(&spec.workdir) && workspace::is_dirty(&spec.workdir) {
@@ -55,7 +119,7 @@ pub async fn run_task(
     // put back when the task fails.
     let snapshots = match spec.coordination {
         Coordination::Isolated => None,
-        mode => match shared_snapshots(&spec) {
+        mode => match shared_snapshots(spec) {
             Ok(pair) => Some(pair),
             Err(e) if mode == Coordination::Strict => {
                 return Err(workspace::WorkspaceError(format!(
@@ -68,6 +132,19 @@ pub async fn run_task(
             }
         },
     };
+    Ok((workspaces, snapshots))
+}
+
+/// Runs the agents of a prepared task.
+async fn run_prepared(
+    spec: TaskSpec,
+    options: SupervisorOptions,
+    live: Option<mpsc::UnboundedSender<TaskEvent>>,
+    user_cancel: Option<watch::Receiver<bool>>,
+    (workspaces, snapshots): Prepared,
+    mut notes: Vec<String>,
+    started: Instant,
+) -> TaskResult {
     let locks = (spec.coordination == Coordination::Strict).then(|| Arc::new(FileLocks::default()));
     // Agents without file callbacks (per-task CLIs) share one workdir lock in strict mode.
     let workdir_lock = Arc::new(tokio::sync::Mutex::new(()));
@@ -250,10 +327,7 @@ pub async fn run_task(
             *cost.get_or_insert(0.0) += c;
         }
     }
-    if let Some(live) = &live {
-        let _ = live.send(TaskEvent::TaskFinished { status });
-    }
-    Ok(TaskResult {
+    TaskResult {
         workdir: spec.workdir,
         id: spec.id,
         prompt: spec.prompt,
@@ -267,7 +341,7 @@ pub async fn run_task(
         runs,
         notes,
         restored,
-    })
+    }
 }
 
 /// The snapshot repository of a shared-workdir task and its first snapshot.

@@ -260,12 +260,12 @@ impl AgentRuntime {
         let engine = self.engine.clone();
         let options = engine.supervisor_options();
         tokio::spawn(async move {
-            if let Ok(mut result) = run_task(spec, options, Some(live_tx), Some(cancel_rx)).await {
-                if let Err(e) = engine.task_finished(&mut result) {
-                    tracing::warn!(error = %e, "cannot record a finished task");
-                }
-                done_tx.send_replace(Some(result));
+            // Every path ends the task: recorded, reservation released, result out.
+            let mut result = run_task(spec, options, Some(live_tx), Some(cancel_rx)).await;
+            if let Err(e) = engine.task_finished(&mut result) {
+                tracing::warn!(error = %e, "cannot record a finished task");
             }
+            done_tx.send_replace(Some(result));
         });
         self.lock_tasks()
             .insert(id.clone(), RunningTask { cancel, done });

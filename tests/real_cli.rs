@@ -690,8 +690,12 @@ fn record(
         file,
         version: version.to_owned(),
         command: format!("aiswitch {}", full.join(" ")),
-        // The command itself; the comment lines before it name files and secrets.
-        started: home.anonymise(started.trim().lines().last().unwrap_or_default(), provider),
+        // The command itself (the comment lines before it name files and secrets),
+        // without the `-u NAME` of the suite's deliberately stale shell.
+        started: STALE_SHELL.iter().fold(
+            home.anonymise(started.trim().lines().last().unwrap_or_default(), provider),
+            |line, (name, _)| line.replace(&format!("-u {name} "), ""),
+        ),
         output,
     })
 }

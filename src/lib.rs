@@ -6,6 +6,7 @@
 //! dependencies.
 
 pub mod agents;
+pub mod alerts;
 pub mod atomic_file;
 pub mod budget;
 pub mod control;

@@ -2,6 +2,7 @@
 //! hard stop, release after; fire thresholds after each recorded run.
 
 use super::Engine;
+use crate::alerts::AlertKind;
 use crate::Error;
 use crate::budget::{Budget, BudgetError, Limit, Period, Scope, parse_thresholds};
 use crate::coordinator::TaskSpec;
@@ -134,11 +135,16 @@ impl Engine {
                     budget.scope,
                     budget.period.as_str()
                 );
+                let key = AlertKind::BudgetUnpriced.dedup_key(
+                    &budget.id.to_string(),
+                    &start.to_string(),
+                    now,
+                );
                 store.add_alert(
-                    "budget_unpriced",
+                    AlertKind::BudgetUnpriced,
                     &budget.scope.to_string(),
                     &message,
-                    &format!("budget_unpriced:{}:{start}", budget.id),
+                    &key,
                     now,
                 )?;
             }
@@ -205,18 +211,21 @@ impl Engine {
         Ok(self.open_store()?.fire_thresholds(now_ms())?)
     }
 
-    /// Records an alert unless one with `dedup_key` exists (the key carries the
-    /// rate limit: e.g. one crash alert per agent per minute).
-    pub fn add_alert(
+    /// Raises an alert of `kind` about `subject`, unless one with the same key was
+    /// raised before: the key (`AlertKind::dedup_key`, from `subject` and `period`)
+    /// is the rate limit. The one way every alert is raised.
+    pub fn raise_alert(
         &self,
-        kind: &str,
+        kind: AlertKind,
         subject: &str,
+        period: &str,
         message: &str,
-        dedup_key: &str,
     ) -> Result<Option<AlertRow>, Error> {
+        let now = now_ms();
+        let key = kind.dedup_key(subject, period, now);
         Ok(self
             .open_store()?
-            .add_alert(kind, subject, message, dedup_key, now_ms())?)
+            .add_alert(kind, subject, message, &key, now)?)
     }
 
     /// Alerts, newest first; unacknowledged only unless `all`.

@@ -100,16 +100,15 @@ impl Engine {
         verify: Verify<'_>,
     ) -> Result<AgentEnv, Error> {
         let outcome = self.try_switch_env(agent, preset, verify).await;
-        if let Err(err @ Error::Env(EnvError::SwitchFailed { .. })) = &outcome {
-            let minute = crate::store::now_ms() / 60_000;
-            if let Err(e) = self.add_alert(
-                "env_switch_failed",
+        if let Err(err @ Error::Env(EnvError::SwitchFailed { .. })) = &outcome
+            && let Err(e) = self.raise_alert(
+                crate::alerts::AlertKind::EnvSwitchFailed,
                 agent,
+                "",
                 &err.to_string(),
-                &format!("env:{agent}:{minute}"),
-            ) {
-                tracing::warn!(agent, error = %e, "cannot store the switch-failed alert");
-            }
+            )
+        {
+            tracing::warn!(agent, error = %e, "cannot store the switch-failed alert");
         }
         outcome
     }

@@ -95,12 +95,7 @@ impl Engine {
                     "agent {agent}: {failed} of {} prompt turns failed in the last 10 minutes",
                     stats.requests
                 );
-                self.add_alert(
-                    "error_rate",
-                    agent,
-                    &message,
-                    &format!("error-rate:{agent}:{}", now / WINDOW),
-                )?;
+                self.raise_alert(crate::alerts::AlertKind::ErrorRate, agent, "", &message)?;
             }
         }
         Ok(())

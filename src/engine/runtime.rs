@@ -415,33 +415,30 @@ impl AgentRuntime {
 /// Crash and restart-limit alerts, rate-limited through their keys: one crash alert
 /// per agent per minute, one restart-limit alert per agent per hour.
 fn raise_agent_alert(engine: &Engine, event: &SupervisorEvent) {
-    let now = crate::store::now_ms();
-    let (kind, agent, message, key) = match event {
+    use crate::alerts::AlertKind;
+    let (kind, agent, message) = match event {
         SupervisorEvent::Fault { agent, message } => (
-            "agent_crashed",
+            AlertKind::AgentCrashed,
             agent,
             format!("agent {agent} faulted: {message}"),
-            format!("crash:{agent}:{}", now / 60_000),
         ),
         SupervisorEvent::Exited {
             agent,
             code,
             signal,
         } if *code != Some(0) => (
-            "agent_crashed",
+            AlertKind::AgentCrashed,
             agent,
             format!("agent {agent} exited (code {code:?}, signal {signal:?})"),
-            format!("crash:{agent}:{}", now / 60_000),
         ),
         SupervisorEvent::GaveUp { agent, restarts } => (
-            "restart_limit",
+            AlertKind::RestartLimit,
             agent,
             format!("agent {agent} gave up after {restarts} restarts"),
-            format!("restart-limit:{agent}:{}", now / 3_600_000),
         ),
         _ => return,
     };
-    if let Err(e) = engine.add_alert(kind, agent, &message, &key) {
+    if let Err(e) = engine.raise_alert(kind, agent, "", &message) {
         tracing::warn!(error = %e, "cannot record an alert");
     }
 }

@@ -58,12 +58,12 @@ impl Engine {
                 })
                 .collect();
             let (kind, what) = if timed_out {
-                ("task_timed_out", "timed out")
+                (crate::alerts::AlertKind::TaskTimedOut, "timed out")
             } else {
-                ("task_failed", "failed")
+                (crate::alerts::AlertKind::TaskFailed, "failed")
             };
             let message = format!("task {} {what}: {}", result.id, failing.join(", "));
-            self.add_alert(kind, &result.id, &message, &format!("task:{}", result.id))?;
+            self.raise_alert(kind, &result.id, "", &message)?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::{Store, StoreError, UsageFilter, UsageGroup};
+use crate::alerts::AlertKind;
 use crate::budget::{Budget, BudgetError, Limit, Period, Scope};
 
 /// An alert as `alerts list` shows it.
@@ -376,9 +377,13 @@ impl Store {
                         budget.scope,
                         budget.period.as_str()
                     );
-                    let key = format!("budget:{}:{start}:{t}", budget.id);
+                    let key = AlertKind::BudgetThreshold.dedup_key(
+                        &budget.id.to_string(),
+                        &format!("{start}:{t}"),
+                        now,
+                    );
                     if let Some(alert) = self.add_alert(
-                        "budget_threshold",
+                        AlertKind::BudgetThreshold,
                         &budget.scope.to_string(),
                         &message,
                         &key,
@@ -395,7 +400,7 @@ impl Store {
     /// Adds an alert unless one with `dedup_key` exists.
     pub fn add_alert(
         &mut self,
-        kind: &str,
+        kind: AlertKind,
         subject: &str,
         message: &str,
         dedup_key: &str,
@@ -405,13 +410,13 @@ impl Store {
             .conn
             .execute(
                 "INSERT OR IGNORE INTO alerts (at_ms, kind, subject, message, dedup_key) VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params![now, kind, subject, message, dedup_key],
+                rusqlite::params![now, kind.as_str(), subject, message, dedup_key],
             )
             .map_err(|e| self.sqlite_err(e))?;
         Ok((n == 1).then(|| AlertRow {
             id: self.conn.last_insert_rowid(),
             at_ms: now,
-            kind: kind.into(),
+            kind: kind.as_str().into(),
             subject: subject.into(),
             message: message.into(),
             acked: false,

@@ -179,3 +179,67 @@ fn follow_switches(runtime: &Arc<AgentRuntime>) {
         }
     });
 }
+
+/// A daemon started in the background by [`start_in_background`].
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// Its pid.
+    pub pid: u32,
+    /// Where its output goes.
+    pub log: PathBuf,
+}
+
+/// Starts `program daemon` (the `aiswitch` binary) in its own process group, its
+/// output appended to `data/daemon.log`, and waits (10 s at most) until its control
+/// socket answers. The daemon outlives the caller. What the CLI does when a command
+/// needs a daemon and none runs; the desktop app hosts the engine itself.
+pub async fn start_in_background(
+    engine: &Engine,
+    program: &Path,
+) -> Result<(crate::control::ControlClient, Started), DaemonError> {
+    let data_dir = &engine.paths().data_dir;
+    let log = data_dir.join("daemon.log");
+    let io = |what, path: &Path, source| DaemonError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    };
+    ensure_private_dir(data_dir)
+        .map_err(|e| io("cannot create", data_dir, std::io::Error::other(e)))?;
+    let out = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| io("cannot open", &log, e))?;
+    let err = out.try_clone().map_err(|e| io("cannot open", &log, e))?;
+    let child = std::os::unix::process::CommandExt::process_group(
+        std::process::Command::new(program)
+            .arg("daemon")
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err),
+        0,
+    )
+    .spawn()
+    .map_err(|e| io("cannot start", program, e))?;
+    let pid = child.id();
+    // Not our child to wait for: it outlives this process.
+    drop(child);
+    let socket = socket_path(engine);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match crate::control::ControlClient::connect(&socket).await {
+            Ok(client) => return Ok((client, Started { pid, log })),
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            Err(e) => {
+                return Err(io(
+                    "the daemon did not answer; see",
+                    &log,
+                    std::io::Error::other(e.to_string()),
+                ));
+            }
+        }
+    }
+}

@@ -17,6 +17,9 @@ pub enum Error {
     /// Settings are invalid.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// The demo could not be prepared.
+    #[error(transparent)]
+    Demo(#[from] crate::engine::DemoError),
     /// A preset operation failed.
     #[error(transparent)]
     Preset(#[from] PresetError),
@@ -82,7 +85,7 @@ impl Error {
         match self {
             Self::Preset(PresetError::NotFound { .. }) => -40201,
             Self::Preset(e) if e.is_usage() => -32602,
-            Self::Paths(_) | Self::Settings(_) => -40403,
+            Self::Paths(_) | Self::Settings(_) | Self::Demo(_) => -40403,
             Self::Preset(_) | Self::Store(_) => -40404,
             Self::Agent(AgentError::NotFound { .. } | AgentError::NotRunning { .. }) => -40001,
             Self::Agent(AgentError::AlreadyRunning { .. }) => -40005,
@@ -105,6 +108,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Paths(_) => "paths",
+            Self::Demo(_) => "demo",
             Self::Settings(_) => "settings",
             Self::Store(_) => "storage",
             Self::Agent(AgentError::NotFound { .. }) => "agent_not_found",

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aiswitch::agents::{AgentError, Launch, stale_provider_vars};
-use aiswitch::engine::{PresetChoice, PresetSource};
 use aiswitch::presets::{PresetName, Secrets};
 use aiswitch::shell::{Shell, VARS_VAR, export_lines};
 use clap::Args;
@@ -107,16 +106,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
         .filter(|_| !args.env_only)
         .and_then(|p| engine.agent_for_command(p, None));
     let choice = engine
-        .choose_preset(agent.as_ref().map(|m| m.id.as_str()), flag.as_ref(), &cwd)?
-        // `apply` sets a preset on a command, not an agent's switched environment.
-        .filter(|c| c.source != PresetSource::Switched)
-        .or(match flag {
-            Some(_) => None,
-            None => engine.current_preset()?.map(|preset| PresetChoice {
-                preset,
-                source: PresetSource::Global,
-            }),
-        })
+        .choose_command_preset(agent.as_ref().map(|m| m.id.as_str()), flag.as_ref(), &cwd)?
         .ok_or_else(|| {
             CliError::Usage(
                 "apply needs a preset: name one (aiswitch apply PRESET -- CMD), put one in .aiswitch.toml (`aiswitch use --here PRESET`), or set a current one (`aiswitch use PRESET`)".into(),

@@ -1,8 +1,8 @@
 //! `daemon`, `events --follow`, and reaching the daemon from other commands
 //! (starting it in the background when asked to).
 
-use std::process::{ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use aiswitch::Engine;
 use aiswitch::control::{ControlClient, ControlError, ServerOptions};
@@ -179,48 +179,13 @@ pub async fn connect(
     }
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Failed(format!("cannot find the aiswitch binary: {e}")))?;
-    let log_path = engine.paths().data_dir.join("daemon.log");
-    aiswitch::paths::ensure_private_dir(&engine.paths().data_dir).map_err(aiswitch::Error::from)?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| CliError::Failed(format!("cannot open {}: {e}", log_path.display())))?;
-    let log_err = log
-        .try_clone()
+    let (client, started) = aiswitch::daemon::start_in_background(engine, &exe)
+        .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    let child = std::os::unix::process::CommandExt::process_group(
-        std::process::Command::new(exe)
-            .arg("daemon")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err),
-        0,
-    )
-    .spawn()
-    .map_err(|e| CliError::Failed(format!("cannot start the daemon: {e}")))?;
-    let pid = child.id();
-    // The daemon is not our child to wait for: it outlives this command.
-    drop(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match ControlClient::connect(&socket).await {
-            Ok(client) => {
-                out.note(&format!(
-                    "aiswitch: started the daemon in the background (pid {pid}; log {})",
-                    log_path.display()
-                ));
-                return Ok(client);
-            }
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(10)).await
-            }
-            Err(e) => {
-                return Err(CliError::Failed(format!(
-                    "the daemon did not start: {e}; see {}",
-                    log_path.display()
-                )));
-            }
-        }
-    }
+    out.note(&format!(
+        "aiswitch: started the daemon in the background (pid {}; log {})",
+        started.pid,
+        started.log.display()
+    ));
+    Ok(client)
 }

@@ -114,16 +114,7 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
                     .or(a.agent)
                     .ok_or_else(|| CliError::Usage("env switch --all needs a PRESET".into()))?;
                 let name = PresetName::parse(&preset)?;
-                let kind = engine.preset(&name)?.kind;
-                let agents: Vec<String> = engine
-                    .agent_registry()
-                    .list()
-                    .0
-                    .into_iter()
-                    .filter(|e| e.manifest.accepts(kind))
-                    .map(|e| e.manifest.id.to_string())
-                    .collect();
-                (agents, name)
+                (engine.agents_taking(&name)?, name)
             } else {
                 let agent = a.agent.unwrap_or_default();
                 let preset = a.preset.ok_or_else(|| {

@@ -2,12 +2,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use aiswitch::Engine;
 use aiswitch::coordinator::{
-    Assignment, Coordination, Order, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus,
-    new_task_id, run_task,
+    Coordination, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus, run_task,
 };
 use aiswitch::engine::TaskRequest;
 use comfy_table::{Table, presets::NOTHING};
@@ -285,93 +283,11 @@ pub struct DemoArgs {}
 
 pub fn demo(_args: DemoArgs, out: &Output) -> Result<ExitCode, CliError> {
     let engine = engine()?;
-    // A fresh private directory with a random name (created 0700, never one that
-    // another user could have planted); kept, as the result points into it.
-    let root = tempfile::Builder::new()
-        .prefix("aiswitch-demo-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .tempdir()
-        .map_err(|e| CliError::Failed(format!("cannot create a temporary directory: {e}")))?
-        .keep();
-    let repo = root.join("repo");
-    std::fs::create_dir_all(repo.join("src")).map_err(|e| CliError::Failed(e.to_string()))?;
-    std::fs::write(repo.join("README.md"), "# demo project\n")
-        .map_err(|e| CliError::Failed(e.to_string()))?;
-    std::fs::write(repo.join("src/main.rs"), "fn main() {}\n")
-        .map_err(|e| CliError::Failed(e.to_string()))?;
-    for args in [
-        vec!["init", "--quiet"],
-        vec!["add", "-A"],
-        vec![
-            "-c",
-            "user.name=aiswitch",
-            "-c",
-            "user.email=aiswitch@localhost",
-            "commit",
-            "--quiet",
-            "-m",
-            "demo project",
-        ],
-    ] {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&repo)
-            .args(&args)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(CliError::Failed(
-                "the demo needs git: install it (apt-get install git)".into(),
-            ));
-        }
-    }
-    let agents = [
-        ("fast", vec!["--latency-ms", "150"]),
-        ("slow", vec!["--latency-ms", "1500", "--chunks", "6"]),
-        (
-            "cached",
-            vec![
-                "--latency-ms",
-                "400",
-                "--cache-read",
-                "1800",
-                "--cache-write",
-                "400",
-                "--cost-usd",
-                "0.0042",
-            ],
-        ),
-    ];
-    let mut assignments = Vec::new();
-    for (name, flags) in agents {
-        let mut launch = engine.bare_launch_spec("aiswitch-agent", repo.clone())?;
-        launch.name = name.to_owned();
-        launch.args = ["--name", name]
-            .into_iter()
-            .chain(flags)
-            .map(str::to_owned)
-            .collect();
-        assignments.push(Assignment {
-            launch,
-            preset: None,
-        });
-    }
+    let (spec, repo) = engine.demo_task()?;
     out.note(&format!(
         "aiswitch demo: three reference agents, one task, each in its own worktree of {}\n",
         repo.display()
     ));
-    let spec = TaskSpec {
-        id: new_task_id(),
-        prompt: "write NOTES-{name}.md Notes from {name}: this file was written in an isolated worktree.".into(),
-        agents: assignments,
-        order: Order::Parallel,
-        chain: false,
-        coordination: Coordination::Isolated,
-        timeout: Duration::from_secs(60),
-        workdir: repo.clone(),
-        worktrees: engine.worktrees_dir(),
-        notes: Vec::new(),
-    };
     let code = execute(&engine, spec, out)?;
     out.note(&format!(
         "\nyour workdir {} is unchanged; try `git -C {} branch` to see each agent's branch",

@@ -2,8 +2,8 @@
 //! hard stop, release after; fire thresholds after each recorded run.
 
 use super::Engine;
-use crate::alerts::AlertKind;
 use crate::Error;
+use crate::alerts::AlertKind;
 use crate::budget::{Budget, BudgetError, Limit, Period, Scope, parse_thresholds};
 use crate::coordinator::TaskSpec;
 use crate::store::{AlertRow, BudgetStatus, now_ms};

@@ -51,6 +51,27 @@ pub struct PresetChoice {
 }
 
 impl Engine {
+    /// The preset `apply` sets on a command: as [`Engine::choose_preset`], but never
+    /// an agent's switched environment (that belongs to the agent's own launches):
+    /// the flag, the directory's, else the global current preset.
+    pub fn choose_command_preset(
+        &self,
+        agent: Option<&str>,
+        flag: Option<&PresetName>,
+        dir: &Path,
+    ) -> Result<Option<PresetChoice>, Error> {
+        let choice = self
+            .choose_preset(agent, flag, dir)?
+            .filter(|c| c.source != PresetSource::Switched);
+        if choice.is_some() || flag.is_some() {
+            return Ok(choice);
+        }
+        Ok(self.current_preset()?.map(|preset| PresetChoice {
+            preset,
+            source: PresetSource::Global,
+        }))
+    }
+
     /// The preset for `agent` (or for any command, without one) in `dir`: `flag`,
     /// else the nearest `.aiswitch.toml`, else the agent's switched environment, else
     /// the global current preset. A malformed `.aiswitch.toml` is an error naming it.

@@ -220,6 +220,20 @@ impl Engine {
         Ok(Some((self.injection(manifest, &name)?, active.preset)))
     }
 
+    /// Every agent that can take `preset` (its kind): what `env switch --all`
+    /// switches.
+    pub fn agents_taking(&self, preset: &PresetName) -> Result<Vec<String>, Error> {
+        let kind = self.preset(preset)?.kind;
+        Ok(self
+            .agent_registry()
+            .list()
+            .0
+            .into_iter()
+            .filter(|e| e.manifest.accepts(kind))
+            .map(|e| e.manifest.id.to_string())
+            .collect())
+    }
+
     /// The agents whose active environment names `preset`.
     pub fn agents_switched_to(&self, preset: &PresetName) -> Vec<String> {
         let dir = self.paths.data_dir.join("env");

@@ -7,6 +7,7 @@
 mod agents;
 mod budgets;
 mod choice;
+mod demo;
 mod doctor;
 mod env;
 mod exchange;
@@ -31,6 +32,7 @@ use crate::store::{Event, EventKind, Store};
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
 pub use choice::{PresetChoice, PresetSource};
+pub use demo::DemoError;
 pub use doctor::{DirectoryCheck, DoctorAgent, DoctorReport, Override};
 pub use env::{EnvView, Verify};
 pub use exchange::{AddOutcome, Change, FieldChange, ImportAction, ImportOptions, ImportOutcome};

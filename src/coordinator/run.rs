@@ -224,17 +224,7 @@ async fn run_prepared(
                 if let Some(snapshots) = snapshots.as_ref().map(|(s, _)| s)
                     && let Some(last) = seq_last.as_mut()
                 {
-                    match snapshots.take() {
-                        Ok(now) => {
-                            result.changed_files =
-                                snapshots.changed(last, &now).unwrap_or_default();
-                            result.diff = snapshots.diff(last, &now).ok();
-                            *last = now;
-                        }
-                        Err(e) => {
-                            notes.push(format!("{}: cannot read its changes: {e}", result.agent))
-                        }
-                    }
+                    changes_since(snapshots, last, &mut result, &mut notes);
                 }
                 if strict && result.status != RunStatus::Succeeded {
                     cancel_tx.send_replace(true);
@@ -251,43 +241,7 @@ async fn run_prepared(
     if let Some((snapshots, before)) = &snapshots {
         let failed = cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst)
             || runs.iter().any(|r| r.status != RunStatus::Succeeded);
-        if spec.order == Order::Parallel {
-            // Side by side in one workdir: the changes are the task's, not one agent's.
-            match snapshots
-                .take()
-                .and_then(|now| snapshots.changed(before, &now))
-            {
-                Ok(files) if !files.is_empty() => {
-                    notes.push(format!(
-                        "the agents worked side by side in the shared workdir; together they changed {}",
-                        files.join(", ")
-                    ));
-                    for run in runs.iter_mut().filter(|r| r.status != RunStatus::Skipped) {
-                        run.changed_files.clone_from(&files);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => notes.push(format!("cannot read the changes: {e}")),
-            }
-        }
-        if strict && failed {
-            match snapshots.restore(before) {
-                Ok(files) if files.is_empty() => notes.push(
-                    "the task failed; the agents had changed nothing in the workdir".into(),
-                ),
-                Ok(files) => {
-                    notes.push(format!(
-                        "the task failed, so the workdir was put back as it was before it (all or nothing): {}",
-                        files.join(", ")
-                    ));
-                    restored = files;
-                }
-                Err(e) => notes.push(format!(
-                    "the task failed and the workdir could not be put back: {e}; the state before the task is the tree in {}",
-                    spec.worktrees.join(&spec.id).join("snapshots.git").display()
-                )),
-            }
-        }
+        restored = settle_shared_workdir(&spec, snapshots, before, failed, &mut runs, &mut notes);
     }
     if spec.coordination == Coordination::Isolated {
         for (run, ws) in runs.iter_mut().zip(&workspaces) {
@@ -341,6 +295,79 @@ async fn run_prepared(
         runs,
         notes,
         restored,
+    }
+}
+
+/// What the agent of `result` changed in the shared workdir since `last` (which
+/// becomes now): its files and diff.
+fn changes_since(
+    snapshots: &Snapshots,
+    last: &mut Tree,
+    result: &mut RunResult,
+    notes: &mut Vec<String>,
+) {
+    match snapshots.take() {
+        Ok(now) => {
+            result.changed_files = snapshots.changed(last, &now).unwrap_or_default();
+            result.diff = snapshots.diff(last, &now).ok();
+            *last = now;
+        }
+        Err(e) => notes.push(format!("{}: cannot read its changes: {e}", result.agent)),
+    }
+}
+
+/// After the agents of a loose or strict task: side by side, every run lists what the
+/// agents changed together; a strict task that failed puts the workdir back as it
+/// was. Returns the files put back.
+fn settle_shared_workdir(
+    spec: &TaskSpec,
+    snapshots: &Snapshots,
+    before: &Tree,
+    failed: bool,
+    runs: &mut [RunResult],
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    if spec.order == Order::Parallel {
+        // Side by side in one workdir: the changes are the task's, not one agent's.
+        match snapshots
+            .take()
+            .and_then(|now| snapshots.changed(before, &now))
+        {
+            Ok(files) if !files.is_empty() => {
+                notes.push(format!(
+                    "the agents worked side by side in the shared workdir; together they changed {}",
+                    files.join(", ")
+                ));
+                for run in runs.iter_mut().filter(|r| r.status != RunStatus::Skipped) {
+                    run.changed_files.clone_from(&files);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => notes.push(format!("cannot read the changes: {e}")),
+        }
+    }
+    if spec.coordination != Coordination::Strict || !failed {
+        return Vec::new();
+    }
+    match snapshots.restore(before) {
+        Ok(files) if files.is_empty() => {
+            notes.push("the task failed; the agents had changed nothing in the workdir".into());
+            files
+        }
+        Ok(files) => {
+            notes.push(format!(
+                "the task failed, so the workdir was put back as it was before it (all or nothing): {}",
+                files.join(", ")
+            ));
+            files
+        }
+        Err(e) => {
+            notes.push(format!(
+                "the task failed and the workdir could not be put back: {e}; the state before the task is the tree in {}",
+                spec.worktrees.join(&spec.id).join("snapshots.git").display()
+            ));
+            Vec::new()
+        }
     }
 }
 

@@ -153,6 +153,26 @@ fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
+/// Whether aiswitch beats the user's Claude `env.NAME`: only when its own settings
+/// file (`ours`, for the preset that applies here) sets the same variable; a preset
+/// without a base URL leaves the user's URL in force.
+fn claude_verdict(ours: Option<&[String]>, name: &str) -> (bool, &'static str) {
+    match ours {
+        Some(ours) if ours.iter().any(|o| o == name) => (
+            true,
+            "beaten: aiswitch passes its own settings file (claude --settings; the ACP adapter through session/new _meta)",
+        ),
+        Some(_) => (
+            false,
+            "wins: the preset that applies here does not set it; set that field on the preset (base URL, key or model) or remove it from the file",
+        ),
+        None => (
+            false,
+            "wins: no preset applies here (`aiswitch use PRESET` or `aiswitch use --here PRESET`)",
+        ),
+    }
+}
+
 /// Every competing setting found in the user's files under `home`; `claude_env` is
 /// what aiswitch's own Claude settings file sets for the preset that applies.
 fn user_overrides(home: &Path, data_dir: &Path, claude_env: &Option<Vec<String>>) -> Vec<Override> {
@@ -170,31 +190,14 @@ fn user_overrides(home: &Path, data_dir: &Path, claude_env: &Option<Vec<String>>
     let claude = home.join(".claude/settings.json");
     if let Some(Value::Object(env)) = read_json(&claude).as_ref().and_then(|j| at(j, "env")) {
         for name in env.keys().filter(|k| k.starts_with("ANTHROPIC_")) {
-            // Beaten only when aiswitch's file sets the same variable for the preset
-            // that applies here (a preset without a base URL leaves the user's).
-            match claude_env {
-                Some(ours) if ours.contains(name) => add(
-                    &claude,
-                    format!("env.{name}"),
-                    &["claude", "claude-acp"],
-                    true,
-                    "beaten: aiswitch passes its own settings file (claude --settings; the ACP adapter through session/new _meta)",
-                ),
-                Some(_) => add(
-                    &claude,
-                    format!("env.{name}"),
-                    &["claude", "claude-acp"],
-                    false,
-                    "wins: the preset that applies here does not set it; set that field on the preset (base URL, key or model) or remove it from the file",
-                ),
-                None => add(
-                    &claude,
-                    format!("env.{name}"),
-                    &["claude", "claude-acp"],
-                    false,
-                    "wins: no preset applies here (`aiswitch use PRESET` or `aiswitch use --here PRESET`)",
-                ),
-            }
+            let (beaten, note) = claude_verdict(claude_env.as_deref(), name);
+            add(
+                &claude,
+                format!("env.{name}"),
+                &["claude", "claude-acp"],
+                beaten,
+                note,
+            );
         }
     }
 

@@ -32,7 +32,8 @@ async fn fault_of(supervisor: &Supervisor, name: &str, flags: &[&str]) -> String
 async fn faults_stay_with_the_faulty_agent() {
     let dir = tempfile::tempdir().unwrap();
     let mut opts = options(dir.path());
-    opts.prompt_timeout = Duration::from_millis(500);
+    // Long enough that a 100 MB line is refused by size first on a loaded machine.
+    opts.prompt_timeout = Duration::from_millis(2000);
     let supervisor = Supervisor::new(opts);
 
     let healthy = supervisor.start(spec("healthy", &[])).await.unwrap();
@@ -77,7 +78,7 @@ async fn faults_stay_with_the_faulty_agent() {
 
     let hang = fault_of(&supervisor, "sleeper", &["--hang-after", "0"]).await;
     assert!(
-        hang.contains("sleeper: no response to session/prompt within 500 ms"),
+        hang.contains("sleeper: no response to session/prompt within 2.0 s"),
         "{hang}"
     );
 

@@ -252,9 +252,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(EnvVarName, String)>, CliError> {
 fn read_secret_from_stdin() -> Result<String, CliError> {
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("API key (not shown as you type; Enter to finish): ");
-        let line = console::Term::stderr()
-            .read_secure_line()
+        let line = read_without_echo("API key (not shown as you type; Enter to finish): ")
             .map_err(|e| CliError::Failed(format!("cannot read the API key: {e}")))?;
         return Ok(line.trim().to_owned());
     }
@@ -263,6 +261,26 @@ fn read_secret_from_stdin() -> Result<String, CliError> {
         .read_to_string(&mut text)
         .map_err(|e| CliError::Failed(format!("cannot read the API key from stdin: {e}")))?;
     Ok(text.trim().to_owned())
+}
+
+/// Reads a line from the terminal on stdin with echo off. Echo goes off before the
+/// prompt is shown, so nothing typed after the prompt appears is echoed; it is put
+/// back whatever happens.
+fn read_without_echo(prompt: &str) -> std::io::Result<String> {
+    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin).map_err(std::io::Error::from)?;
+    let mut quiet = saved.clone();
+    quiet.local_flags.remove(LocalFlags::ECHO);
+    quiet.local_flags.insert(LocalFlags::ECHONL);
+    tcsetattr(&stdin, SetArg::TCSANOW, &quiet).map_err(std::io::Error::from)?;
+    eprint!("{prompt}");
+    let mut line = String::new();
+    let read = stdin.read_line(&mut line);
+    let restored = tcsetattr(&stdin, SetArg::TCSANOW, &saved).map_err(std::io::Error::from);
+    read?;
+    restored?;
+    Ok(line)
 }
 
 pub fn list(args: ListArgs, out: &Output) -> Result<ExitCode, CliError> {

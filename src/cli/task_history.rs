@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use aiswitch::store::TaskState;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
@@ -30,8 +31,8 @@ enum TasksCommand {
 #[command(verbatim_doc_comment)]
 struct ListArgs {
     /// Only tasks with this status: running, succeeded, failed, interrupted.
-    #[arg(long, value_parser = ["running", "succeeded", "failed", "interrupted"])]
-    status: Option<String>,
+    #[arg(long, value_enum)]
+    status: Option<TaskState>,
     /// How many.
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -73,7 +74,7 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
     let engine = engine()?;
     match args.command {
         TasksCommand::List(args) => {
-            let rows = engine.list_tasks(args.status.as_deref(), args.limit)?;
+            let rows = engine.list_tasks(args.status, args.limit)?;
             out.emit(&json!({ "tasks": rows }), || {
                 if rows.is_empty() {
                     return "no tasks yet: run one with `aiswitch apply PRESET --agents A,B --task \"...\"` or `aiswitch demo`".into();
@@ -83,7 +84,7 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
                 table.set_header(["ID", "STATUS", "MODE", "AGENTS", "TASK"]);
                 for r in &rows {
                     let prompt: String = r.prompt.lines().next().unwrap_or_default().chars().take(50).collect();
-                    table.add_row([r.id.clone(), r.status.clone(), format!("{} {}", r.order, r.coordination), r.agents.clone(), prompt]);
+                    table.add_row([r.id.clone(), r.status.as_str().to_owned(), format!("{} {}", r.order, r.coordination), r.agents.clone(), prompt]);
                 }
                 render(&table)
             });
@@ -99,7 +100,12 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
             out.emit(&details, || {
                 let mut text = format!(
                     "task {} ({}; {} {}): {}\n{}\n",
-                    row.id, row.agents, row.order, row.coordination, row.status, row.prompt
+                    row.id,
+                    row.agents,
+                    row.order,
+                    row.coordination,
+                    row.status.as_str(),
+                    row.prompt
                 );
                 if let Some(result) = &row.result {
                     for run in result["runs"].as_array().into_iter().flatten() {
@@ -135,7 +141,7 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
                     .ok()
             });
             if by_daemon.is_none() {
-                let rows = engine.list_tasks(Some("running"), 1000)?;
+                let rows = engine.list_tasks(Some(TaskState::Running), 1000)?;
                 let Some(row) = rows.iter().find(|r| r.id == args.id) else {
                     return Err(CliError::Failed(format!(
                         "task {} is not running: see `aiswitch tasks list`",

@@ -154,7 +154,7 @@ struct TaskParams {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaskListParams {
-    status: Option<String>,
+    status: Option<crate::store::TaskState>,
     #[serde(default = "twenty")]
     limit: usize,
 }
@@ -402,9 +402,7 @@ impl Handler for ControlHandler {
                 }
                 "task.list" => {
                     let p: TaskListParams = params(request.params)?;
-                    let rows = engine
-                        .list_tasks(p.status.as_deref(), p.limit)
-                        .map_err(engine_error)?;
+                    let rows = engine.list_tasks(p.status, p.limit).map_err(engine_error)?;
                     Ok(json!({ "tasks": to_value(&rows)? }))
                 }
                 "tokens.summary" => {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::{Engine, TaskError};
 use crate::Error;
 use crate::coordinator::{TaskResult, TaskSpec};
-use crate::store::TaskRow;
+use crate::store::{TaskRow, TaskState};
 
 /// One run's stored events.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -69,7 +69,11 @@ impl Engine {
     }
 
     /// Recent tasks, newest first; tasks whose process died are marked interrupted.
-    pub fn list_tasks(&self, status: Option<&str>, limit: usize) -> Result<Vec<TaskRow>, Error> {
+    pub fn list_tasks(
+        &self,
+        status: Option<TaskState>,
+        limit: usize,
+    ) -> Result<Vec<TaskRow>, Error> {
         if !self.paths.database().exists() {
             return Ok(Vec::new());
         }
@@ -121,7 +125,7 @@ impl Engine {
             let mut store = self.open_store()?;
             store.mark_interrupted()?;
             store
-                .tasks(Some("running"), usize::MAX)?
+                .tasks(Some(TaskState::Running), usize::MAX)?
                 .into_iter()
                 .map(|t| t.id)
                 .collect()

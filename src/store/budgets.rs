@@ -15,7 +15,7 @@ pub struct AlertRow {
     /// When, ms since the epoch.
     pub at_ms: i64,
     /// What kind.
-    pub kind: String,
+    pub kind: AlertKind,
     /// What it is about.
     pub subject: String,
     /// One line for the user.
@@ -416,7 +416,7 @@ impl Store {
         Ok((n == 1).then(|| AlertRow {
             id: self.conn.last_insert_rowid(),
             at_ms: now,
-            kind: kind.as_str().into(),
+            kind,
             subject: subject.into(),
             message: message.into(),
             acked: false,
@@ -453,18 +453,30 @@ impl Store {
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt
             .query_map([param], |r| {
-                Ok(AlertRow {
-                    id: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    kind: r.get(2)?,
-                    subject: r.get(3)?,
-                    message: r.get(4)?,
-                    acked: r.get(5)?,
-                })
+                let kind: String = r.get(2)?;
+                Ok(kind
+                    .parse::<AlertKind>()
+                    .ok()
+                    .map(|kind| -> rusqlite::Result<AlertRow> {
+                        Ok(AlertRow {
+                            id: r.get(0)?,
+                            at_ms: r.get(1)?,
+                            kind,
+                            subject: r.get(3)?,
+                            message: r.get(4)?,
+                            acked: r.get(5)?,
+                        })
+                    }))
             })
             .map_err(|e| self.sqlite_err(e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| self.sqlite_err(e))
+        // A kind this build does not know (written by a newer one) is left out.
+        let mut alerts = Vec::new();
+        for row in rows {
+            if let Some(alert) = row.map_err(|e| self.sqlite_err(e))? {
+                alerts.push(alert.map_err(|e| self.sqlite_err(e))?);
+            }
+        }
+        Ok(alerts)
     }
 
     /// Acknowledges one alert, or all; returns how many.

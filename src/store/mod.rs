@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 pub use budgets::{AlertRow, BudgetStatus};
 pub use events::{Event, EventKind, now_ms};
-pub use tasks::TaskRow;
+pub use tasks::{TaskRow, TaskState};
 pub use usage::{GroupBy, UsageFilter, UsageGroup, UsageRow};
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.

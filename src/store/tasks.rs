@@ -13,8 +13,8 @@ pub struct TaskRow {
     pub id: String,
     /// The prompt.
     pub prompt: String,
-    /// `running`, `succeeded`, `failed` or `interrupted`.
-    pub status: String,
+    /// Where it stands.
+    pub status: TaskState,
     /// Coordination mode.
     pub coordination: String,
     /// Parallel or sequential.
@@ -28,6 +28,41 @@ pub struct TaskRow {
     /// The aggregated result, once finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<serde_json::Value>,
+}
+
+/// Where a task stands, as the task list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// An aiswitch process runs it.
+    Running,
+    /// It ended and succeeded under its mode.
+    Succeeded,
+    /// It ended and failed (or was cancelled).
+    Failed,
+    /// The process running it died before it ended.
+    Interrupted,
+}
+
+impl TaskState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(name: &str) -> Self {
+        match name {
+            "running" => Self::Running,
+            "succeeded" => Self::Succeeded,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Failed,
+        }
+    }
 }
 
 fn name<T: Serialize>(value: &T) -> String {
@@ -153,7 +188,12 @@ impl Store {
     }
 
     /// Recent tasks, newest first, optionally of one status.
-    pub fn tasks(&self, status: Option<&str>, limit: usize) -> Result<Vec<TaskRow>, StoreError> {
+    pub fn tasks(
+        &self,
+        status: Option<TaskState>,
+        limit: usize,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        let status = status.map(TaskState::as_str);
         self.task_rows(
             "WHERE (?1 IS NULL OR status = ?1) ORDER BY started_ms DESC LIMIT ?2",
             (status, i64::try_from(limit).unwrap_or(i64::MAX)),
@@ -230,7 +270,7 @@ impl Store {
             Ok(TaskRow {
                 id: row.get(0)?,
                 prompt: row.get(1)?,
-                status: row.get(2)?,
+                status: TaskState::parse(&row.get::<_, String>(2)?),
                 coordination: row.get(3)?,
                 order: row.get(4)?,
                 agents: row.get(8)?,

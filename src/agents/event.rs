@@ -19,7 +19,8 @@ pub struct TokenCounts {
 }
 
 impl TokenCounts {
-    fn add(&mut self, other: &Self) {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Self) {
         self.input += other.input;
         self.output += other.output;
         self.cache_read += other.cache_read;

@@ -69,6 +69,26 @@ fn not_started(
         .iter()
         .map(|a| blank(a, RunStatus::Failed, Some(error.clone()), 0))
         .collect();
+    result_of(spec, TaskStatus::Failed, started, runs, notes, Vec::new())
+}
+
+/// The task's result: its runs with their tokens and cost summed.
+fn result_of(
+    spec: TaskSpec,
+    status: TaskStatus,
+    started: Instant,
+    runs: Vec<RunResult>,
+    notes: Vec<String>,
+    restored: Vec<String>,
+) -> TaskResult {
+    let mut tokens = TokenCounts::default();
+    let mut cost: Option<f64> = None;
+    for run in &runs {
+        tokens.add(&run.tokens);
+        if let Some(c) = run.cost_usd {
+            *cost.get_or_insert(0.0) += c;
+        }
+    }
     TaskResult {
         workdir: spec.workdir,
         id: spec.id,
@@ -76,13 +96,13 @@ fn not_started(
         order: spec.order,
         chain: spec.chain,
         coordination: spec.coordination,
-        status: TaskStatus::Failed,
+        status,
         duration_ms: millis(started),
-        tokens: TokenCounts::default(),
-        cost_usd: None,
+        tokens,
+        cost_usd: cost,
         runs,
         notes,
-        restored: Vec::new(),
+        restored,
     }
 }
 
@@ -269,33 +289,7 @@ async fn run_prepared(
         Coordination::Loose | Coordination::Isolated if succeeded > 0 => TaskStatus::Succeeded,
         _ => TaskStatus::Failed,
     };
-    let mut tokens = TokenCounts::default();
-    let mut cost: Option<f64> = None;
-    for run in &runs {
-        tokens.input += run.tokens.input;
-        tokens.output += run.tokens.output;
-        tokens.cache_read += run.tokens.cache_read;
-        tokens.cache_write += run.tokens.cache_write;
-        tokens.reasoning += run.tokens.reasoning;
-        if let Some(c) = run.cost_usd {
-            *cost.get_or_insert(0.0) += c;
-        }
-    }
-    TaskResult {
-        workdir: spec.workdir,
-        id: spec.id,
-        prompt: spec.prompt,
-        order: spec.order,
-        chain: spec.chain,
-        coordination: spec.coordination,
-        status,
-        duration_ms: millis(started),
-        tokens,
-        cost_usd: cost,
-        runs,
-        notes,
-        restored,
-    }
+    result_of(spec, status, started, runs, notes, restored)
 }
 
 /// What the agent of `result` changed in the shared workdir since `last` (which

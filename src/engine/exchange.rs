@@ -12,7 +12,7 @@ use super::{Engine, describe};
 use crate::Error;
 use crate::escape::for_terminal;
 use crate::presets::{
-    Bundle, EnvVarName, Preset, PresetError, PresetName, Secret, Secrets, env_policy::EnvWarning,
+    Bundle, EnvVarName, Preset, PresetError, Secret, Secrets, env_policy::EnvWarning,
 };
 use crate::store::EventKind;
 
@@ -222,11 +222,6 @@ impl Engine {
             self.record(&events)?;
         }
         Ok(outcomes)
-    }
-
-    /// The stored preset `name`, if any (for callers that compare).
-    pub fn stored_preset(&self, name: &PresetName) -> Option<Preset> {
-        self.presets.get(name).ok()
     }
 }
 

@@ -81,19 +81,6 @@ impl AgentEnv {
         format!("{hash:016x}")
     }
 
-    /// What this environment injects.
-    pub fn injection(&self) -> Injection {
-        Injection {
-            env: self.env.clone(),
-            args: self.args.clone(),
-            files: self.files.clone(),
-            session_meta: self
-                .session_meta
-                .as_deref()
-                .and_then(|m| serde_json::from_str(m).ok()),
-        }
-    }
-
     /// True when the checksum matches the content.
     pub fn is_intact(&self) -> bool {
         self.checksum == self.compute_checksum()

@@ -148,6 +148,15 @@ const FAMILY_VARS: &[(ProviderKind, Field, &str)] = &[
     (ProviderKind::Gemini, Field::Model, "GEMINI_MODEL"),
 ];
 
+/// The field of a `kind` preset that variable `name` stands for, if any.
+fn own_field(kind: ProviderKind, name: &str) -> Option<Field> {
+    let upper = name.to_ascii_uppercase();
+    FAMILY_VARS
+        .iter()
+        .find(|(k, _, var)| *k == kind && *var == upper)
+        .map(|(_, field, _)| *field)
+}
+
 /// Prefixes of the variables provider SDKs and agent CLIs read.
 const PROVIDER_PREFIXES: &[&str] = &[
     "ANTHROPIC_",
@@ -244,15 +253,12 @@ impl Preset {
         let mut warnings = Vec::new();
         let names: Vec<EnvVarName> = self.env.keys().cloned().collect();
         for name in names {
-            let upper = name.as_str().to_ascii_uppercase();
-            let own = FAMILY_VARS
-                .iter()
-                .find(|(kind, _, var)| *kind == self.kind && *var == upper);
-            if let Some((_, field, _)) = own {
+            if let Some(field) = own_field(self.kind, name.as_str()) {
                 let value = self.env.remove(&name).unwrap_or_default();
-                self.fold(&name, *field, value)?;
+                self.fold(&name, field, value)?;
                 continue;
             }
+            let upper = name.as_str().to_ascii_uppercase();
             let why = exec_risk(name.as_str()).or_else(|| {
                 let foreign = self.kind != ProviderKind::Custom
                     && FAMILY_VARS
@@ -286,11 +292,7 @@ impl Preset {
     pub fn fold_provider_env(&mut self) {
         let names: Vec<EnvVarName> = self.env.keys().cloned().collect();
         for name in names {
-            let upper = name.as_str().to_ascii_uppercase();
-            let Some((_, field, _)) = FAMILY_VARS
-                .iter()
-                .find(|(kind, _, var)| *kind == self.kind && *var == upper)
-            else {
+            let Some(field) = own_field(self.kind, name.as_str()) else {
                 continue;
             };
             let value = self.env.remove(&name).unwrap_or_default();

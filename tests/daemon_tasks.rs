@@ -154,28 +154,6 @@ fn alerts_are_pushed_as_events() {
     assert_eq!(alert["kind"], "task_failed");
 }
 
-/// Runs a command that must end by itself, failing the test after 60 s.
-fn run_to_end(home: &Home, args: &[&str]) -> common::Run {
-    let child = home
-        .cmd(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(out) => out.unwrap().into(),
-        Err(_) => {
-            common::send_signal(pid, "KILL");
-            panic!("`aiswitch {}` never ended", args.join(" "));
-        }
-    }
-}
-
 #[test]
 fn a_task_whose_workspace_cannot_be_prepared_ends_failed_with_the_reason() {
     for with_daemon in [true, false] {
@@ -198,9 +176,8 @@ fn a_task_whose_workspace_cannot_be_prepared_ends_failed_with_the_reason() {
         std::fs::create_dir_all(&data).unwrap();
         std::fs::write(data.join("worktrees"), "not a directory").unwrap();
         let _daemon = with_daemon.then(|| Daemon::start(&home, &[]));
-        let run = run_to_end(
-            &home,
-            &[
+        let run = common::run_to_end(
+            home.cmd(&[
                 "apply",
                 "p",
                 "--agents",
@@ -210,7 +187,8 @@ fn a_task_whose_workspace_cannot_be_prepared_ends_failed_with_the_reason() {
                 "--workdir",
                 work.to_str().unwrap(),
                 "--json",
-            ],
+            ]),
+            Duration::from_secs(60),
         );
         assert_eq!(run.code, Some(1), "daemon {with_daemon}: {run:?}");
         let result = run.json();

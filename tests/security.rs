@@ -513,7 +513,7 @@ fn another_users_runtime_directory_is_refused() {
         .status()
         .unwrap();
     let before = std::fs::metadata(&run_dir).unwrap();
-    let run = run_with_deadline(home.cmd(&["daemon"]));
+    let run = common::run_to_end(home.cmd(&["daemon"]), Duration::from_secs(30));
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         run.stderr.contains("belongs to uid 65534"),
@@ -560,30 +560,12 @@ fn a_daemon_of_another_user_is_sent_nothing() {
     let mut lines =
         std::io::BufRead::lines(std::io::BufReader::new(listener.stdout.take().unwrap()));
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let run = run_with_deadline(home.cmd(&["agents", "stop", "aiswitch-agent", "--no-daemon"]));
+    let run = common::run_to_end(
+        home.cmd(&["agents", "stop", "aiswitch-agent", "--no-daemon"]),
+        Duration::from_secs(30),
+    );
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("runs as uid 65534"), "{}", run.stderr);
     assert_eq!(lines.next().unwrap().unwrap(), "received 0", "sent nothing");
     listener.wait().unwrap();
-}
-
-/// Runs a command that must end by itself, failing the test after 30 s.
-fn run_with_deadline(mut cmd: Command) -> common::Run {
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(out) => out.unwrap().into(),
-        Err(_) => {
-            common::send_signal(pid, "KILL");
-            panic!("the command did not end within 30 s");
-        }
-    }
 }

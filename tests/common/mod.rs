@@ -154,6 +154,28 @@ fn collect(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
     }
 }
 
+/// Runs `cmd` to its end and returns what it did, killing it and failing the test
+/// when it runs past `deadline`.
+pub fn run_to_end(mut cmd: Command, deadline: Duration) -> Run {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(out) => out.unwrap().into(),
+        Err(_) => {
+            send_signal(pid, "KILL");
+            panic!("{cmd:?} did not end within {deadline:?}");
+        }
+    }
+}
+
 /// Waits for `child` to exit, failing the test after `deadline`.
 pub fn wait_with_deadline(child: Child, deadline: Duration) -> ExitStatus {
     let (tx, rx) = mpsc::channel();

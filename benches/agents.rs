@@ -30,14 +30,6 @@ fn rss() -> u64 {
     pages * 4096
 }
 
-/// CPU time of this process (user + system), in clock ticks.
-fn cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 struct Ignore;
 impl Handler for Ignore {
     fn request(&self, _: Connection, r: Request) -> HandlerFuture {
@@ -120,10 +112,10 @@ fn main() {
             println!("| {count} | {:.2} MB |", grown as f64 / 1e6);
             if count == 10 {
                 let ticks_per_sec = 100.0; // Linux USER_HZ
-                let t0 = cpu_ticks();
+                let t0 = support::cpu_ticks("self");
                 let wall = Instant::now();
                 tokio::time::sleep(Duration::from_secs(idle_secs)).await;
-                let used = (cpu_ticks() - t0) as f64 / ticks_per_sec;
+                let used = (support::cpu_ticks("self") - t0) as f64 / ticks_per_sec;
                 println!(
                     "\nsupervisor CPU with 10 idle agents over {idle_secs} s: {:.3} % of a core ({used:.2} s CPU)\n",
                     100.0 * used / wall.elapsed().as_secs_f64()

@@ -13,8 +13,9 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
-use crate::control::{SOCKET_NAME, ServerOptions, serve};
+use crate::control::{ServerOptions, serve};
 use crate::engine::{AgentRuntime, Engine};
+use crate::events::{Event, EventRecord};
 use crate::paths::ensure_private_dir;
 
 /// Why the daemon could not run.
@@ -90,7 +91,7 @@ pub fn running_pid(runtime_dir: &Path) -> Option<String> {
 
 /// Where the control socket of these paths lives.
 pub fn socket_path(engine: &Engine) -> PathBuf {
-    engine.paths().runtime_dir.join(SOCKET_NAME)
+    engine.paths().control_socket()
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; `ready` is called once the socket
@@ -132,6 +133,14 @@ pub async fn run(
     }
     let runtime = Arc::new(AgentRuntime::new(engine));
     follow_switches(&runtime);
+    let pid = std::process::id();
+    announce(
+        &runtime,
+        Event::DaemonStarted {
+            pid,
+            version: crate::VERSION.to_owned(),
+        },
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon ready");
@@ -145,12 +154,21 @@ pub async fn run(
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         _ = int.recv() => tracing::info!("SIGINT: stopping"),
     }
+    announce(&runtime, Event::DaemonStopping { pid });
     stop_tx.send_replace(true);
     let _ = server.await;
     runtime.shutdown().await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("daemon stopped; every agent stopped, socket removed");
     Ok(())
+}
+
+/// Records the daemon's start or stop; a store that cannot be written does not stop
+/// the daemon.
+fn announce(runtime: &AgentRuntime, event: Event) {
+    if let Err(e) = runtime.engine().record(&[event]) {
+        tracing::warn!(error = %e, "cannot record the daemon's start or stop");
+    }
 }
 
 /// Session agents the daemon holds pick up `env switch` (from any process) at the
@@ -161,11 +179,11 @@ fn follow_switches(runtime: &Arc<AgentRuntime>) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(crate::engine::LiveEvent::Env { switch, .. }) => {
-                    let Some(agent) = switch.detail["agent"].as_str() else {
-                        continue;
-                    };
-                    let (runtime, agent) = (runtime.clone(), agent.to_owned());
+                Ok(EventRecord {
+                    event: Event::EnvSwitched { agent, .. } | Event::EnvRolledBack { agent, .. },
+                    ..
+                }) => {
+                    let runtime = runtime.clone();
                     // One waiting agent must not hold up the others.
                     tokio::spawn(async move {
                         if let Err(e) = runtime.pick_up_switch(&agent).await {

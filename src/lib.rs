@@ -16,6 +16,7 @@ pub mod engine;
 pub mod env;
 mod error;
 pub mod escape;
+pub mod events;
 pub mod paths;
 pub mod presets;
 pub mod redact;

@@ -94,6 +94,11 @@ impl Paths {
         self.config_dir.join("config.toml")
     }
 
+    /// The control socket of the engine host (the daemon, or the desktop app).
+    pub fn control_socket(&self) -> PathBuf {
+        self.runtime_dir.join(crate::control::SOCKET_NAME)
+    }
+
     /// The SQLite database.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("aiswitch.db")

@@ -42,7 +42,7 @@ fn twenty_concurrent_adds_leave_twenty_presets() {
     let db = rusqlite::Connection::open(home.aiswitch_home().join("data/aiswitch.db")).unwrap();
     let events: i64 = db
         .query_row(
-            "SELECT count(*) FROM events WHERE kind = 'preset.added'",
+            "SELECT count(*) FROM events WHERE kind = 'preset_added'",
             [],
             |r| r.get(0),
         )

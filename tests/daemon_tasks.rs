@@ -150,8 +150,8 @@ fn alerts_are_pushed_as_events() {
         "strict",
     ]);
     assert_eq!(run.code, Some(1));
-    let alert = follower.wait_for("alert");
-    assert_eq!(alert["kind"], "task_failed");
+    let alert = follower.wait_for("alert_raised");
+    assert_eq!(alert["alert"]["kind"], "task_failed");
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn add_force_replaces_and_is_recorded() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(kinds, ["preset.added", "preset.replaced"]);
+    assert_eq!(kinds, ["preset_added", "preset_changed"]);
 }
 
 #[test]

@@ -305,8 +305,11 @@ fn tasks_cancel_stops_a_running_task_gracefully() {
             .iter()
             .any(|n| n == "cancelled by the user")
     );
+    assert_eq!(result["status"], "cancelled");
     let list = home.run(&["tasks", "list", "--json"]).ok().json();
-    assert_eq!(list["tasks"][0]["status"], "failed");
+    assert_eq!(list["tasks"][0]["status"], "cancelled");
+    let shown = home.run(&["tasks", "show", &id]).ok();
+    assert!(shown.stdout.contains("cancelled"), "{}", shown.stdout);
 }
 
 #[test]

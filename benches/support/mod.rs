@@ -42,6 +42,15 @@ pub fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// CPU time (user + system) of process `pid` (`self` for this one), in clock ticks
+/// (Linux USER_HZ, 100 per second).
+pub fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
 /// A launch spec for the reference agent at `agent` (one reply chunk, no restarts).
 pub fn reference(agent: &str, name: &str) -> LaunchSpec {
     let mut manifest = AgentRegistry::builtins()

@@ -27,6 +27,11 @@ impl TokenCounts {
         self.cache_write += other.cache_write;
         self.reasoning += other.reasoning;
     }
+
+    /// Input, output and cache tokens together (reasoning is part of output).
+    pub fn total(&self) -> u64 {
+        self.input + self.output + self.cache_read + self.cache_write
+    }
 }
 
 /// Whether a usage report is one part of the run or the run's own total.

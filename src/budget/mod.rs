@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::usage::{civil_from_days, days_from_civil};
 
 /// What a budget covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Scope {
     /// Every run.
     Global,
@@ -19,6 +19,13 @@ pub enum Scope {
     Agent(String),
     /// One preset's runs.
     Preset(String),
+}
+
+impl TryFrom<String> for Scope {
+    type Error = BudgetError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
 }
 
 impl From<Scope> for String {
@@ -61,7 +68,7 @@ impl Scope {
 }
 
 /// The budget period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     /// A UTC day.
@@ -118,7 +125,7 @@ impl FromStr for Period {
 }
 
 /// The limit of a budget.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
     /// US dollars.
@@ -128,7 +135,7 @@ pub enum Limit {
 }
 
 /// A budget.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Budget {
     /// Its id.
     pub id: i64,

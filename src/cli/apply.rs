@@ -194,7 +194,6 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
         &engine,
         agent_id,
         Some(&choice),
-        "apply",
         launch,
         &[(VARS_VAR.to_owned(), names)],
         out,

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aiswitch::Engine;
 use aiswitch::control::{ControlClient, ControlError, ServerOptions};
+use aiswitch::events::EventRecord;
 use clap::Args;
-use serde_json::Value;
 
 use super::output::{CliError, Output, engine};
 
@@ -24,16 +24,27 @@ pub struct DaemonArgs {
     log_level: Option<String>,
 }
 
-/// Stream events from the daemon (agent states, faults, restarts, log lines) until
-/// Ctrl-C.
+/// Show what changed: presets, agents, tasks, usage, budgets, alerts, switches,
+/// imports, the daemon. Without --follow, the stored history; with it, a live stream
+/// from the daemon until Ctrl-C (agent states, log lines and task output too).
+/// Every stored event has an id: --since ID resumes after it, losing nothing.
 ///
-/// Example: aiswitch events --follow --json
+/// Examples:
+///   aiswitch events                         the last 20 changes
+///   aiswitch events --follow --json         one JSON object per line, as they happen
+///   aiswitch events --follow --since 1042   resume after event 1042
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct EventsArgs {
-    /// Keep streaming (required for now: there is no event history yet).
+    /// Keep streaming from the daemon.
     #[arg(long, short)]
     follow: bool,
+    /// Start after this event id (as printed in `id`).
+    #[arg(long, value_name = "ID")]
+    since: Option<i64>,
+    /// Without --follow: how many of the latest events to show.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
 }
 
 pub fn daemon(args: DaemonArgs, out: &Output) -> Result<ExitCode, CliError> {
@@ -72,26 +83,32 @@ pub fn daemon(args: DaemonArgs, out: &Output) -> Result<ExitCode, CliError> {
 }
 
 pub fn events(args: EventsArgs, out: &Output) -> Result<ExitCode, CliError> {
-    if !args.follow {
-        return Err(CliError::Usage(
-            "events needs --follow (aiswitch events --follow)".into(),
-        ));
-    }
     let engine = engine()?;
+    if !args.follow {
+        let records = match args.since {
+            Some(since) => engine.events_after(since, args.limit)?,
+            None => {
+                let mut latest = engine.recent_events(args.limit)?;
+                latest.reverse();
+                latest
+            }
+        };
+        for record in &records {
+            out.emit(record, || line(record));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let runtime = runtime()?;
     runtime.block_on(async {
         let mut client = connect(&engine, false, out).await?;
-        client.call("event.subscribe", None).await.map_err(remote)?;
-        // Say when events start flowing, so a script knows nothing before is missed.
-        if out.is_json() {
-            println!("{}", serde_json::json!({ "event": "subscribed" }));
-        } else {
+        client.subscribe(args.since).await.map_err(remote)?;
+        if !out.is_json() {
             eprintln!("aiswitch: following events (Ctrl-C to stop)");
         }
         loop {
             tokio::select! {
                 event = client.next_event() => match event {
-                    Some(event) => out.emit(&event, || describe(&event)),
+                    Some(record) => out.emit(&record, || line(&record)),
                     None => return Err(CliError::Failed("the daemon went away".into())),
                 },
                 _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
@@ -100,40 +117,12 @@ pub fn events(args: EventsArgs, out: &Output) -> Result<ExitCode, CliError> {
     })
 }
 
-/// One line for an event.
-fn describe(event: &Value) -> String {
-    let get = |k: &str| {
-        event
-            .get(k)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default()
-    };
-    match get("event").as_str() {
-        "state" => match event.get("pid").and_then(Value::as_u64) {
-            Some(pid) => format!("{}: {} (pid {pid})", get("agent"), get("state")),
-            None => format!("{}: {}", get("agent"), get("state")),
-        },
-        "fault" => format!("{}: fault: {}", get("agent"), get("message")),
-        "exited" => format!(
-            "{}: exited (code {}, signal {})",
-            get("agent"),
-            get("code"),
-            get("signal")
-        ),
-        "restarting" => format!(
-            "{}: restart {} in {} ms",
-            get("agent"),
-            get("attempt"),
-            get("after_ms")
-        ),
-        "gave_up" => format!(
-            "{}: gave up after {} restarts",
-            get("agent"),
-            get("restarts")
-        ),
-        "log" => format!("{}: {}", get("agent"), get("line")),
-        "alert" => format!("alert {}: {}", get("id"), get("message")),
-        _ => event.to_string(),
+/// One event for a person: its id (stored events), time and what happened.
+fn line(record: &EventRecord) -> String {
+    let at = aiswitch::usage::format_utc(record.at_ms);
+    match record.id {
+        Some(id) => format!("{id:>6}  {at}  {}", record.event.summary()),
+        None => format!("{:>6}  {at}  {}", "", record.event.summary()),
     }
 }
 

@@ -98,7 +98,6 @@ pub fn run(args: RunArgs, out: &Output) -> Result<ExitCode, CliError> {
         &engine,
         &args.agent,
         choice.as_ref(),
-        "run",
         launch,
         &[],
         out,
@@ -111,7 +110,6 @@ pub fn exec(
     engine: &Engine,
     agent: &str,
     choice: Option<&PresetChoice>,
-    via: &str,
     launch: Launch,
     extra_env: &[(String, String)],
     out: &Output,
@@ -122,7 +120,7 @@ pub fn exec(
             path.display()
         )));
     }
-    if let Err(e) = engine.record_launch(agent, choice, via) {
+    if let Err(e) = engine.record_launch(agent, choice) {
         return out.error(&e.into());
     }
     let mut command = std::process::Command::new(&launch.program);

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aiswitch::Engine;
-use aiswitch::coordinator::{
-    Coordination, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus, run_task,
-};
+use aiswitch::coordinator::{Coordination, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus};
 use aiswitch::engine::TaskRequest;
 use comfy_table::{Table, presets::NOTHING};
 
@@ -81,7 +79,7 @@ fn through_daemon(
 ) -> Result<ExitCode, CliError> {
     let show = !out.is_json();
     let result: TaskResult = rt.block_on(async {
-        client.call("event.subscribe", None).await.map_err(super::daemon::remote)?;
+        client.subscribe(None).await.map_err(super::daemon::remote)?;
         let params = serde_json::to_value(&request).map_err(|e| CliError::Failed(e.to_string()))?;
         let assigned = client.call("task.assign", Some(params)).await.map_err(super::daemon::remote)?;
         let id = assigned["task"].as_str().unwrap_or_default().to_owned();
@@ -93,10 +91,7 @@ fn through_daemon(
                     let Some(event) = event else {
                         return Err(CliError::Failed("the daemon went away during the task".into()));
                     };
-                    if event.get("task").and_then(|t| t.as_str()) != Some(id.as_str()) {
-                        continue;
-                    }
-                    let Ok(event) = serde_json::from_value::<TaskEvent>(event) else { continue };
+                    let Some(event) = event.event.task_progress(&id) else { continue };
                     let ended = matches!(event, TaskEvent::TaskFinished { .. });
                     display.show(event);
                     if ended {
@@ -127,11 +122,9 @@ fn through_daemon(
 
 /// Runs a task with the live display and prints the result.
 pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode, CliError> {
-    let options = engine.supervisor_options();
-    engine.reserve_task(&spec)?;
-    engine.task_started(&spec)?;
+    engine.begin_task(&spec)?;
     let show = !out.is_json();
-    let mut result: TaskResult = runtime()?.block_on(async {
+    let result: TaskResult = runtime()?.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TaskEvent>();
         let printer = tokio::spawn(async move {
             let mut display = TaskDisplay::new(show);
@@ -151,11 +144,10 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
                 }
             }
         });
-        let result = run_task(spec, options, Some(tx), Some(cancel_rx)).await;
+        let result = engine.run_begun_task(spec, Some(tx), Some(cancel_rx)).await;
         let _ = printer.await;
         result
     });
-    engine.task_finished(&mut result)?;
     out.emit(&result, || summary(&result));
     Ok(if result.status == TaskStatus::Succeeded {
         ExitCode::SUCCESS
@@ -213,6 +205,7 @@ fn summary(result: &TaskResult) -> String {
         match result.status {
             TaskStatus::Succeeded => "succeeded",
             TaskStatus::Failed => "FAILED",
+            TaskStatus::Cancelled => "CANCELLED",
         },
         render(&table)
     );

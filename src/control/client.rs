@@ -8,6 +8,7 @@ use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 
 use super::PROTOCOL_VERSION;
+use crate::events::EventRecord;
 use crate::rpc::{
     Connection, ConnectionOptions, ErrorObject, Handler, HandlerFuture, Notification, Request,
     RpcError,
@@ -44,8 +45,9 @@ pub enum ControlError {
     Rpc(#[from] RpcError),
 }
 
-/// Forwards `event` notifications to a channel.
-struct Events(mpsc::UnboundedSender<Value>);
+/// Forwards `event` notifications to a channel, typed; one this version does not
+/// know is dropped.
+struct Events(mpsc::UnboundedSender<EventRecord>);
 
 impl Handler for Events {
     fn request(&self, _: Connection, r: Request) -> HandlerFuture {
@@ -54,8 +56,9 @@ impl Handler for Events {
     fn notification(&self, _: &Connection, n: Notification) {
         if n.method == "event"
             && let Some(params) = n.params
+            && let Ok(record) = serde_json::from_value(params)
         {
-            let _ = self.0.send(params);
+            let _ = self.0.send(record);
         }
     }
 }
@@ -63,7 +66,7 @@ impl Handler for Events {
 /// A connection to the daemon.
 pub struct ControlClient {
     conn: Connection,
-    events: mpsc::UnboundedReceiver<Value>,
+    events: mpsc::UnboundedReceiver<EventRecord>,
 }
 
 impl ControlClient {
@@ -107,8 +110,15 @@ impl ControlClient {
         self.conn.request(method, params).await
     }
 
-    /// The next pushed event (after `event.subscribe`); `None` when the daemon left.
-    pub async fn next_event(&mut self) -> Option<Value> {
+    /// Subscribes to events: those stored after `since` first when given, then
+    /// everything from now on. The first event is `subscribed`.
+    pub async fn subscribe(&self, since: Option<i64>) -> Result<(), RpcError> {
+        let params = since.map(|since| serde_json::json!({ "since": since }));
+        self.call("event.subscribe", params).await.map(|_| ())
+    }
+
+    /// The next pushed event (after [`Self::subscribe`]); `None` when the daemon left.
+    pub async fn next_event(&mut self) -> Option<EventRecord> {
         self.events.recv().await
     }
 }

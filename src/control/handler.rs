@@ -98,6 +98,13 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ErrorObject> {
 }
 
 #[derive(serde::Deserialize)]
+struct SubscribeParams {
+    /// Resume after this event id.
+    #[serde(default)]
+    since: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AgentParams {
     agent: String,
@@ -339,24 +346,8 @@ impl Handler for ControlHandler {
                     )
                 }
                 "event.subscribe" => {
-                    let mut events = runtime.subscribe();
-                    let conn = conn.clone();
-                    let task = tokio::spawn(async move {
-                        loop {
-                            match events.recv().await {
-                                Ok(event) => {
-                                    let Ok(value) = serde_json::to_value(&event) else {
-                                        continue;
-                                    };
-                                    if conn.notify("event", Some(value)).is_err() {
-                                        return;
-                                    }
-                                }
-                                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                            }
-                        }
-                    });
+                    let p: SubscribeParams = params(request.params)?;
+                    let (task, after) = super::subscription::start(&runtime, conn.clone(), p.since);
                     if let Some(old) = subscription
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -364,7 +355,7 @@ impl Handler for ControlHandler {
                     {
                         old.abort();
                     }
-                    Ok(json!({ "subscribed": true }))
+                    Ok(json!({ "subscribed": true, "after": after }))
                 }
                 "task.assign" => {
                     let request: crate::engine::TaskRequest = params(request.params)?;
@@ -545,5 +536,9 @@ impl Handler for ControlHandler {
         })
     }
 
-    fn notification(&self, _conn: &Connection, _notification: Notification) {}
+    fn notification(&self, _conn: &Connection, notification: Notification) {
+        if notification.method == crate::events::wake::METHOD {
+            self.runtime.wake();
+        }
+    }
 }

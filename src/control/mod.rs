@@ -5,6 +5,7 @@
 mod client;
 mod handler;
 mod server;
+mod subscription;
 
 pub use client::{ControlClient, ControlError};
 pub use handler::ControlHandler;
@@ -138,9 +139,9 @@ pub const METHODS: &[MethodDoc] = &[
     },
     MethodDoc {
         name: "event.subscribe",
-        summary: "Receive `event` notifications: agent state changes, faults, restarts, log lines.",
-        params: "-",
-        result: r#"{"subscribed": true}"#,
+        summary: "Receive `event` notifications (see Events): first `subscribed`, then with `since` the stored events after that id, then every event as it happens. A new subscribe replaces the old one.",
+        params: r#"{"since": 41} or -"#,
+        result: r#"{"subscribed": true, "after": 41}"#,
         errors: "-",
     },
     MethodDoc {
@@ -271,6 +272,30 @@ pub const METHODS: &[MethodDoc] = &[
     },
 ];
 
+/// The *Events* part of the document, from [`crate::events::catalogue`].
+fn events_section() -> String {
+    let mut doc = String::from(
+        "\n## Events\n\n\
+         Each `event` notification is one object, internally tagged by `event`, with the\n\
+         stored event's `id` (absent for live events) and `at_ms` (ms since the epoch):\n\
+         `{\"id\": 42, \"at_ms\": 1764561600000, \"event\": \"preset_added\", ...}`. Stored\n\
+         events are resumable: `event.subscribe {\"since\": 42}` sends every stored event after\n\
+         42, in commit order, then the live stream, each stored event once. Live events\n\
+         (agent states and log lines, per-agent task progress) exist only while the daemon\n\
+         runs. The Rust client (`ControlClient::next_event`) hands out `EventRecord`s.\n\n\
+         | event | stored | what | example |\n|---|---|---|---|\n",
+    );
+    for (event, what) in crate::events::catalogue::examples() {
+        let example = serde_json::to_string(&event).unwrap_or_default();
+        doc.push_str(&format!(
+            "| `{}` | {} | {what} | `{example}` |\n",
+            event.kind(),
+            if event.is_stored() { "yes" } else { "live" }
+        ));
+    }
+    doc
+}
+
 /// `docs/control-api.md`, generated from [`METHODS`].
 pub fn api_document() -> String {
     let mut doc = String::from(
@@ -283,13 +308,10 @@ pub fn api_document() -> String {
          A client that sends nothing is disconnected after a timeout; one that stops reading\n\
          its events is disconnected when 10,000 messages wait for it. Messages over 16 MiB\n\
          close the connection; malformed ones get -32700 / -32600 and the connection goes on.\n\n\
-         Server-pushed notifications after `event.subscribe`: method `event`, params one of\n\
-         `{\"event\": \"state\", \"agent\", \"state\", \"pid\"}`, `{\"event\": \"fault\", \"agent\", \"message\"}`,\n\
-         `{\"event\": \"exited\", \"agent\", \"code\", \"signal\"}`, `{\"event\": \"restarting\", \"agent\", \"attempt\", \"after_ms\"}`,\n\
-         `{\"event\": \"gave_up\", \"agent\", \"restarts\"}`, `{\"event\": \"log\", \"agent\", \"line\"}`;\n\
-         for tasks, each with `\"task\"`: `task_started` (`agents`), `run_started` (`agent`),\n\
-         `run_output` (`agent`, `text`), `run_usage` (`agent`, `tokens`), `run_finished` (`agent`, `status`),\n\
-         `task_finished` (`status`); and alerts: `{\"event\": \"alert\", \"id\", \"kind\", \"subject\", \"message\"}`.\n\n\
+         Server-pushed notifications after `event.subscribe`: method `event`, params one\n\
+         event (listed under *Events* below). Another aiswitch process that committed events\n\
+         sends the notification `event.wake` (no params, no reply): the host reads them from\n\
+         the store and pushes them.\n\n\
          Error codes: the JSON-RPC ones (-32700 parse error, -32600 invalid request, -32601\n\
          method not found, -32602 invalid params) and -40001 agent not found, -40005 agent\n\
          busy, -40101 task not found, -40501 budget exceeded (hard stop), -40601 alert not found, -40201 preset not found, -40301 lock acquisition failed (a daemon runs),\n\
@@ -309,6 +331,7 @@ pub fn api_document() -> String {
          → {\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}\n\
          ← {\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32601,\"message\":\"method not found: nope\"}}\n```\n",
     );
+    doc.push_str(&events_section());
     doc
 }
 

@@ -150,6 +150,8 @@ pub enum TaskStatus {
     Succeeded,
     /// Failed under its mode.
     Failed,
+    /// The user cancelled it (Ctrl-C, `tasks cancel`, the daemon stopping).
+    Cancelled,
 }
 
 /// The aggregated result of a task.
@@ -228,6 +230,35 @@ pub enum TaskEvent {
         /// How.
         status: TaskStatus,
     },
+}
+
+impl TaskResult {
+    /// Why the task did not succeed, in one line; `None` when it succeeded.
+    pub fn failure_reason(&self) -> Option<String> {
+        if self.status == TaskStatus::Succeeded {
+            return None;
+        }
+        let whole_task = self
+            .notes
+            .iter()
+            .rev()
+            .find(|n| n.starts_with("the task could not start") || n.starts_with("cancelled"));
+        if let Some(note) = whole_task {
+            return Some(note.clone());
+        }
+        let run = self
+            .runs
+            .iter()
+            .find(|r| r.status != RunStatus::Succeeded)?;
+        let status = serde_json::to_value(run.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Some(match &run.error {
+            Some(error) => format!("{} {status}: {error}", run.agent),
+            None => format!("{} {status}", run.agent),
+        })
+    }
 }
 
 /// The prompt of a chained agent: the task plus the previous agent's final output.

@@ -284,7 +284,7 @@ async fn run_prepared(
         notes.push("cancelled by the user".into());
     }
     let status = match spec.coordination {
-        _ if cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst) => TaskStatus::Failed,
+        _ if cancelled_by_user.load(std::sync::atomic::Ordering::SeqCst) => TaskStatus::Cancelled,
         Coordination::Strict if succeeded == runs.len() => TaskStatus::Succeeded,
         Coordination::Loose | Coordination::Isolated if succeeded > 0 => TaskStatus::Succeeded,
         _ => TaskStatus::Failed,

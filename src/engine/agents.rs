@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::Engine;
@@ -15,8 +14,8 @@ use crate::agents::{
     AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, resolve_command,
     stale_provider_vars,
 };
+use crate::events::Event;
 use crate::presets::{PresetName, ProviderKind};
-use crate::store::EventKind;
 use crate::supervisor::{LaunchSpec, Supervisor, SupervisorOptions, run_once};
 
 /// An agent as `agents list` shows it.
@@ -121,11 +120,9 @@ impl Engine {
     /// Validates and registers a manifest file.
     pub fn register_agent(&self, path: &std::path::Path, replace: bool) -> Result<Manifest, Error> {
         let manifest = self.agent_registry().register(path, replace)?;
-        self.record(&[(
-            EventKind::AgentRegistered,
-            None,
-            json!({ "agent": manifest.id.as_str() }),
-        )])?;
+        self.record(&[Event::AgentRegistered {
+            agent: manifest.id.to_string(),
+        }])?;
         Ok(manifest)
     }
 

@@ -6,6 +6,7 @@ use crate::Error;
 use crate::alerts::AlertKind;
 use crate::budget::{Budget, BudgetError, Limit, Period, Scope, parse_thresholds};
 use crate::coordinator::TaskSpec;
+use crate::events::Event;
 use crate::store::{AlertRow, BudgetStatus, now_ms};
 
 /// A budget as the user asks for it.
@@ -61,14 +62,25 @@ impl Engine {
             return Err(BudgetError::RefuseUnpricedNeedsUsd.into());
         }
         let thresholds = parse_thresholds(&request.thresholds)?;
-        Ok(self.open_store()?.add_budget(
+        let id = self.open_store()?.add_budget(
             &scope,
             request.period,
             limit,
             &thresholds,
             request.hard_stop,
             request.refuse_unpriced,
-        )?)
+        )?;
+        let budget = Budget {
+            id,
+            scope,
+            period: request.period,
+            limit,
+            thresholds,
+            hard_stop: request.hard_stop,
+            refuse_unpriced: request.refuse_unpriced,
+        };
+        self.record(&[Event::BudgetSet { budget }])?;
+        Ok(id)
     }
 
     /// Every budget with what is spent in its current period.
@@ -82,7 +94,7 @@ impl Engine {
     /// Removes a budget.
     pub fn remove_budget(&self, id: i64) -> Result<(), Error> {
         if self.open_store()?.remove_budget(id)? {
-            Ok(())
+            self.record(&[Event::BudgetRemoved { budget: id }])
         } else {
             Err(BudgetError::NotFound(id).into())
         }
@@ -208,7 +220,22 @@ impl Engine {
 
     /// Fires budget thresholds crossed in the current periods; returns new alerts.
     pub fn fire_budget_thresholds(&self) -> Result<Vec<AlertRow>, Error> {
-        Ok(self.open_store()?.fire_thresholds(now_ms())?)
+        let fired = self.open_store()?.fire_thresholds(now_ms())?;
+        let events: Vec<Event> = fired
+            .iter()
+            .flat_map(|alert| {
+                [
+                    Event::BudgetThresholdCrossed {
+                        alert: alert.clone(),
+                    },
+                    Event::AlertRaised {
+                        alert: alert.clone(),
+                    },
+                ]
+            })
+            .collect();
+        self.record(&events)?;
+        Ok(fired)
     }
 
     /// Raises an alert of `kind` about `subject`, unless one with the same key was
@@ -223,9 +250,15 @@ impl Engine {
     ) -> Result<Option<AlertRow>, Error> {
         let now = now_ms();
         let key = kind.dedup_key(subject, period, now);
-        Ok(self
+        let raised = self
             .open_store()?
-            .add_alert(kind, subject, message, &key, now)?)
+            .add_alert(kind, subject, message, &key, now)?;
+        if let Some(alert) = &raised {
+            self.record(&[Event::AlertRaised {
+                alert: alert.clone(),
+            }])?;
+        }
+        Ok(raised)
     }
 
     /// Alerts, newest first; unacknowledged only unless `all`.
@@ -244,7 +277,12 @@ impl Engine {
         {
             return Err(crate::engine::AlertError::NotFound(id).into());
         }
-        Ok(store.ack_alerts(id)?)
+        let count = store.ack_alerts(id)?;
+        drop(store);
+        if count > 0 {
+            self.record(&[Event::AlertsAcknowledged { alert: id, count }])?;
+        }
+        Ok(count)
     }
 }
 

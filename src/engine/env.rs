@@ -3,14 +3,13 @@
 //! environment, so per-task agents pick a switch up on their next run.
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::Engine;
 use crate::Error;
 use crate::env::{AgentEnv, EnvError, EnvStore, Step};
+use crate::events::Event;
 use crate::presets::PresetName;
 use crate::redact::redact_var;
-use crate::store::EventKind;
 
 /// Fails the named step (tests of the rollback path).
 const FAULT_ENV: &str = "AISWITCH_FAULT_AT";
@@ -190,11 +189,20 @@ impl Engine {
             }
         }
         store.finish()?;
-        self.record(&[(
-            EventKind::EnvSwitched,
-            Some(preset.as_str()),
-            json!({ "agent": agent, "snapshot": snapshot, "verified": verify != Verify::No }),
-        )])?;
+        let mut events = Vec::with_capacity(2);
+        if let Some(snapshot) = &snapshot {
+            events.push(Event::EnvSnapshotTaken {
+                agent: agent.to_owned(),
+                snapshot: snapshot.clone(),
+            });
+        }
+        events.push(Event::EnvSwitched {
+            agent: agent.to_owned(),
+            preset: preset.to_string(),
+            snapshot,
+            verified: verify != Verify::No,
+        });
+        self.record(&events)?;
         Ok(next)
     }
 
@@ -309,7 +317,11 @@ impl Engine {
         let active = store
             .active()?
             .ok_or_else(|| EnvError::NothingActive(agent.to_owned()))?;
-        Ok(store.save_snapshot(name, &active, force)?)
+        store.save_snapshot(name, &active, force)?;
+        self.record(&[Event::EnvSnapshotTaken {
+            agent: agent.to_owned(),
+            snapshot: name.to_owned(),
+        }])
     }
 
     /// Makes snapshot `name` the active environment; a missing or corrupt snapshot
@@ -325,11 +337,11 @@ impl Engine {
         store.begin(current.as_ref(), &target)?;
         store.set_active(Some(&target))?;
         store.finish()?;
-        self.record(&[(
-            EventKind::EnvSwitched,
-            Some(target.preset.as_str()),
-            json!({ "agent": agent, "rollback": name }),
-        )])?;
+        self.record(&[Event::EnvRolledBack {
+            agent: agent.to_owned(),
+            preset: target.preset.to_string(),
+            snapshot: name.to_owned(),
+        }])?;
         Ok(target)
     }
 

@@ -11,10 +11,10 @@ use serde::Serialize;
 use super::{Engine, describe};
 use crate::Error;
 use crate::escape::for_terminal;
+use crate::events::Event;
 use crate::presets::{
     Bundle, EnvVarName, Preset, PresetError, Secret, Secrets, env_policy::EnvWarning,
 };
-use crate::store::EventKind;
 
 /// What an added preset did.
 #[derive(Debug, Clone)]
@@ -138,12 +138,7 @@ impl Engine {
             .first()
             .copied()
             .unwrap_or(false);
-        let kind = if replaced {
-            EventKind::PresetReplaced
-        } else {
-            EventKind::PresetAdded
-        };
-        self.record(&[(kind, Some(preset.name.as_str()), describe(&preset))])?;
+        self.record(&[preset_written(&preset, replaced)])?;
         Ok(AddOutcome { replaced, warnings })
     }
 
@@ -209,19 +204,45 @@ impl Engine {
         }
         self.presets.save_all(&ready, options.replace)?;
         if !ready.is_empty() {
-            let events: Vec<_> = ready
-                .iter()
-                .map(|p| {
-                    (
-                        EventKind::PresetImported,
-                        Some(p.name.as_str()),
-                        describe(p),
-                    )
-                })
-                .collect();
+            let total = ready.len();
+            let mut events = Vec::with_capacity(2 * total + 1);
+            for (done, preset) in ready.iter().enumerate() {
+                let replaced = outcomes
+                    .iter()
+                    .any(|o| o.name == preset.name.as_str() && o.action == ImportAction::Replaced);
+                events.push(preset_written(preset, replaced));
+                events.push(Event::ImportProgress {
+                    preset: preset.name.to_string(),
+                    action: if replaced { "changed" } else { "new" }.to_owned(),
+                    done: done + 1,
+                    total,
+                });
+            }
+            events.push(Event::ImportFinished {
+                what: "presets".to_owned(),
+                written: total,
+                skipped: outcomes.len() - total,
+            });
             self.record(&events)?;
         }
         Ok(outcomes)
+    }
+}
+
+/// The event of a preset written: added, or changed when it replaced one.
+fn preset_written(preset: &Preset, replaced: bool) -> Event {
+    let preset_name = preset.name.to_string();
+    let fields = describe(preset);
+    if replaced {
+        Event::PresetChanged {
+            preset: preset_name,
+            fields,
+        }
+    } else {
+        Event::PresetAdded {
+            preset: preset_name,
+            fields,
+        }
     }
 }
 

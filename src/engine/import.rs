@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::Engine;
 use crate::Error;
+use crate::events::Event;
 use crate::presets::{PresetError, PriceOverrides};
 use crate::store::UsageRow;
 use crate::usage::{Line, LogSource, codex_session_from_path, parse_line};
@@ -79,6 +80,7 @@ impl Engine {
         let mut store = self.open_store()?;
         let ours = store.agent_sessions()?;
         let table = self.price_table();
+        let mut added = crate::store::UsageAdded::default();
         for file in files {
             let key = file.display().to_string();
             let Ok(mut handle) = std::fs::File::open(&file) else {
@@ -156,12 +158,28 @@ impl Engine {
             unique.retain(|r| r.session_id.as_ref().is_none_or(|s| !ours.contains(s)));
             report.recorded_by_aiswitch += before - unique.len();
             let new = store.insert_usage(&unique)?;
-            report.imported += new;
-            report.duplicates += unique.len() - new;
+            report.imported += new.rows;
+            report.duplicates += unique.len() - new.rows;
+            added.rows += new.rows;
+            added.agents.extend(new.agents);
+            added.tokens.add(&new.tokens);
+            if let Some(cost) = new.cost_usd {
+                *added.cost_usd.get_or_insert(0.0) += cost;
+            }
             report.bytes_read += complete as u64;
             store.set_import_offset(&key, start + complete as u64, size)?;
         }
         drop(store);
+        let mut events = Vec::with_capacity(2);
+        if added.rows > 0 {
+            events.push(added.into());
+        }
+        events.push(Event::ImportFinished {
+            what: format!("{} logs", source.agent()),
+            written: report.imported,
+            skipped: report.duplicates + report.recorded_by_aiswitch,
+        });
+        self.record(&events)?;
         self.fire_budget_thresholds()?;
         Ok(report)
     }

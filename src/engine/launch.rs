@@ -5,13 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
 use super::Engine;
 use super::choice::{PresetChoice, PresetSource};
 use crate::Error;
 use crate::agents::{Injection, Launch, Manifest, resolve_command, stale_provider_vars};
-use crate::store::EventKind;
+use crate::events::Event;
 use crate::supervisor::SupervisorError;
 
 /// Whether the program must be on PATH.
@@ -104,17 +102,11 @@ impl Engine {
         candidates.into_iter().nth(fits)
     }
 
-    /// Records an interactive launch as an `agent.launched` event.
-    pub fn record_launch(
-        &self,
-        agent: &str,
-        choice: Option<&PresetChoice>,
-        via: &str,
-    ) -> Result<(), Error> {
-        self.record(&[(
-            EventKind::AgentLaunched,
-            choice.map(|c| c.preset.as_str()),
-            json!({ "agent": agent, "via": via, "preset_source": choice.map(|c| &c.source) }),
-        )])
+    /// Records an interactive launch as an `agent_launched` event.
+    pub fn record_launch(&self, agent: &str, choice: Option<&PresetChoice>) -> Result<(), Error> {
+        self.record(&[Event::AgentLaunched {
+            agent: agent.to_owned(),
+            preset: choice.map(|c| c.preset.to_string()),
+        }])
     }
 }

@@ -21,13 +21,12 @@ mod usage;
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::Error;
+use crate::events::{Event, EventRecord};
 use crate::paths::{Paths, ensure_private_dir};
 use crate::presets::{Bundle, ExportOptions, Listing, Preset, PresetName, PresetRepo};
 use crate::settings::Settings;
-use crate::store::{Event, EventKind, Store};
+use crate::store::Store;
 
 pub use agents::{AgentInfo, CheckReport, CheckUsage};
 pub use budgets::{AlertError, BudgetRequest};
@@ -40,7 +39,7 @@ pub use import::{ImportReport, default_log_dir};
 pub use launch::Installed;
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
-pub use runtime::{AgentRuntime, AgentStatusView, LiveEvent};
+pub use runtime::{AgentRuntime, AgentStatusView};
 pub use tasks::{CleanReport, TaskDetails, Transcript};
 
 /// The engine handle.
@@ -51,6 +50,9 @@ pub struct Engine {
     presets: PresetRepo,
     /// RPC metrics of this process's agents, shared by clones, flushed to the store.
     pub(crate) recorder: std::sync::Arc<crate::usage::MetricsRecorder>,
+    /// Set in the engine host: its relay, woken after each commit of events. Other
+    /// processes wake the host over its control socket instead.
+    host: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::events::relay::Relay>>>,
 }
 
 /// What removing a preset did.
@@ -89,6 +91,7 @@ impl Engine {
             settings,
             presets,
             recorder: std::sync::Arc::default(),
+            host: std::sync::Arc::default(),
         }
     }
 
@@ -132,11 +135,10 @@ impl Engine {
         for agent_dir in std::fs::read_dir(&inject).into_iter().flatten().flatten() {
             let _ = std::fs::remove_dir_all(agent_dir.path().join(name.as_str()));
         }
-        self.record(&[(
-            EventKind::PresetRemoved,
-            Some(name.as_str()),
-            json!({ "switched_agents": switched }),
-        )])?;
+        self.record(&[Event::PresetRemoved {
+            preset: name.to_string(),
+            switched_agents: switched.clone(),
+        }])?;
         Ok(RemovedPreset {
             preset: name.to_string(),
             switched_agents: switched,
@@ -147,7 +149,11 @@ impl Engine {
     /// Marks a preset current.
     pub fn use_preset(&self, name: &PresetName) -> Result<(), Error> {
         self.presets.set_current(name)?;
-        self.record(&[(EventKind::PresetUsed, Some(name.as_str()), json!({}))])
+        self.record(&[Event::PresetCurrent {
+            preset: name.to_string(),
+            file: None,
+            agent: None,
+        }])
     }
 
     /// Names `preset` in `dir`'s `.aiswitch.toml` (for `agent`, else for all);
@@ -171,11 +177,11 @@ impl Engine {
             }
         }
         let file = crate::presets::directory::set(dir, preset, agent)?;
-        self.record(&[(
-            EventKind::PresetUsed,
-            Some(preset.as_str()),
-            json!({ "file": file, "agent": agent }),
-        )])?;
+        self.record(&[Event::PresetCurrent {
+            preset: preset.to_string(),
+            file: Some(file.clone()),
+            agent: agent.map(str::to_owned),
+        }])?;
         Ok(file)
     }
 
@@ -203,12 +209,34 @@ impl Engine {
         Ok(Bundle::export(presets, options))
     }
 
-    /// The most recent recorded changes, newest first.
-    pub fn recent_events(&self, limit: usize) -> Result<Vec<Event>, Error> {
+    /// The most recent stored events, newest first.
+    pub fn recent_events(&self, limit: usize) -> Result<Vec<EventRecord>, Error> {
         if !self.paths.database().exists() {
             return Ok(Vec::new());
         }
         Ok(self.open_store()?.recent_events(limit)?)
+    }
+
+    /// Up to `limit` stored events after id `after`, oldest first (commit order).
+    pub fn events_after(&self, after: i64, limit: usize) -> Result<Vec<EventRecord>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self.open_store()?.events_after(after, limit)?)
+    }
+
+    /// The id of the newest stored event, 0 when there is none.
+    pub fn last_event_id(&self) -> Result<i64, Error> {
+        if !self.paths.database().exists() {
+            return Ok(0);
+        }
+        Ok(self.open_store()?.last_event_id()?)
+    }
+
+    /// Makes this engine the host of `relay`: it runs the relay itself after each
+    /// commit of events instead of calling the control socket.
+    pub(crate) fn host_relay(&self, relay: std::sync::Arc<crate::events::relay::Relay>) {
+        let _ = self.host.set(relay);
     }
 
     pub(crate) fn open_store(&self) -> Result<Store, Error> {
@@ -217,27 +245,38 @@ impl Engine {
         Ok(Store::open(&self.paths.database(), timeout)?)
     }
 
-    pub(crate) fn record(
-        &self,
-        events: &[(EventKind, Option<&str>, serde_json::Value)],
-    ) -> Result<(), Error> {
-        Ok(self.open_store()?.record(events)?)
+    /// Stores `events` in one transaction, then wakes the engine host so its
+    /// subscribers get them.
+    pub(crate) fn record(&self, events: &[Event]) -> Result<(), Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.open_store()?.record(events)?;
+        self.wake_host();
+        Ok(())
+    }
+
+    /// Tells the engine host (this process's relay, or the daemon's) that events
+    /// were committed.
+    pub(crate) fn wake_host(&self) {
+        match self.host.get() {
+            Some(relay) => relay.deliver(),
+            None => crate::events::wake::host(&self.paths.control_socket()),
+        }
     }
 }
 
 /// The non-secret facts about a preset worth recording: which fields and variable
 /// names it sets, never their values.
-fn describe(preset: &Preset) -> serde_json::Value {
-    let mut fields = vec!["kind"];
-    if preset.base_url.is_some() {
-        fields.push("base_url");
-    }
-    if preset.api_key.is_some() {
-        fields.push("api_key");
-    }
-    if preset.model.is_some() {
-        fields.push("model");
-    }
-    let env: Vec<&str> = preset.env.keys().map(|k| k.as_str()).collect();
-    json!({ "kind": preset.kind.as_str(), "fields": fields, "env": env })
+fn describe(preset: &Preset) -> Vec<String> {
+    let set = [
+        ("base_url", preset.base_url.is_some()),
+        ("api_key", preset.api_key.is_some()),
+        ("model", preset.model.is_some()),
+    ];
+    let fields = set.into_iter().filter(|(_, is_set)| *is_set);
+    let names = fields.map(|(name, _)| name.to_owned());
+    names
+        .chain(preset.env.keys().map(|k| format!("env.{k}")))
+        .collect()
 }

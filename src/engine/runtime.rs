@@ -11,108 +11,10 @@ use tokio::sync::{Mutex, broadcast, watch};
 use super::Engine;
 use crate::Error;
 use crate::agents::AgentError;
-use crate::coordinator::{TaskEvent, TaskResult, TaskSpec, run_task};
+use crate::coordinator::{TaskResult, TaskSpec};
+use crate::events::{Event, EventRecord};
 use crate::presets::PresetName;
-use crate::store::EventKind;
 use crate::supervisor::{AgentHandle, AgentState, Supervisor, SupervisorEvent};
-
-/// What the daemon pushes to subscribers: agent events and task progress.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum LiveEvent {
-    /// An agent's state change, fault, restart or log line.
-    Agent(SupervisorEvent),
-    /// A new alert (from any aiswitch process: the daemon watches the table).
-    Alert {
-        /// Always `alert`.
-        event: &'static str,
-        /// The alert.
-        #[serde(flatten)]
-        alert: crate::store::AlertRow,
-    },
-    /// An agent's provider was switched or rolled back (by any aiswitch process).
-    Env {
-        /// Always `env_switched`.
-        event: &'static str,
-        /// The switch: `preset` and `detail` (agent, snapshot, verified or rollback).
-        #[serde(flatten)]
-        switch: crate::store::Event,
-    },
-    /// A session agent restarted at the end of its turn to pick up a switch.
-    EnvRestart {
-        /// Always `agent_env_restarted`.
-        event: &'static str,
-        /// The agent.
-        agent: String,
-        /// The preset it ran with.
-        from: Option<String>,
-        /// The preset it runs with now.
-        to: Option<String>,
-    },
-    /// Progress of a task.
-    Task {
-        /// The task's id.
-        task: String,
-        /// What happened.
-        #[serde(flatten)]
-        event: TaskEvent,
-    },
-}
-
-/// The daemon's one open connection for polling alerts and switches that any
-/// aiswitch process wrote, with the last row of each already pushed.
-struct Newsfeed {
-    store: crate::store::Store,
-    last_alert: i64,
-    last_switch: i64,
-}
-
-impl Newsfeed {
-    /// `None` until the database exists (it is never created just to poll it).
-    fn open(engine: &Engine, skip_existing: bool) -> Option<Self> {
-        if !engine.paths().database().exists() {
-            return None;
-        }
-        let store = engine
-            .open_store()
-            .map_err(|e| tracing::warn!(error = %e, "cannot watch for alerts and switches"))
-            .ok()?;
-        let (last_alert, last_switch) = if skip_existing {
-            (
-                store.last_alert_id().unwrap_or(0),
-                store.last_event_id(EventKind::EnvSwitched).unwrap_or(0),
-            )
-        } else {
-            (0, 0)
-        };
-        Some(Self {
-            store,
-            last_alert,
-            last_switch,
-        })
-    }
-
-    fn push(&mut self, events: &broadcast::Sender<LiveEvent>) {
-        for alert in self.store.alerts_after(self.last_alert).unwrap_or_default() {
-            self.last_alert = alert.id;
-            let _ = events.send(LiveEvent::Alert {
-                event: "alert",
-                alert,
-            });
-        }
-        let switches = self
-            .store
-            .events_after(EventKind::EnvSwitched, self.last_switch)
-            .unwrap_or_default();
-        for (id, switch) in switches {
-            self.last_switch = id;
-            let _ = events.send(LiveEvent::Env {
-                event: "env_switched",
-                switch,
-            });
-        }
-    }
-}
 
 /// A task the daemon runs.
 struct RunningTask {
@@ -160,16 +62,20 @@ pub struct AgentRuntime {
     /// agent cannot race: a tokio mutex.
     agents: Mutex<HashMap<String, Entry>>,
     started: SystemTime,
-    events: broadcast::Sender<LiveEvent>,
+    events: broadcast::Sender<EventRecord>,
+    /// Turns true at shutdown: the metrics flush stops.
+    stopping: watch::Sender<bool>,
     /// Tasks started here; a std mutex, never held across an `.await`.
-    tasks: std::sync::Mutex<HashMap<String, RunningTask>>,
+    tasks: std::sync::Arc<std::sync::Mutex<HashMap<String, RunningTask>>>,
 }
 
 impl AgentRuntime {
-    /// A runtime with no agents.
+    /// A runtime with no agents, hosting the engine's events: stored events (from
+    /// this process or any other) and live ones reach [`Self::subscribe`]rs.
     pub fn new(engine: Engine) -> Self {
         let supervisor = Supervisor::new(engine.supervisor_options());
         let (events, _) = broadcast::channel(4096);
+        let (stopping, _) = watch::channel(false);
         let mut agent_events = supervisor.subscribe();
         let forward = events.clone();
         let alerting = engine.clone();
@@ -178,36 +84,25 @@ impl AgentRuntime {
                 match agent_events.recv().await {
                     Ok(event) => {
                         raise_agent_alert(&alerting, &event);
-                        let _ = forward.send(LiveEvent::Agent(event));
+                        let _ = forward.send(EventRecord::live(event.into()));
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }
         });
-        // Alerts and switches are written by whichever process made them; push new ones.
-        let watching = engine.clone();
-        let pushing = events.clone();
-        tokio::spawn(async move {
-            // What is already there is old news; a database that appears later is all new.
-            let mut feed = Newsfeed::open(&watching, true);
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-            loop {
-                tick.tick().await;
-                if feed.is_none() {
-                    feed = Newsfeed::open(&watching, false);
-                }
-                if let Some(feed) = feed.as_mut() {
-                    feed.push(&pushing);
-                }
-            }
-        });
+        let relay = crate::events::relay::Relay::new(&engine, events.clone());
+        engine.host_relay(std::sync::Arc::new(relay));
         // RPC metrics reach the store every few seconds (and at shutdown).
         let flushing = engine.clone();
+        let mut stop = stopping.subscribe();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => return,
+                }
                 if let Err(e) = flushing.flush_metrics() {
                     tracing::warn!(error = %e, "cannot store RPC metrics");
                 }
@@ -219,7 +114,8 @@ impl AgentRuntime {
             agents: Mutex::new(HashMap::new()),
             started: SystemTime::now(),
             events,
-            tasks: std::sync::Mutex::new(HashMap::new()),
+            stopping,
+            tasks: std::sync::Arc::default(),
         }
     }
 
@@ -233,16 +129,20 @@ impl AgentRuntime {
         self.started
     }
 
-    /// Agent and task events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+    /// Every event from now on: stored ones in commit order, live ones as they happen.
+    pub fn subscribe(&self) -> broadcast::Receiver<EventRecord> {
         self.events.subscribe()
+    }
+
+    /// Wakes the relay: another process committed events (`event.wake`).
+    pub fn wake(&self) {
+        self.engine.wake_host();
     }
 
     /// Starts a planned task in the background and returns its id at once; its
     /// progress goes to subscribers, its result to the store.
     pub fn assign(&self, spec: TaskSpec) -> Result<String, Error> {
-        self.engine.reserve_task(&spec)?;
-        self.engine.task_started(&spec)?;
+        self.engine.begin_task(&spec)?;
         let id = spec.id.clone();
         let (cancel, cancel_rx) = watch::channel(false);
         let (done_tx, done) = watch::channel(None);
@@ -251,24 +151,28 @@ impl AgentRuntime {
         let task_id = id.clone();
         tokio::spawn(async move {
             while let Some(event) = live_rx.recv().await {
-                let _ = events.send(LiveEvent::Task {
-                    task: task_id.clone(),
-                    event,
-                });
+                if let Some(event) = Event::of_task(&task_id, event) {
+                    let _ = events.send(EventRecord::live(event));
+                }
             }
         });
-        let engine = self.engine.clone();
-        let options = engine.supervisor_options();
-        tokio::spawn(async move {
-            // Every path ends the task: recorded, reservation released, result out.
-            let mut result = run_task(spec, options, Some(live_tx), Some(cancel_rx)).await;
-            if let Err(e) = engine.task_finished(&mut result) {
-                tracing::warn!(error = %e, "cannot record a finished task");
-            }
-            done_tx.send_replace(Some(result));
-        });
+        // In the table before it can end, so it can leave it when it ends.
         self.lock_tasks()
             .insert(id.clone(), RunningTask { cancel, done });
+        let engine = self.engine.clone();
+        let tasks = self.tasks.clone();
+        tokio::spawn(async move {
+            let result = engine
+                .run_begun_task(spec, Some(live_tx), Some(cancel_rx))
+                .await;
+            let id = result.id.clone();
+            // Waiters have the result; a later `task.result` reads it from the store.
+            done_tx.send_replace(Some(result));
+            tasks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&id);
+        });
         Ok(id)
     }
 
@@ -370,12 +274,13 @@ impl AgentRuntime {
         entry.handle.stop().await?;
         drop(agents);
         let started = self.start(agent, None).await?;
-        let _ = self.events.send(LiveEvent::EnvRestart {
-            event: "agent_env_restarted",
-            agent: agent.to_owned(),
-            from,
-            to: started.preset,
-        });
+        let _ = self
+            .events
+            .send(EventRecord::live(Event::AgentEnvRestarted {
+                agent: agent.to_owned(),
+                from,
+                to: started.preset,
+            }));
         Ok(true)
     }
 
@@ -409,6 +314,7 @@ impl AgentRuntime {
             let _ = entry.handle.stop().await;
         }
         let _ = self.engine.flush_metrics();
+        self.stopping.send_replace(true);
     }
 }
 

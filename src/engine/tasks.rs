@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use super::{Engine, TaskError};
 use crate::Error;
-use crate::coordinator::{TaskResult, TaskSpec};
+use crate::events::Event;
+use tokio::sync::{mpsc, watch};
+
+use crate::alerts::AlertKind;
+use crate::coordinator::{RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus, run_task};
 use crate::store::{TaskRow, TaskState};
 
 /// One run's stored events.
@@ -27,44 +31,100 @@ pub struct TaskDetails {
 }
 
 impl Engine {
-    /// Records a task as running in this process.
-    pub fn task_started(&self, spec: &TaskSpec) -> Result<(), Error> {
-        Ok(self.open_store()?.task_started(spec)?)
+    /// A task's whole life, the one used by the CLI and the engine host alike:
+    /// [`Self::begin_task`] (reserve, record as running, `task_started`), then
+    /// [`Self::run_begun_task`] (run, then finish on every path).
+    pub async fn run_whole_task(
+        &self,
+        spec: TaskSpec,
+        live: Option<mpsc::UnboundedSender<TaskEvent>>,
+        cancel: Option<watch::Receiver<bool>>,
+    ) -> Result<TaskResult, Error> {
+        self.begin_task(&spec)?;
+        Ok(self.run_begun_task(spec, live, cancel).await)
     }
 
-    /// Prices the task's runs, records them in the usage ledger, and records the
-    /// finished task with its runs and transcripts.
-    pub fn task_finished(&self, result: &mut TaskResult) -> Result<(), Error> {
-        self.record_task_usage(result)?;
-        self.release(&[], Some(&result.id))?;
-        self.flush_metrics()?;
-        self.open_store()?.task_finished(result)?;
-        if result.status == crate::coordinator::TaskStatus::Failed {
-            use crate::coordinator::RunStatus;
-            let timed_out = result.runs.iter().any(|r| r.status == RunStatus::TimedOut);
-            let failing: Vec<String> = result
-                .runs
-                .iter()
-                .filter(|r| r.status != RunStatus::Succeeded)
-                .map(|r| {
-                    format!(
-                        "{} {}",
-                        r.agent,
-                        serde_json::to_value(r.status)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
-            let (kind, what) = if timed_out {
-                (crate::alerts::AlertKind::TaskTimedOut, "timed out")
-            } else {
-                (crate::alerts::AlertKind::TaskFailed, "failed")
-            };
-            let message = format!("task {} {what}: {}", result.id, failing.join(", "));
-            self.raise_alert(kind, &result.id, "", &message)?;
+    /// Reserves a task's budget and records it as running. When a budget refuses it,
+    /// or it cannot be recorded, nothing is held.
+    pub fn begin_task(&self, spec: &TaskSpec) -> Result<(), Error> {
+        self.reserve_task(spec)?;
+        if let Err(e) = self
+            .open_store()
+            .and_then(|mut s| Ok(s.task_started(spec)?))
+        {
+            let _ = self.release(&[], Some(&spec.id));
+            return Err(e);
         }
+        self.record(&[Event::TaskStarted {
+            task: spec.id.clone(),
+            agents: spec.agents.iter().map(|a| a.launch.name.clone()).collect(),
+            title: title(&spec.prompt),
+        }])
+    }
+
+    /// Runs a begun task and finishes it, whatever happens: a workspace that cannot
+    /// be prepared, an agent that cannot start, a cancel all end in a result that is
+    /// recorded (failed or cancelled, with the reason), with the reservation
+    /// released and `task_finished` sent.
+    pub async fn run_begun_task(
+        &self,
+        spec: TaskSpec,
+        live: Option<mpsc::UnboundedSender<TaskEvent>>,
+        cancel: Option<watch::Receiver<bool>>,
+    ) -> TaskResult {
+        let options = self.supervisor_options();
+        let mut result = run_task(spec, options, live, cancel).await;
+        if let Err(e) = self.finish_task(&mut result) {
+            tracing::warn!(error = %e, task = %result.id, "cannot record a finished task");
+            result
+                .notes
+                .push(format!("aiswitch could not record this result: {e}"));
+        }
+        result
+    }
+
+    /// Ends a task: prices its runs into the ledger, releases its reservation,
+    /// records it with its runs and transcripts, sends `task_finished`, and raises an
+    /// alert when it failed. Every step is tried; the first error is returned.
+    fn finish_task(&self, result: &mut TaskResult) -> Result<(), Error> {
+        let mut first_error = None;
+        let mut step = |outcome: Result<(), Error>| {
+            if let Err(e) = outcome {
+                first_error.get_or_insert(e);
+            }
+        };
+        step(self.release(&[], Some(&result.id)));
+        step(self.record_task_usage(result));
+        step(self.flush_metrics());
+        step(
+            self.open_store()
+                .and_then(|mut s| Ok(s.task_finished(result)?)),
+        );
+        step(self.record(&[Event::TaskFinished {
+            task: result.id.clone(),
+            status: result.status,
+            reason: result.failure_reason(),
+            tokens: result.tokens,
+            cost_usd: result.cost_usd,
+        }]));
+        step(self.alert_failed_task(result));
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// A failed task raises `task_failed`, or `task_timed_out` when a run timed out.
+    fn alert_failed_task(&self, result: &TaskResult) -> Result<(), Error> {
+        if result.status != TaskStatus::Failed {
+            return Ok(());
+        }
+        let timed_out = result.runs.iter().any(|r| r.status == RunStatus::TimedOut);
+        let (kind, what) = if timed_out {
+            (AlertKind::TaskTimedOut, "timed out")
+        } else {
+            (AlertKind::TaskFailed, "failed")
+        };
+        let reason = result.failure_reason().unwrap_or_default();
+        let message = format!("task {} {what}: {reason}", result.id);
+        self.raise_alert(kind, &result.id, "", &message)?;
         Ok(())
     }
 
@@ -189,4 +249,14 @@ pub struct CleanReport {
     pub cleaned: Vec<String>,
     /// Running tasks whose worktrees were left alone.
     pub skipped_running: Vec<String>,
+}
+
+/// A task's title: the prompt's first line, at most 80 characters.
+fn title(prompt: &str) -> String {
+    let first_line = prompt.lines().next().unwrap_or_default();
+    let mut title: String = first_line.chars().take(80).collect();
+    if title.len() < first_line.len() {
+        title.push('…');
+    }
+    title
 }

@@ -98,7 +98,10 @@ impl Engine {
         if rows.is_empty() {
             return Ok(());
         }
-        let _ = self.open_store()?.insert_usage(rows)?;
+        let added = self.open_store()?.insert_usage(rows)?;
+        if added.rows > 0 {
+            self.record(&[added.into()])?;
+        }
         self.fire_budget_thresholds()?;
         Ok(())
     }

@@ -182,6 +182,11 @@ impl Connection {
         self.send(&message, method, Outcome::Sent)
     }
 
+    /// Outgoing messages queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.inner.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The fault that ended the connection, if it has ended.
     pub fn fault(&self) -> Option<RpcError> {
         self.inner

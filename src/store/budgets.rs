@@ -8,7 +8,7 @@ use crate::alerts::AlertKind;
 use crate::budget::{Budget, BudgetError, Limit, Period, Scope};
 
 /// An alert as `alerts list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AlertRow {
     /// Its id.
     pub id: i64,
@@ -426,18 +426,6 @@ impl Store {
     /// Alerts, newest first; unacknowledged only unless `all`.
     pub fn alerts(&self, all: bool) -> Result<Vec<AlertRow>, StoreError> {
         self.query_alerts("WHERE ?1 OR acked = 0 ORDER BY id DESC", all)
-    }
-
-    /// Alerts with an id above `after`, oldest first (what the daemon pushes).
-    pub fn alerts_after(&self, after: i64) -> Result<Vec<AlertRow>, StoreError> {
-        self.query_alerts("WHERE id > ?1 ORDER BY id", after)
-    }
-
-    /// The id of the newest alert, 0 when there is none.
-    pub fn last_alert_id(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM alerts", [], |r| r.get(0))
-            .map_err(|e| self.sqlite_err(e))
     }
 
     fn query_alerts(

@@ -1,69 +1,15 @@
-//! The `events` table: one row per change a command makes. Rows carry names (of
-//! presets, fields, variables), never values, so no secret reaches the database.
+//! The `events` table: one row per stored [`Event`], the log subscribers resume from.
+//! Rows carry names (of presets, fields, variables), never values, so no secret
+//! reaches the database.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-
 use super::{Store, StoreError};
-
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// A preset was created.
-    PresetAdded,
-    /// A preset was replaced with `--force`.
-    PresetReplaced,
-    /// A preset was removed.
-    PresetRemoved,
-    /// A preset was marked current.
-    PresetUsed,
-    /// A preset arrived through `import`.
-    PresetImported,
-    /// An agent manifest was registered.
-    AgentRegistered,
-    /// An agent's environment was switched or rolled back.
-    EnvSwitched,
-    /// An agent CLI was launched interactively (`run`, `apply -- CMD`).
-    AgentLaunched,
-}
-
-impl EventKind {
-    /// The stored name, e.g. `preset.added`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PresetAdded => "preset.added",
-            Self::PresetReplaced => "preset.replaced",
-            Self::PresetRemoved => "preset.removed",
-            Self::PresetUsed => "preset.used",
-            Self::PresetImported => "preset.imported",
-            Self::AgentRegistered => "agent.registered",
-            Self::EnvSwitched => "env.switched",
-            Self::AgentLaunched => "agent.launched",
-        }
-    }
-}
-
-/// One recorded change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
-    /// Milliseconds since the Unix epoch.
-    pub at_ms: i64,
-    /// What happened.
-    pub kind: String,
-    /// The preset concerned, if any.
-    pub preset: Option<String>,
-    /// Extra facts as JSON: names only, never secret values.
-    pub detail: serde_json::Value,
-}
+use crate::events::{Event, EventRecord};
 
 impl Store {
-    /// Records events in one transaction.
-    pub fn record(
-        &mut self,
-        events: &[(EventKind, Option<&str>, serde_json::Value)],
-    ) -> Result<(), StoreError> {
+    /// Records events in one transaction, in order; returns their ids.
+    pub fn record(&mut self, events: &[Event]) -> Result<Vec<i64>, StoreError> {
         let at_ms = now_ms();
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
@@ -74,78 +20,69 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
+        let mut ids = Vec::with_capacity(events.len());
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (at_ms, kind, preset, detail) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(err)?;
-            for (kind, preset, detail) in events {
+            for event in events {
+                let detail = serde_json::to_string(event).unwrap_or_default();
                 insert
-                    .execute((at_ms, kind.as_str(), preset, detail.to_string()))
+                    .execute((at_ms, event.kind(), event.preset(), detail))
                     .map_err(err)?;
+                ids.push(tx.last_insert_rowid());
             }
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        Ok(ids)
     }
 
     /// The most recent events, newest first.
-    pub fn recent_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
+    pub fn recent_events(&self, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.query_events("ORDER BY id DESC LIMIT ?1", (limit,))?;
-        Ok(rows.into_iter().map(|(_, event)| event).collect())
+        self.query_events("ORDER BY id DESC LIMIT ?1", (limit,))
     }
 
-    /// Events of `kind` recorded after row `after`, oldest first, with their row ids.
-    pub fn events_after(
-        &self,
-        kind: EventKind,
-        after: i64,
-    ) -> Result<Vec<(i64, Event)>, StoreError> {
-        self.query_events(
-            "WHERE id > ?1 AND kind = ?2 ORDER BY id",
-            (after, kind.as_str()),
-        )
+    /// Up to `limit` events recorded after row `after`, oldest first.
+    pub fn events_after(&self, after: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_events("WHERE id > ?1 ORDER BY id LIMIT ?2", (after, limit))
     }
 
-    /// The row id of the newest event of `kind`, 0 when there is none.
-    pub fn last_event_id(&self, kind: EventKind) -> Result<i64, StoreError> {
+    /// The id of the newest event, 0 when there is none.
+    pub fn last_event_id(&self) -> Result<i64, StoreError> {
         self.conn
-            .query_row(
-                "SELECT COALESCE(MAX(id), 0) FROM events WHERE kind = ?1",
-                [kind.as_str()],
-                |r| r.get(0),
-            )
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
             .map_err(|e| self.sqlite_err(e))
     }
 
+    /// Rows written before events were typed (kinds like `preset.added`) are left
+    /// out: they hold names only and no longer match any event.
     fn query_events(
         &self,
         tail: &str,
         params: impl rusqlite::Params,
-    ) -> Result<Vec<(i64, Event)>, StoreError> {
+    ) -> Result<Vec<EventRecord>, StoreError> {
         let err = |source| self.sqlite_err(source);
         let mut query = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT id, at_ms, kind, preset, detail FROM events {tail}"
-            ))
+            .prepare_cached(&format!("SELECT id, at_ms, detail FROM events {tail}"))
             .map_err(err)?;
         let rows = query
             .query_map(params, |row| {
-                let detail: String = row.get(4)?;
-                Ok((
-                    row.get(0)?,
-                    Event {
-                        at_ms: row.get(1)?,
-                        kind: row.get(2)?,
-                        preset: row.get(3)?,
-                        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                    },
-                ))
+                let (id, at_ms, detail): (i64, i64, String) =
+                    (row.get(0)?, row.get(1)?, row.get(2)?);
+                Ok(serde_json::from_str(&detail).ok().map(|event| EventRecord {
+                    id: Some(id),
+                    at_ms,
+                    event,
+                }))
             })
             .map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
+        let rows: Vec<Option<EventRecord>> = rows.collect::<Result<_, _>>().map_err(err)?;
+        Ok(rows.into_iter().flatten().collect())
     }
 }
 
@@ -163,20 +100,22 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn records_and_reads_back() {
+    fn records_in_order_and_reads_back_after_an_id() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let mut store =
             Store::open(&tmp.path().join("e.db"), Duration::from_secs(1)).expect("open");
-        store
-            .record(&[(
-                EventKind::PresetAdded,
-                Some("a"),
-                serde_json::json!({"fields": ["model"]}),
-            )])
+        let removed = |preset: &str| Event::PresetRemoved {
+            preset: preset.into(),
+            switched_agents: vec![],
+        };
+        let ids = store
+            .record(&[removed("a"), removed("b"), removed("c")])
             .expect("record");
-        let events = store.recent_events(10).expect("read");
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].kind, "preset.added");
-        assert_eq!(events[0].preset.as_deref(), Some("a"));
+        assert_eq!(ids.len(), 3);
+        let after = store.events_after(ids[0], 10).expect("read");
+        let presets: Vec<_> = after.iter().filter_map(|r| r.event.preset()).collect();
+        assert_eq!(presets, ["b", "c"]);
+        assert_eq!(after[0].id, Some(ids[1]));
+        assert_eq!(store.last_event_id().expect("last"), ids[2]);
     }
 }

@@ -16,9 +16,9 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use budgets::{AlertRow, BudgetStatus};
-pub use events::{Event, EventKind, now_ms};
+pub use events::now_ms;
 pub use tasks::{TaskRow, TaskState};
-pub use usage::{GroupBy, UsageFilter, UsageGroup, UsageRow};
+pub use usage::{GroupBy, UsageAdded, UsageFilter, UsageGroup, UsageRow};
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.
 const MIGRATIONS: &[&str] = &[

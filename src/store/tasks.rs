@@ -38,8 +38,10 @@ pub enum TaskState {
     Running,
     /// It ended and succeeded under its mode.
     Succeeded,
-    /// It ended and failed (or was cancelled).
+    /// It ended and failed.
     Failed,
+    /// The user cancelled it.
+    Cancelled,
     /// The process running it died before it ended.
     Interrupted,
 }
@@ -51,6 +53,7 @@ impl TaskState {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
             Self::Interrupted => "interrupted",
         }
     }
@@ -60,6 +63,7 @@ impl TaskState {
             "running" => Self::Running,
             "succeeded" => Self::Succeeded,
             "interrupted" => Self::Interrupted,
+            "cancelled" => Self::Cancelled,
             _ => Self::Failed,
         }
     }

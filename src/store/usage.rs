@@ -5,6 +5,19 @@ use serde::Serialize;
 use super::{Store, StoreError};
 use crate::agents::event::TokenCounts;
 
+/// What an insert added to the ledger (rows already there are not counted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UsageAdded {
+    /// Rows written.
+    pub rows: usize,
+    /// Their agents.
+    pub agents: std::collections::BTreeSet<String>,
+    /// Their tokens.
+    pub tokens: TokenCounts,
+    /// Their cost, over the priced rows; `None` when none was priced.
+    pub cost_usd: Option<f64>,
+}
+
 /// One ledger row to insert.
 #[derive(Debug, Clone)]
 pub struct UsageRow {
@@ -119,7 +132,7 @@ impl Store {
 
     /// Inserts rows and updates the hourly rollup, in one transaction. The rollup
     /// is aggregated per batch first: one upsert per (hour, agent, preset, model).
-    pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<usize, StoreError> {
+    pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<UsageAdded, StoreError> {
         const HOUR: i64 = 3_600_000;
         type Key<'a> = (i64, &'a str, &'a str, &'a str);
         let mut rollup: std::collections::HashMap<Key<'_>, (u64, TokenCounts, f64, u64)> =
@@ -133,7 +146,7 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(err)?;
-        let mut inserted = 0;
+        let mut added = UsageAdded::default();
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -169,7 +182,7 @@ impl Store {
                 if n == 0 {
                     continue; // an entry imported before
                 }
-                inserted += 1;
+                added.rows += 1;
                 let key = (
                     r.at_ms - r.at_ms.rem_euclid(HOUR),
                     r.agent.as_str(),
@@ -214,9 +227,19 @@ impl Store {
                     ])
                     .map_err(err)?;
             }
+            let mut priced = 0;
+            for ((_, agent, _, _), (runs, tokens, cost, unpriced)) in &rollup {
+                added.agents.insert((*agent).to_owned());
+                added.tokens.add(tokens);
+                *added.cost_usd.get_or_insert(0.0) += cost;
+                priced += runs - unpriced;
+            }
+            if priced == 0 {
+                added.cost_usd = None;
+            }
         }
         tx.commit().map_err(err)?;
-        Ok(inserted)
+        Ok(added)
     }
 
     /// Re-prices every row since `since_ms` whose cost did not come from the agent,

@@ -75,6 +75,17 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, TimeError> {
     Ok((days_from_civil(y, m, day) * 86_400 + h * 3_600 + min * 60 + sec) * 1_000)
 }
 
+/// `at_ms` as `YYYY-MM-DD HH:MM:SSZ` (UTC).
+pub fn format_utc(at_ms: i64) -> String {
+    let secs = at_ms.div_euclid(1_000);
+    let days = secs.div_euclid(86_400);
+    let in_day = secs.rem_euclid(86_400);
+    let (y, m) = civil_from_days(days);
+    let d = days - days_from_civil(y, m, 1) + 1;
+    let (h, min, s) = (in_day / 3_600, in_day % 3_600 / 60, in_day % 60);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}:{s:02}Z")
+}
+
 /// The (year, month) of a day number since 1970-01-01 (Howard Hinnant's algorithm).
 pub fn civil_from_days(days: i64) -> (i64, i64) {
     let z = days + 719_468;
@@ -101,6 +112,12 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_utc_as_parsed() {
+        assert_eq!(format_utc(1_795_570_200_000), "2026-11-25 01:30:00Z");
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00Z");
+    }
 
     #[test]
     fn dates_and_durations() {

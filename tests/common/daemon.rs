@@ -68,8 +68,15 @@ pub struct Follower {
 impl Follower {
     /// Starts the follower and waits for its `subscribed` line.
     pub fn start(home: &Home) -> Self {
+        Self::start_with(home, &[])
+    }
+
+    /// Starts `events --follow --json` with `extra` arguments (`--since ID`).
+    pub fn start_with(home: &Home, extra: &[&str]) -> Self {
+        let mut args = vec!["events", "--follow", "--json"];
+        args.extend_from_slice(extra);
         let mut child = home
-            .cmd(&["events", "--follow", "--json"])
+            .cmd(&args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start events --follow");

@@ -1,0 +1,160 @@
+//! One line per event for a person.
+
+use super::Event;
+
+/// `event` as a line: what happened, to what.
+pub(super) fn summary(event: &Event) -> String {
+    match event {
+        Event::PresetAdded { preset, .. } => format!("preset {preset} added"),
+        Event::PresetChanged { preset, .. } => format!("preset {preset} changed"),
+        Event::PresetRemoved { preset, .. } => format!("preset {preset} removed"),
+        Event::PresetCurrent {
+            preset, file: None, ..
+        } => format!("preset {preset} is current"),
+        Event::PresetCurrent {
+            preset,
+            file: Some(file),
+            agent,
+        } => format!(
+            "preset {preset} is current in {}{}",
+            file.display(),
+            agent
+                .as_ref()
+                .map(|a| format!(" for {a}"))
+                .unwrap_or_default()
+        ),
+        Event::AgentRegistered { agent } => format!("agent {agent} registered"),
+        Event::AgentLaunched { agent, preset } => {
+            format!("agent {agent} launched{}", with_preset(preset.as_deref()))
+        }
+        Event::AgentState { agent, state, pid } => match pid {
+            Some(pid) => format!("agent {agent} {} (pid {pid})", state.as_str()),
+            None => format!("agent {agent} {}", state.as_str()),
+        },
+        Event::AgentFault { agent, message } => format!("agent {agent} fault: {message}"),
+        Event::AgentExited {
+            agent,
+            code,
+            signal,
+        } => match (code, signal) {
+            (Some(code), _) => format!("agent {agent} exited with code {code}"),
+            (None, Some(signal)) => format!("agent {agent} killed by signal {signal}"),
+            (None, None) => format!("agent {agent} exited"),
+        },
+        Event::AgentRestarting {
+            agent,
+            attempt,
+            after_ms,
+        } => format!("agent {agent} restarts in {after_ms} ms (attempt {attempt})"),
+        Event::AgentGaveUp { agent, restarts } => {
+            format!("agent {agent} gave up after {restarts} restarts")
+        }
+        Event::AgentLog { agent, line } => format!("{agent}: {line}"),
+        Event::AgentEnvRestarted { agent, from, to } => format!(
+            "agent {agent} restarted to switch from {} to {}",
+            from.as_deref().unwrap_or("(none)"),
+            to.as_deref().unwrap_or("(none)")
+        ),
+        Event::TaskStarted {
+            task,
+            agents,
+            title,
+        } => format!("task {task} started on {}: {title}", agents.join(", ")),
+        Event::RunStarted { task, agent } => format!("task {task}: {agent} started"),
+        Event::RunOutput { task, agent, text } => format!("task {task}: {agent}: {text}"),
+        Event::RunUsage {
+            task,
+            agent,
+            tokens,
+        } => format!("task {task}: {agent} used {} tokens", tokens.total()),
+        Event::RunFinished {
+            task,
+            agent,
+            status,
+        } => format!("task {task}: {agent} {}", tag(status)),
+        Event::TaskFinished {
+            task,
+            status,
+            reason,
+            tokens,
+            cost_usd,
+        } => format!(
+            "task {task} {}{}, {} tokens{}",
+            tag(status),
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
+            tokens.total(),
+            cost(*cost_usd)
+        ),
+        Event::UsageRecorded {
+            agents,
+            rows,
+            tokens,
+            cost_usd,
+        } => format!(
+            "usage recorded for {}: {rows} rows, {} tokens{}",
+            agents.join(", "),
+            tokens.total(),
+            cost(*cost_usd)
+        ),
+        Event::BudgetSet { budget } => format!("budget {} set for {}", budget.id, budget.scope),
+        Event::BudgetRemoved { budget } => format!("budget {budget} removed"),
+        Event::BudgetThresholdCrossed { alert } => format!("budget: {}", alert.message),
+        Event::AlertRaised { alert } => format!("alert {}: {}", alert.id, alert.message),
+        Event::AlertsAcknowledged {
+            alert: Some(alert), ..
+        } => format!("alert {alert} acknowledged"),
+        Event::AlertsAcknowledged { alert: None, count } => {
+            format!("{count} alerts acknowledged")
+        }
+        Event::EnvSwitched {
+            agent,
+            preset,
+            verified,
+            ..
+        } => format!(
+            "agent {agent} switched to {preset}{}",
+            if *verified { " (verified)" } else { "" }
+        ),
+        Event::EnvRolledBack {
+            agent,
+            preset,
+            snapshot,
+        } => format!("agent {agent} rolled back to {preset} (snapshot {snapshot})"),
+        Event::EnvSnapshotTaken { agent, snapshot } => {
+            format!("agent {agent}: snapshot {snapshot} taken")
+        }
+        Event::ImportProgress {
+            preset,
+            action,
+            done,
+            total,
+        } => format!("import {done}/{total}: {preset} {action}"),
+        Event::ImportFinished {
+            what,
+            written,
+            skipped,
+        } => format!("import of {what} finished: {written} written, {skipped} skipped"),
+        Event::Subscribed { after } => format!("following events after {after}"),
+        Event::DaemonStarted { pid, version } => format!("daemon {version} started (pid {pid})"),
+        Event::DaemonStopping { pid } => format!("daemon stopping (pid {pid})"),
+    }
+}
+
+fn with_preset(preset: Option<&str>) -> String {
+    preset.map(|p| format!(" with {p}")).unwrap_or_default()
+}
+
+fn cost(cost_usd: Option<f64>) -> String {
+    cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
+}
+
+/// A unit enum's serde name (`succeeded`, `timed_out`).
+fn tag(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -78,7 +78,7 @@ fn main() {
         std::fs::write(
             &manifest,
             format!(
-                "id = \"idle{i}\"\nname = \"idle{i}\"\ncommand = \"{AGENT}\"\ndriver = \"acp\"\n"
+                "id = \"idle{i}\"\nname = \"idle{i}\"\ncommand = \"{AGENT}\"\ndriver = \"acp\"\n[inject.anthropic]\n"
             ),
         )
         .unwrap();

@@ -155,59 +155,89 @@ fn alerts_are_pushed_as_events() {
 }
 
 #[test]
-fn a_task_whose_workspace_cannot_be_prepared_ends_failed_with_the_reason() {
-    for with_daemon in [true, false] {
-        let home = Home::new();
-        home.run(&["add", "p", "X", "1"]).ok();
-        home.run(&[
-            "budget",
-            "set",
-            "--period",
-            "day",
-            "--limit-tokens",
-            "1000",
-            "--hard-stop",
-        ])
-        .ok();
-        let work = home.root().join("work");
-        std::fs::create_dir_all(&work).unwrap();
-        // Where worktrees go is a file: the isolated workspace cannot be created.
-        let data = home.aiswitch_home().join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        std::fs::write(data.join("worktrees"), "not a directory").unwrap();
-        let _daemon = with_daemon.then(|| Daemon::start(&home, &[]));
-        let run = common::run_to_end(
-            home.cmd(&[
-                "apply",
-                "p",
-                "--agents",
-                "aiswitch-agent",
-                "--task",
-                "x",
-                "--workdir",
-                work.to_str().unwrap(),
-                "--json",
-            ]),
-            Duration::from_secs(60),
-        );
-        assert_eq!(run.code, Some(1), "daemon {with_daemon}: {run:?}");
-        let result = run.json();
-        assert_eq!(result["status"], "failed");
-        let error = result["runs"][0]["error"].as_str().unwrap();
-        assert!(error.contains("the task could not start"), "{error}");
-        let id = result["id"].as_str().unwrap();
-        let shown = home.run(&["tasks", "show", id, "--json"]).ok().json();
-        assert_eq!(shown["task"]["status"], "failed", "daemon {with_daemon}");
-        let running = home
-            .run(&["tasks", "list", "--status", "running", "--json"])
-            .ok()
-            .json();
-        assert_eq!(running["tasks"], serde_json::json!([]));
-        // The budget reservation the task took is released.
-        let db = rusqlite::Connection::open(home.aiswitch_home().join("data/aiswitch.db")).unwrap();
-        let held: i64 = db
-            .query_row("SELECT count(*) FROM reservations", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(held, 0, "daemon {with_daemon}: a reservation is still held");
+fn every_way_a_task_cannot_run_ends_it_failed_with_the_reason() {
+    // (what goes wrong, the agent, set-up)
+    let cases: [(&str, &str, fn(&Home)); 2] = [
+        ("workspace", "aiswitch-agent", |home| {
+            // Where worktrees go is a file: the isolated workspace cannot be created.
+            let data = home.aiswitch_home().join("data");
+            std::fs::create_dir_all(&data).unwrap();
+            std::fs::write(data.join("worktrees"), "not a directory").unwrap();
+        }),
+        ("agent", "broken", |home| {
+            // Installed, but it exits at once: it cannot start.
+            common::reference::register(home, "broken", &["--no-such-flag"], "[inject.custom]\n");
+        }),
+    ];
+    for (case, agent, set_up) in cases {
+        for with_daemon in [true, false] {
+            let label = format!("{case}, daemon {with_daemon}");
+            let home = Home::new();
+            home.run(&["add", "p", "X", "1"]).ok();
+            home.run(&[
+                "budget",
+                "set",
+                "--period",
+                "day",
+                "--limit-tokens",
+                "1000",
+                "--hard-stop",
+            ])
+            .ok();
+            let work = home.root().join("work");
+            std::fs::create_dir_all(&work).unwrap();
+            set_up(&home);
+            let _daemon = with_daemon.then(|| Daemon::start(&home, &[]));
+            let run = common::run_to_end(
+                home.cmd(&[
+                    "apply",
+                    "p",
+                    "--agents",
+                    agent,
+                    "--task",
+                    "x",
+                    "--workdir",
+                    work.to_str().unwrap(),
+                    "--json",
+                ]),
+                Duration::from_secs(60),
+            );
+            assert_eq!(run.code, Some(1), "{label}: {run:?}");
+            let result = run.json();
+            assert_eq!(result["status"], "failed", "{label}");
+            let error = result["runs"][0]["error"].as_str().unwrap();
+            assert!(!error.is_empty(), "{label}");
+            if case == "workspace" {
+                assert!(error.contains("the task could not start"), "{error}");
+            }
+            let id = result["id"].as_str().unwrap();
+            let shown = home.run(&["tasks", "show", id, "--json"]).ok().json();
+            assert_eq!(shown["task"]["status"], "failed", "{label}");
+            let running = home
+                .run(&["tasks", "list", "--status", "running", "--json"])
+                .ok()
+                .json();
+            assert_eq!(running["tasks"], serde_json::json!([]), "{label}");
+            // The budget reservation the task took is released.
+            let db =
+                rusqlite::Connection::open(home.aiswitch_home().join("data/aiswitch.db")).unwrap();
+            let held: i64 = db
+                .query_row("SELECT count(*) FROM reservations", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(held, 0, "{label}: a reservation is still held");
+            // The finish event says why.
+            let history = home.run(&["events", "--json"]).ok();
+            let finished: Value = history
+                .stdout
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .find(|e| e["event"] == "task_finished" && e["task"] == id)
+                .unwrap_or_else(|| panic!("{label}: no task_finished in {}", history.stdout));
+            assert_eq!(finished["status"], "failed", "{label}");
+            assert!(
+                finished["reason"].as_str().unwrap().contains(error),
+                "{label}: {finished}"
+            );
+        }
     }
 }

@@ -112,12 +112,7 @@ fn through_daemon(
             .map_err(super::daemon::remote)?;
         serde_json::from_value(value).map_err(|e| CliError::Failed(format!("unreadable task result: {e}")))
     })?;
-    out.emit(&result, || summary(&result));
-    Ok(if result.status == TaskStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(aiswitch::EXIT_FAILURE)
-    })
+    finish(&result, out)
 }
 
 /// Runs a task with the live display and prints the result.
@@ -148,12 +143,22 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
         let _ = printer.await;
         result
     });
-    out.emit(&result, || summary(&result));
-    Ok(if result.status == TaskStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(aiswitch::EXIT_FAILURE)
-    })
+    finish(&result, out)
+}
+
+/// Prints the result and, when the task did not succeed, why (exit 1).
+fn finish(result: &TaskResult, out: &Output) -> Result<ExitCode, CliError> {
+    out.emit(result, || summary(result));
+    match result.failure_reason() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(reason) => {
+            out.note(&format!(
+                "aiswitch: task {} did not succeed: {reason}",
+                result.id
+            ));
+            Ok(ExitCode::from(aiswitch::EXIT_FAILURE))
+        }
+    }
 }
 
 pub(super) fn status_word(status: RunStatus) -> &'static str {

@@ -21,18 +21,32 @@ pub struct Usage {
     pub memory_bytes: u64,
 }
 
-/// Sums usage over `root` and all its descendants.
-fn tree_usage(system: &System, children: &HashMap<Pid, Vec<Pid>>, root: Pid) -> Usage {
-    let mut usage = Usage::default();
+/// How many periods between two full scans of the system's processes (which find
+/// processes an agent started since the last one).
+const FULL_SCAN_EVERY: u64 = 10;
+
+/// `root` and all its descendants.
+fn descendants(children: &HashMap<Pid, Vec<Pid>>, root: Pid) -> Vec<Pid> {
+    let mut found = Vec::new();
     let mut stack = vec![root];
     while let Some(pid) = stack.pop() {
-        if let Some(process) = system.process(pid) {
-            usage.cpu_percent += process.cpu_usage();
-            usage.memory_bytes += process.memory();
-        }
+        found.push(pid);
         if let Some(kids) = children.get(&pid) {
             stack.extend(kids);
         }
+    }
+    found
+}
+
+/// Sums usage over `root` and all its descendants.
+fn tree_usage(system: &System, children: &HashMap<Pid, Vec<Pid>>, root: Pid) -> Usage {
+    let mut usage = Usage::default();
+    for process in descendants(children, root)
+        .into_iter()
+        .filter_map(|pid| system.process(pid))
+    {
+        usage.cpu_percent += process.cpu_usage();
+        usage.memory_bytes += process.memory();
     }
     usage
 }
@@ -48,7 +62,13 @@ pub(crate) async fn run(shared: Weak<Shared>) {
         return;
     };
     let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
-    loop {
+    // The process trees, as the last full scan of the system found them. A full scan
+    // reads every process on the machine; in between, only the trees' processes are
+    // read, which keeps a daemon with idle agents nearly idle itself.
+    let mut children: HashMap<Pid, Vec<Pid>> = HashMap::new();
+    let mut trees: Vec<Pid> = Vec::new();
+    let mut last_roots = Vec::new();
+    for tick in 0u64.. {
         tokio::time::sleep(PERIOD).await;
         let Some(shared) = shared.upgrade() else {
             return;
@@ -62,12 +82,22 @@ pub(crate) async fn run(shared: Weak<Shared>) {
                 return;
             }
         }
-        system.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-        let mut children: HashMap<Pid, Vec<Pid>> = HashMap::new();
-        for (pid, process) in system.processes() {
-            if let Some(parent) = process.parent() {
-                children.entry(parent).or_default().push(*pid);
+        roots.sort();
+        if tick % FULL_SCAN_EVERY == 0 || roots != last_roots {
+            system.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+            children.clear();
+            for (pid, process) in system.processes() {
+                if let Some(parent) = process.parent() {
+                    children.entry(parent).or_default().push(*pid);
+                }
             }
+            trees = roots
+                .iter()
+                .flat_map(|(_, pid)| descendants(&children, Pid::from_u32(*pid)))
+                .collect();
+            last_roots.clone_from(&roots);
+        } else {
+            system.refresh_processes_specifics(ProcessesToUpdate::Some(&trees), true, kind);
         }
         for (name, pid) in roots {
             let usage = tree_usage(&system, &children, Pid::from_u32(pid));

@@ -154,10 +154,12 @@ fn alerts_are_pushed_as_events() {
     assert_eq!(alert["alert"]["kind"], "task_failed");
 }
 
+/// What goes wrong, the agent, and the set-up that makes it go wrong.
+type Case = (&'static str, &'static str, fn(&Home));
+
 #[test]
 fn every_way_a_task_cannot_run_ends_it_failed_with_the_reason() {
-    // (what goes wrong, the agent, set-up)
-    let cases: [(&str, &str, fn(&Home)); 2] = [
+    let cases: [Case; 2] = [
         ("workspace", "aiswitch-agent", |home| {
             // Where worktrees go is a file: the isolated workspace cannot be created.
             let data = home.aiswitch_home().join("data");

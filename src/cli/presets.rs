@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use aiswitch::escape::for_terminal;
 use aiswitch::presets::{
-    EnvVarName, Listing, Preset, PresetError, PresetName, PresetView, PriceOverrides, ProviderKind,
-    Secret, Secrets, parse_env_pairs,
+    EnvVarName, Preset, PresetError, PresetName, PresetView, PriceOverrides, ProviderKind, Secret,
+    Secrets, parse_env_pairs,
 };
 use clap::Args;
 use comfy_table::{Table, presets::NOTHING};
@@ -284,49 +284,16 @@ fn read_without_echo(prompt: &str) -> std::io::Result<String> {
 }
 
 pub fn list(args: ListArgs, out: &Output) -> Result<ExitCode, CliError> {
-    let engine = engine()?;
-    let Listing { presets, problems } = engine.list_presets()?;
-    let current = engine.current_preset()?;
-    let secrets = Secrets::Redact(engine.settings().reveal_chars);
-    let views: Vec<PresetView> = presets
-        .iter()
-        .map(|p| PresetView::new(p, current.as_ref() == Some(&p.name), secrets))
-        .collect();
-    let body = ListBody {
-        current: current.as_ref().map(PresetName::as_str),
-        presets: &views,
-        problems: problems
-            .iter()
-            .map(|p| ProblemBody {
-                file: &p.path,
-                error: p.error.to_string(),
-            })
-            .collect(),
-    };
-    out.emit(&body, || list_table(&views, args.verbose));
-    for problem in &problems {
+    let overview = engine()?.preset_overview()?;
+    out.emit(&overview, || list_table(&overview.presets, args.verbose));
+    for problem in &overview.problems {
         out.note(&format!("aiswitch: {}", problem.error));
     }
-    Ok(if problems.is_empty() {
+    Ok(if overview.problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(aiswitch::EXIT_FAILURE)
     })
-}
-
-/// The `list --json` shape.
-#[derive(serde::Serialize)]
-struct ListBody<'a> {
-    current: Option<&'a str>,
-    presets: &'a [PresetView],
-    problems: Vec<ProblemBody<'a>>,
-}
-
-/// A preset file `list` could not read.
-#[derive(serde::Serialize)]
-struct ProblemBody<'a> {
-    file: &'a std::path::Path,
-    error: String,
 }
 
 fn list_table(views: &[PresetView], verbose: bool) -> String {
@@ -369,14 +336,12 @@ fn list_table(views: &[PresetView], verbose: bool) -> String {
 pub fn show(args: ShowArgs, out: &Output) -> Result<ExitCode, CliError> {
     let name = PresetName::parse(&args.preset)?;
     let engine = engine()?;
-    let preset = engine.preset(&name)?;
-    let current = engine.current_preset()?.as_ref() == Some(&name);
     let secrets = if args.show_secrets {
         Secrets::Reveal
     } else {
         Secrets::Redact(engine.settings().reveal_chars)
     };
-    let view = PresetView::new(&preset, current, secrets).with_applies(&preset);
+    let view = engine.preset_view(&name, secrets)?;
     out.emit(&view, || show_text(&view));
     Ok(ExitCode::SUCCESS)
 }

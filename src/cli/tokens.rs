@@ -108,13 +108,10 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
         until_ms: until,
     };
     let engine = engine()?;
-    let groups = engine.usage_summary(&filter, args.by)?;
-    let total = match args.by {
-        None => groups.first().cloned(),
-        Some(_) => engine.usage_summary(&filter, None)?.into_iter().next(),
-    };
-    let body = json!({ "since_ms": since, "until_ms": until, "groups": groups, "total": total });
-    out.emit(&body, || table(&groups, total.as_ref(), args.by.is_some()));
+    let report = engine.usage_report(&filter, args.by)?;
+    out.emit(&report, || {
+        table(&report.groups, report.total.as_ref(), args.by.is_some())
+    });
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,6 +18,7 @@ mod plan;
 mod runtime;
 mod tasks;
 mod usage;
+mod views;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView};
 pub use tasks::{CleanReport, TaskDetails, Transcript};
+pub use views::{PresetOverview, PresetProblem, UsageReport};
 
 /// The engine handle.
 #[derive(Debug, Clone)]

@@ -128,6 +128,14 @@ impl Engine {
         Ok(())
     }
 
+    /// One task's record without its result (`task.status`); `None` when unknown.
+    pub fn task_row(&self, id: &str) -> Result<Option<TaskRow>, Error> {
+        Ok(self.task_details(id)?.map(|details| TaskRow {
+            result: None,
+            ..details.task
+        }))
+    }
+
     /// Recent tasks, newest first; tasks whose process died are marked interrupted.
     pub fn list_tasks(
         &self,

@@ -69,7 +69,8 @@ pub struct UsageFilter {
 }
 
 /// How to group a summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     /// By agent.
     Agent,

@@ -1,0 +1,119 @@
+//! `task.*`: coordinated tasks the engine host runs, and their records.
+
+use serde_json::{Value, json};
+
+use super::{Call, Method, engine_error, ready, to_value};
+use crate::rpc::ErrorObject;
+
+/// Error code: no such task.
+const TASK_NOT_FOUND: i64 = -40101;
+
+pub(super) const METHODS: &[Method] = &[
+    Method {
+        name: "task.assign",
+        summary: "Plan and start a coordinated task in the daemon; progress arrives as events. Without `preset`, each agent takes the workdir's .aiswitch.toml, its switched preset or the current one.",
+        params: r#"{"preset": "deepseek", "agents": ["claude", "codex:openai"], "sequential": false, "chain": false, "coordination": "isolated", "timeout_secs": 600, "workdir": "/home/me/project", "task": "add tests"}"#,
+        result: r#"{"task": "t10ac833178"}"#,
+        errors: "-32602 invalid task (empty, bad workdir, --chain without sequential, wrong preset kind), -40001 unknown agent, -40201 unknown preset",
+        serve: |call| ready(assign(&call)),
+    },
+    Method {
+        name: "task.status",
+        summary: "A task's status without its result.",
+        params: r#"{"task": "t10ac833178"}"#,
+        result: r#"{"id": "t10ac833178", "status": "running", "agents": "claude,codex", ...}"#,
+        errors: "-40101 task not found",
+        serve: |call| ready(status(&call)),
+    },
+    Method {
+        name: "task.result",
+        summary: "A task's aggregated result; with `wait`, once it has ended.",
+        params: r#"{"task": "t10ac833178", "wait": true}"#,
+        result: r#"{"id": "t10ac833178", "status": "succeeded", "runs": [...], "tokens": {...}, "cost_usd": 0.01}"#,
+        errors: "-40101 task not found",
+        serve: |call| Box::pin(result(call)),
+    },
+    Method {
+        name: "task.cancel",
+        summary: "Cancel a task the daemon runs (session/cancel, then stop).",
+        params: r#"{"task": "t10ac833178"}"#,
+        result: r#"{"cancelled": "t10ac833178"}"#,
+        errors: "-40101 task not found or not run by this daemon",
+        serve: |call| ready(cancel(&call)),
+    },
+    Method {
+        name: "task.list",
+        summary: "Recent tasks, newest first.",
+        params: r#"{"status": "failed", "limit": 20}"#,
+        result: r#"{"tasks": [{"id": "t10ac833178", "status": "failed", ...}]}"#,
+        errors: "-",
+        serve: |call| ready(list(&call)),
+    },
+];
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskParams {
+    task: String,
+    #[serde(default)]
+    wait: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskListParams {
+    status: Option<crate::store::TaskState>,
+    #[serde(default = "twenty")]
+    limit: usize,
+}
+
+fn twenty() -> usize {
+    20
+}
+
+fn task_not_found(id: &str) -> ErrorObject {
+    ErrorObject::new(
+        TASK_NOT_FOUND,
+        format!("task {id} does not exist: see `aiswitch tasks list`"),
+    )
+}
+
+fn assign(call: &Call) -> Result<Value, ErrorObject> {
+    let request: crate::engine::TaskRequest = call.params()?;
+    let spec = call.engine().plan_task(request).map_err(engine_error)?;
+    let id = call.runtime.assign(spec).map_err(engine_error)?;
+    Ok(json!({ "task": id }))
+}
+
+fn status(call: &Call) -> Result<Value, ErrorObject> {
+    let p: TaskParams = call.params()?;
+    let row = call.engine().task_row(&p.task).map_err(engine_error)?;
+    to_value(&row.ok_or_else(|| task_not_found(&p.task))?)
+}
+
+async fn result(call: Call) -> Result<Value, ErrorObject> {
+    let p: TaskParams = call.params()?;
+    if p.wait
+        && let Some(result) = call.runtime.wait_task(&p.task).await
+    {
+        return to_value(&result);
+    }
+    let details = call.engine().task_details(&p.task).map_err(engine_error)?;
+    let details = details.ok_or_else(|| task_not_found(&p.task))?;
+    Ok(details.task.result.unwrap_or(Value::Null))
+}
+
+fn cancel(call: &Call) -> Result<Value, ErrorObject> {
+    let p: TaskParams = call.params()?;
+    if call.runtime.cancel_task(&p.task) {
+        Ok(json!({ "cancelled": p.task }))
+    } else {
+        Err(task_not_found(&p.task))
+    }
+}
+
+fn list(call: &Call) -> Result<Value, ErrorObject> {
+    let p: TaskListParams = call.params()?;
+    let rows = call.engine().list_tasks(p.status, p.limit);
+    Ok(json!({ "tasks": to_value(&rows.map_err(engine_error)?)? }))
+}

@@ -1,0 +1,97 @@
+//! What a screen shows, one engine call each, in the shape every front-end returns
+//! unchanged: the CLI's `--json`, the control API, the desktop app.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Engine;
+use crate::Error;
+use crate::presets::{PresetName, PresetView, Secrets};
+use crate::store::{GroupBy, UsageFilter, UsageGroup};
+
+/// Every preset as the user sees it, with the preset files that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresetOverview {
+    /// The global current preset.
+    pub current: Option<String>,
+    /// The presets, secrets redacted.
+    pub presets: Vec<PresetView>,
+    /// Preset files that could not be read.
+    pub problems: Vec<PresetProblem>,
+}
+
+/// A preset file that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresetProblem {
+    /// The file.
+    pub file: PathBuf,
+    /// What is wrong with it.
+    pub error: String,
+}
+
+/// A usage summary: its window, its groups and their total.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageReport {
+    /// From (ms since the epoch), when bounded.
+    pub since_ms: Option<i64>,
+    /// Until (ms since the epoch), when bounded.
+    pub until_ms: Option<i64>,
+    /// One row per group (one row when ungrouped).
+    pub groups: Vec<UsageGroup>,
+    /// All the groups together.
+    pub total: Option<UsageGroup>,
+}
+
+impl Engine {
+    /// Every preset, secrets redacted to the configured number of characters.
+    pub fn preset_overview(&self) -> Result<PresetOverview, Error> {
+        let listing = self.list_presets()?;
+        let current = self.current_preset()?;
+        let secrets = Secrets::Redact(self.settings().reveal_chars);
+        let presets = listing
+            .presets
+            .iter()
+            .map(|p| PresetView::new(p, current.as_ref() == Some(&p.name), secrets))
+            .collect();
+        let problems = listing
+            .problems
+            .iter()
+            .map(|p| PresetProblem {
+                file: p.path.clone(),
+                error: p.error.to_string(),
+            })
+            .collect();
+        Ok(PresetOverview {
+            current: current.map(|c| c.to_string()),
+            presets,
+            problems,
+        })
+    }
+
+    /// One preset with what it applies, secrets shown as `secrets` says.
+    pub fn preset_view(&self, name: &PresetName, secrets: Secrets) -> Result<PresetView, Error> {
+        let preset = self.preset(name)?;
+        let current = self.current_preset()?.as_ref() == Some(name);
+        Ok(PresetView::new(&preset, current, secrets).with_applies(&preset))
+    }
+
+    /// The usage in `filter`'s window, grouped `by`, with the total.
+    pub fn usage_report(
+        &self,
+        filter: &UsageFilter,
+        by: Option<GroupBy>,
+    ) -> Result<UsageReport, Error> {
+        let groups = self.usage_summary(filter, by)?;
+        let total = match by {
+            None => groups.first().cloned(),
+            Some(_) => self.usage_summary(filter, None)?.into_iter().next(),
+        };
+        Ok(UsageReport {
+            since_ms: filter.since_ms,
+            until_ms: filter.until_ms,
+            groups,
+            total,
+        })
+    }
+}

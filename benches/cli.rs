@@ -8,7 +8,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aiswitch::presets::{Preset, PresetName, PresetRepo, ProviderKind, Secret};
@@ -69,12 +69,7 @@ fn seed(home: &Path, count: usize) {
 }
 
 fn command(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("AISWITCH_HOME", home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
+    support::command(BIN, home, args)
 }
 
 fn time_runs(runs: usize, mut f: impl FnMut() -> std::process::ExitStatus) -> Vec<Duration> {

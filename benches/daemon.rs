@@ -7,7 +7,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,22 +22,7 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(300);
     let home = tempfile::tempdir().unwrap();
-    let mut daemon = Command::new(BIN)
-        .args(["daemon", "--json", "--log-level", "warn"])
-        .env("AISWITCH_HOME", home.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(daemon.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let socket: std::path::PathBuf =
-        serde_json::from_str::<serde_json::Value>(&ready).unwrap()["socket"]
-            .as_str()
-            .unwrap()
-            .into();
+    let (mut daemon, socket) = support::start_daemon(BIN, home.path());
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -8,9 +8,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aiswitch::control::ControlClient;
@@ -21,12 +20,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_aiswitch");
 const AGENT: &str = env!("CARGO_BIN_EXE_aiswitch-agent");
 
 fn cli(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("AISWITCH_HOME", home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
+    support::command(BIN, home, args)
 }
 
 fn now_ms() -> f64 {
@@ -35,25 +29,6 @@ fn now_ms() -> f64 {
         .unwrap()
         .as_secs_f64()
         * 1e3
-}
-
-fn start_daemon(home: &Path) -> (Child, std::path::PathBuf) {
-    let mut daemon = Command::new(BIN)
-        .args(["daemon", "--json", "--log-level", "warn"])
-        .env("AISWITCH_HOME", home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(daemon.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let socket = serde_json::from_str::<serde_json::Value>(&ready).unwrap()["socket"]
-        .as_str()
-        .unwrap()
-        .into();
-    (daemon, socket)
 }
 
 fn main() {
@@ -90,7 +65,7 @@ fn main() {
                 .success()
         );
     }
-    let (mut daemon, socket) = start_daemon(home);
+    let (mut daemon, socket) = support::start_daemon(BIN, home);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -51,6 +51,41 @@ pub fn cpu_ticks(pid: &str) -> u64 {
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
+/// `bin args...` with `AISWITCH_HOME` set to `home`, its output discarded.
+pub fn command(bin: &str, home: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(args)
+        .env("AISWITCH_HOME", home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    cmd
+}
+
+/// Starts `bin daemon` on `home` and waits until it is ready; returns it and its
+/// socket.
+pub fn start_daemon(
+    bin: &str,
+    home: &std::path::Path,
+) -> (std::process::Child, std::path::PathBuf) {
+    use std::io::BufRead;
+    let mut daemon = std::process::Command::new(bin)
+        .args(["daemon", "--json", "--log-level", "warn"])
+        .env("AISWITCH_HOME", home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufReader::new(daemon.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let socket = serde_json::from_str::<serde_json::Value>(&ready).unwrap()["socket"]
+        .as_str()
+        .unwrap()
+        .into();
+    (daemon, socket)
+}
+
 /// A launch spec for the reference agent at `agent` (one reply chunk, no restarts).
 pub fn reference(agent: &str, name: &str) -> LaunchSpec {
     let mut manifest = AgentRegistry::builtins()

@@ -209,9 +209,11 @@ fn every_way_a_task_cannot_run_ends_it_failed_with_the_reason() {
             assert_eq!(result["status"], "failed", "{label}");
             let error = result["runs"][0]["error"].as_str().unwrap();
             assert!(!error.is_empty(), "{label}");
-            if case == "workspace" {
-                assert!(error.contains("the task could not start"), "{error}");
-            }
+            let why = match case {
+                "workspace" => "the task could not start",
+                _ => "it wrote: error: unexpected argument '--no-such-flag'",
+            };
+            assert!(error.contains(why), "{label}: {error}");
             let id = result["id"].as_str().unwrap();
             let shown = home.run(&["tasks", "show", id, "--json"]).ok().json();
             assert_eq!(shown["task"]["status"], "failed", "{label}");

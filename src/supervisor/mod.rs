@@ -351,6 +351,8 @@ impl Supervisor {
         // Ready, or a fault before the first ready: the first start decides.
         let mut status = handle.status.clone();
         let mut first_fault = None;
+        // What it wrote on stderr, which usually says why it could not start.
+        let mut said: Vec<String> = Vec::new();
         loop {
             let current = status.borrow_and_update().state;
             match current {
@@ -375,19 +377,33 @@ impl Supervisor {
                 changed = status.changed() => if changed.is_err() {
                     return Err(first_fault.unwrap_or(SupervisorError::NotRunning { agent: name, state: AgentState::Stopped }));
                 },
-                event = events.recv() => if let Ok(SupervisorEvent::Fault { agent, message }) = event
-                    && agent == name
-                {
-                    first_fault.get_or_insert(SupervisorError::Agent { agent, message });
-                    // A first start that faults does not wait for restarts.
-                    if handle.status().restarts == 0 {
+                event = events.recv() => match event {
+                    Ok(SupervisorEvent::Log { agent, line }) if agent == name && said.len() < 50 => said.push(line),
+                    Ok(SupervisorEvent::Fault { agent, message }) if agent == name => {
+                        // A first start that faults does not wait for restarts (the
+                        // instance may already have scheduled one).
                         let _ = handle.stop().await;
-                        return Err(first_fault.unwrap_or(SupervisorError::NotRunning { agent: name, state: AgentState::Error }));
+                        let message = match why(&said) {
+                            Some(line) => format!("{message}; it wrote: {line}"),
+                            None => message,
+                        };
+                        return Err(first_fault.unwrap_or(SupervisorError::Agent { agent, message }));
                     }
+                    _ => {}
                 },
             }
         }
     }
+}
+
+/// The line of an agent's stderr that best says why it failed: the first that
+/// mentions an error, else the last.
+fn why(lines: &[String]) -> Option<&str> {
+    lines
+        .iter()
+        .find(|l| l.to_lowercase().contains("error"))
+        .or_else(|| lines.last())
+        .map(String::as_str)
 }
 
 impl AgentHandle {

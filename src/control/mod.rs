@@ -14,8 +14,9 @@ pub use handler::ControlHandler;
 pub use server::{ServerOptions, serve};
 
 /// The protocol version `system.version` reports; the CLI refuses a daemon that
-/// speaks another.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// speaks another. It covers the methods and the events: 2 is the typed event stream
+/// (`events::Event`, resumable with `since`).
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Error code: a second daemon could not take the single-instance lock.
 pub const LOCK_FAILED: i64 = -40301;

@@ -18,7 +18,7 @@ pub(super) const METHODS: &[Method] = &[
         name: "system.version",
         summary: "Versions; the CLI checks `protocol`.",
         params: "-",
-        result: r#"{"version": "0.1.0", "protocol": 1, "pid": 4242}"#,
+        result: r#"{"version": "0.1.0", "protocol": 2, "pid": 4242}"#,
         errors: "-",
         serve: |_| {
             ready(Ok(

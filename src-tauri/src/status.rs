@@ -2,7 +2,7 @@
 //! engine API. Both the tray model and the dashboard are built from it.
 
 use aiswitch::Engine;
-use aiswitch::presets::{PresetView, Secrets};
+use aiswitch::presets::PresetView;
 use serde::Serialize;
 
 /// A snapshot of engine state for the tray and the dashboard.
@@ -25,25 +25,11 @@ impl Status {
             version: aiswitch::VERSION.to_owned(),
             ..Self::default()
         };
-        let current = match engine.current_preset() {
-            Ok(current) => current,
-            Err(err) => {
-                status.problems.push(err.to_string());
-                None
-            }
-        };
-        status.current = current.as_ref().map(ToString::to_string);
-        match engine.list_presets() {
-            Ok(listing) => {
-                let secrets = Secrets::Redact(engine.settings().reveal_chars);
-                status.presets = listing
-                    .presets
-                    .iter()
-                    .map(|p| PresetView::new(p, current.as_ref() == Some(&p.name), secrets))
-                    .collect();
-                status
-                    .problems
-                    .extend(listing.problems.iter().map(|p| p.error.to_string()));
+        match engine.preset_overview() {
+            Ok(overview) => {
+                status.current = overview.current;
+                status.presets = overview.presets;
+                status.problems = overview.problems.into_iter().map(|p| p.error).collect();
             }
             Err(err) => status.problems.push(err.to_string()),
         }

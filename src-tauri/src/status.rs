@@ -1,8 +1,10 @@
 //! What the desktop app knows about the engine at one moment, read through the
 //! engine API. Both the tray model and the dashboard are built from it.
 
-use aiswitch::Engine;
+use aiswitch::engine::AgentProviders;
 use aiswitch::presets::PresetView;
+use aiswitch::store::{AlertRow, BudgetStatus, UsageFilter, UsageGroup};
+use aiswitch::{AgentStatusView, Engine};
 use serde::Serialize;
 
 /// A snapshot of engine state for the tray and the dashboard.
@@ -14,12 +16,23 @@ pub struct Status {
     pub presets: Vec<PresetView>,
     /// The current preset, if any.
     pub current: Option<String>,
-    /// Problems to show: corrupt preset files, unreadable directories.
+    /// Installed agents with the presets they can switch to.
+    pub agents: Vec<AgentProviders>,
+    /// The agents the engine host runs, with their states.
+    pub running: Vec<AgentStatusView>,
+    /// Unacknowledged alerts, newest first.
+    pub alerts: Vec<AlertRow>,
+    /// Today's usage (UTC day), when any.
+    pub today: Option<UsageGroup>,
+    /// The budget closest to its limit, when any.
+    pub tightest_budget: Option<BudgetStatus>,
+    /// Problems to show: corrupt preset files, unreadable directories, no daemon.
     pub problems: Vec<String>,
 }
 
 impl Status {
-    /// Reads the engine's state; failures become problems, never a crash.
+    /// Reads the engine's state; failures become problems, never a crash. `running`
+    /// comes from the engine host and is filled in by the caller.
     pub fn read(engine: &Engine) -> Self {
         let mut status = Self {
             version: aiswitch::VERSION.to_owned(),
@@ -29,10 +42,41 @@ impl Status {
             Ok(overview) => {
                 status.current = overview.current;
                 status.presets = overview.presets;
-                status.problems = overview.problems.into_iter().map(|p| p.error).collect();
+                status
+                    .problems
+                    .extend(overview.problems.into_iter().map(|p| p.error));
             }
-            Err(err) => status.problems.push(err.to_string()),
+            Err(err) => status_problem(&mut status.problems, err),
+        }
+        match engine.providers() {
+            Ok(agents) => status.agents = agents,
+            Err(err) => status_problem(&mut status.problems, err),
+        }
+        match engine.alerts(false) {
+            Ok(alerts) => status.alerts = alerts,
+            Err(err) => status_problem(&mut status.problems, err),
+        }
+        let now = aiswitch::store::now_ms();
+        let today = UsageFilter {
+            since_ms: Some(now - now.rem_euclid(86_400_000)),
+            ..UsageFilter::default()
+        };
+        match engine.usage_report(&today, None) {
+            Ok(report) => status.today = report.total.filter(|t| t.runs > 0),
+            Err(err) => status_problem(&mut status.problems, err),
+        }
+        match engine.budget_statuses() {
+            Ok(budgets) => {
+                status.tightest_budget = budgets
+                    .into_iter()
+                    .max_by(|a, b| a.percent.total_cmp(&b.percent));
+            }
+            Err(err) => status_problem(&mut status.problems, err),
         }
         status
     }
+}
+
+fn status_problem(problems: &mut Vec<String>, err: aiswitch::Error) {
+    problems.push(err.to_string());
 }

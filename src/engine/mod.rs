@@ -42,7 +42,7 @@ pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView};
 pub use tasks::{CleanReport, TaskDetails, Transcript};
-pub use views::{PresetOverview, PresetProblem, UsageReport};
+pub use views::{AgentProviders, PresetOverview, PresetProblem, UsageReport};
 
 /// The engine handle.
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@ struct RunningTask {
 }
 
 /// One agent's status as `agents status` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AgentStatusView {
     /// The agent id.
     pub agent: String,

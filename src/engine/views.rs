@@ -43,7 +43,47 @@ pub struct UsageReport {
     pub total: Option<UsageGroup>,
 }
 
+/// One installed agent with the presets it can switch to: a tray's Provider submenu.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentProviders {
+    /// The agent's id.
+    pub agent: String,
+    /// Its display name.
+    pub name: String,
+    /// The preset it is switched to, if any.
+    pub active: Option<String>,
+    /// The presets of a kind it takes, by name.
+    pub presets: Vec<String>,
+}
+
 impl Engine {
+    /// Every agent whose program is installed (found beside aiswitch or on PATH; no
+    /// version probe), with the presets it can take and the one it is switched to.
+    pub fn providers(&self) -> Result<Vec<AgentProviders>, Error> {
+        let presets = self.list_presets()?.presets;
+        let (entries, _) = self.agent_registry().list();
+        let mut agents = Vec::new();
+        for entry in entries {
+            let manifest = entry.manifest;
+            if crate::agents::resolve_command(&manifest.command).is_none() {
+                continue;
+            }
+            let agent = manifest.id.to_string();
+            let active = self.env_store(&agent).active().ok().flatten();
+            agents.push(AgentProviders {
+                presets: presets
+                    .iter()
+                    .filter(|p| manifest.accepts(p.kind))
+                    .map(|p| p.name.to_string())
+                    .collect(),
+                active: active.map(|a| a.preset),
+                name: manifest.name,
+                agent,
+            });
+        }
+        Ok(agents)
+    }
+
     /// Every preset, secrets redacted to the configured number of characters.
     pub fn preset_overview(&self) -> Result<PresetOverview, Error> {
         let listing = self.list_presets()?;

@@ -1,0 +1,249 @@
+use aiswitch::alerts::AlertKind;
+use aiswitch::engine::AgentProviders;
+use aiswitch::presets::{Preset, PresetName, PresetView, ProviderKind, Secrets};
+use aiswitch::store::AlertRow;
+use aiswitch::supervisor::AgentState;
+
+use super::*;
+
+fn view(name: &str) -> PresetView {
+    let preset = Preset::new(PresetName::parse(name).unwrap(), ProviderKind::Anthropic);
+    PresetView::new(&preset, false, Secrets::Redact(4))
+}
+
+fn agent(id: &str, active: Option<&str>, presets: &[&str]) -> AgentProviders {
+    AgentProviders {
+        agent: id.into(),
+        name: format!("{id} CLI"),
+        active: active.map(Into::into),
+        presets: presets.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+fn running(id: &str, state: AgentState) -> aiswitch::AgentStatusView {
+    aiswitch::AgentStatusView {
+        agent: id.into(),
+        state,
+        pid: Some(4242),
+        uptime_secs: Some(3),
+        restarts: 0,
+        cpu_percent: 0.0,
+        memory_bytes: 0,
+        peak_memory_bytes: 0,
+        preset: None,
+    }
+}
+
+fn submenu<'a>(items: &'a [TrayItem], title: &str) -> &'a [TrayItem] {
+    items
+        .iter()
+        .find_map(|item| match item {
+            TrayItem::Submenu { text, items } if text.starts_with(title) => Some(items.as_slice()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no submenu {title} in {items:#?}"))
+}
+
+fn checks(items: &[TrayItem]) -> Vec<(String, bool)> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            TrayItem::Check { text, checked, .. } => Some((text.clone(), *checked)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn no_agents_installed_shows_status_provider_note_and_quit() {
+    let model = tray_model(&Status::default());
+    assert_eq!(model.icon, TrayIcon::Idle);
+    assert_eq!(
+        model.items[0],
+        TrayItem::Label("aiswitch · no preset".into())
+    );
+    let provider = submenu(&model.items, "Provider");
+    assert_eq!(provider, [TrayItem::Label("no agent installed".into())]);
+    assert!(matches!(
+        model.items.last(),
+        Some(TrayItem::Action {
+            command: MenuCommand::Quit,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn each_agent_lists_its_usable_presets_with_the_active_one_checked() {
+    let status = Status {
+        current: Some("work".into()),
+        presets: vec![view("work"), view("deepseek"), view("openai-only")],
+        agents: vec![
+            agent("claude", Some("deepseek"), &["work", "deepseek"]),
+            agent("codex", None, &[]),
+        ],
+        ..Status::default()
+    };
+    let model = tray_model(&status);
+    let provider = submenu(&model.items, "Provider");
+    let claude = submenu(provider, "claude CLI");
+    assert_eq!(
+        checks(claude),
+        [("work".to_owned(), false), ("deepseek".to_owned(), true)]
+    );
+    assert!(matches!(
+        &claude[1],
+        TrayItem::Check { command: MenuCommand::Switch { agent, preset }, .. }
+            if agent == "claude" && preset == "deepseek"
+    ));
+    let codex = submenu(provider, "codex CLI");
+    assert_eq!(
+        codex,
+        [TrayItem::Label("no preset of a kind it takes".into())]
+    );
+    let all = submenu(provider, "All agents");
+    assert_eq!(all.len(), 3, "every preset: {all:?}");
+}
+
+#[test]
+fn many_presets_and_long_names_are_all_listed_and_shortened() {
+    let long = "a-very-long-preset-name-that-goes-on-and-on-for-far-too-many-characters";
+    let names: Vec<String> = (0..40).map(|i| format!("p{i}")).collect();
+    let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
+    all.push(long);
+    let status = Status {
+        current: Some(long.into()),
+        agents: vec![agent("claude", Some(long), &all)],
+        ..Status::default()
+    };
+    let model = tray_model(&status);
+    let TrayItem::Label(line) = &model.items[0] else {
+        panic!("a status line first")
+    };
+    assert!(line.chars().count() < 40, "{line}");
+    assert!(line.ends_with('…'), "{line}");
+    let claude = submenu(submenu(&model.items, "Provider"), "claude CLI");
+    let listed = checks(claude);
+    assert_eq!(listed.len(), 41);
+    let (text, checked) = listed.last().unwrap();
+    assert!(text.ends_with('…') && text.chars().count() == LABEL_CHARS);
+    assert!(*checked, "the active one is checked even when shortened");
+}
+
+#[test]
+fn an_alert_turns_the_icon_and_lists_it_with_acknowledge_all() {
+    let status = Status {
+        alerts: vec![AlertRow {
+            id: 3,
+            at_ms: 0,
+            kind: AlertKind::AgentCrashed,
+            subject: "claude".into(),
+            message: "agent claude exited (code Some(3), signal None)".into(),
+            acked: false,
+        }],
+        ..Status::default()
+    };
+    let model = tray_model(&status);
+    assert_eq!(model.icon, TrayIcon::Alert);
+    let alerts = submenu(&model.items, "Alerts (1)");
+    assert_eq!(
+        alerts[0],
+        TrayItem::Label("agent claude exited (code Some(3), signal None)".into())
+    );
+    assert!(matches!(
+        alerts.last(),
+        Some(TrayItem::Action {
+            command: MenuCommand::AcknowledgeAll,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_failed_switch_is_shown_and_the_old_preset_stays_checked() {
+    let status = Status {
+        agents: vec![agent("claude", Some("work"), &["work", "broken"])],
+        problems: vec!["switching claude to broken failed at verify: not installed".into()],
+        ..Status::default()
+    };
+    let model = tray_model(&status);
+    assert!(model.items.contains(&TrayItem::Label(
+        "⚠ switching claude to broken failed at verify: not installed".into()
+    )));
+    let claude = submenu(submenu(&model.items, "Provider"), "claude CLI");
+    assert_eq!(
+        checks(claude),
+        [("work".to_owned(), true), ("broken".to_owned(), false)]
+    );
+}
+
+#[test]
+fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
+    use aiswitch::budget::{Budget, Limit, Period, Scope};
+    let status = Status {
+        current: Some("work".into()),
+        running: vec![
+            running("claude", AgentState::Busy),
+            running("codex", AgentState::Idle),
+        ],
+        today: Some(aiswitch::store::UsageGroup {
+            key: String::new(),
+            runs: 2,
+            tokens: aiswitch::agents::event::TokenCounts {
+                input: 12_000,
+                output: 345,
+                ..Default::default()
+            },
+            cost_usd: 0.042,
+            unpriced_runs: 0,
+        }),
+        tightest_budget: Some(aiswitch::store::BudgetStatus {
+            budget: Budget {
+                id: 1,
+                scope: Scope::Global,
+                period: Period::Month,
+                limit: Limit::Usd(20.0),
+                thresholds: vec![80],
+                hard_stop: false,
+                refuse_unpriced: false,
+            },
+            spent: 12.4,
+            percent: 62.0,
+            unpriced_runs: 0,
+            tokens: 0,
+            period_end_ms: 0,
+        }),
+        ..Status::default()
+    };
+    let model = tray_model(&status);
+    assert_eq!(model.icon, TrayIcon::Busy);
+    assert_eq!(
+        model.items[0],
+        TrayItem::Label("aiswitch · work · 1 busy, 1 idle · today 12,345 tokens, $0.04".into())
+    );
+    assert_eq!(
+        model.items[1],
+        TrayItem::Label("Budget: $12.40 of $20 this month (62 %)".into())
+    );
+}
+
+#[test]
+fn menu_ids_round_trip_and_anything_else_is_no_command() {
+    for command in [
+        MenuCommand::Open,
+        MenuCommand::Quit,
+        MenuCommand::AcknowledgeAll,
+        MenuCommand::Switch {
+            agent: "claude".into(),
+            preset: "deepseek".into(),
+        },
+        MenuCommand::SwitchAll {
+            preset: "work".into(),
+        },
+    ] {
+        assert_eq!(MenuCommand::parse(&command.id()), Some(command));
+    }
+    for id in ["", "label-3", "switch/claude", "switch/a/b/c", "open/x"] {
+        assert_eq!(MenuCommand::parse(id), None, "{id}");
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what aiswitch needs to build and test on Debian/Ubuntu with Rust and Node:
-# the system libraries Tauri needs (apt, only when missing), Xvfb and D-Bus for the
-# desktop smoke test, zsh and fish for the shell-integration tests, and the UI's npm
+# the system libraries Tauri needs (apt, only when missing), Xvfb, D-Bus and Python's
+# GObject bindings for the desktop tests (the tray is read over D-Bus as a panel does), zsh and fish for the shell-integration tests, and the UI's npm
 # packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ packages=(
   build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth dbus-x11 util-linux git
+  libayatana-appindicator3-1 python3-gi gir1.2-gtk-3.0
   zsh fish
 )
 missing=()

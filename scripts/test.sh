@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the core library's unit and integration
 # tests (real binaries, real SQLite files, real processes), the UI's type check and
-# build, and the desktop app's build, unit tests and a smoke run under Xvfb.
+# build, and the desktop app's build, a smoke run, unit tests and the tray read and
+# clicked over D-Bus under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -20,9 +21,6 @@ npm --prefix ui run check --silent
 step "desktop: lint"
 cargo clippy -p aiswitch-desktop --all-targets --locked -- -D warnings
 
-step "desktop: unit tests"
-cargo test -p aiswitch-desktop --locked
-
 step "desktop: smoke run under Xvfb"
 cargo build --locked -p aiswitch -p aiswitch-desktop
 smoke_home=$(mktemp -d)
@@ -30,6 +28,9 @@ AISWITCH_HOME="$smoke_home" ./target/debug/aiswitch add smoke-preset FOO bar >/d
 AISWITCH_HOME="$smoke_home" AISWITCH_DESKTOP_SMOKE=1 timeout 120 \
   xvfb-run -a dbus-launch --exit-with-session ./target/debug/aiswitch-desktop
 rm -rf "$smoke_home"
+
+step "desktop: unit tests and the tray over D-Bus (Xvfb, a private session bus)"
+cargo test -p aiswitch-desktop --locked -- --nocapture
 
 step "core: unit and integration tests"
 cargo test --locked -- --skip real_cli_suite

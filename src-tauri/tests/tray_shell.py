@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""A desktop shell for the tray test: owns org.kde.StatusNotifierWatcher on the
+session bus, starts the app, and reads and clicks its tray menu over
+com.canonical.dbusmenu, as a panel does.
+
+Run by tests/tray_dbus.rs inside `xvfb-run dbus-launch`:
+    tray_shell.py APP CLI MENU_OUT
+with AISWITCH_HOME set. Exits 0 when every check holds; says which failed otherwise.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import gi
+
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib  # noqa: E402
+
+WATCHER = """<node><interface name="org.kde.StatusNotifierWatcher">
+<method name="RegisterStatusNotifierItem"><arg type="s" direction="in"/></method>
+<method name="RegisterStatusNotifierHost"><arg type="s" direction="in"/></method>
+<property name="RegisteredStatusNotifierItems" type="as" access="read"/>
+<property name="IsStatusNotifierHostRegistered" type="b" access="read"/>
+<property name="ProtocolVersion" type="i" access="read"/>
+<signal name="StatusNotifierItemRegistered"><arg type="s"/></signal>
+<signal name="StatusNotifierItemUnregistered"><arg type="s"/></signal>
+<signal name="StatusNotifierHostRegistered"/>
+</interface></node>"""
+
+APP, CLI, MENU_OUT = sys.argv[1], sys.argv[2], sys.argv[3]
+bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+items = []  # (sender, object path)
+
+
+def on_call(conn, sender, path, iface, method, params, invocation):
+    if method == "RegisterStatusNotifierItem":
+        items.append((sender, params.unpack()[0]))
+    invocation.return_value(None)
+
+
+def on_property(conn, sender, path, iface, name):
+    if name == "RegisteredStatusNotifierItems":
+        return GLib.Variant("as", [s + p for s, p in items])
+    if name == "IsStatusNotifierHostRegistered":
+        return GLib.Variant("b", True)
+    return GLib.Variant("i", 0)
+
+
+node = Gio.DBusNodeInfo.new_for_xml(WATCHER)
+bus.register_object("/StatusNotifierWatcher", node.interfaces[0], on_call, on_property, None)
+Gio.bus_own_name_on_connection(bus, "org.kde.StatusNotifierWatcher", 0, None, None)
+
+
+def pump(seconds):
+    """Serves D-Bus for a while."""
+    end = time.monotonic() + seconds
+    context = GLib.MainContext.default()
+    while time.monotonic() < end:
+        while context.pending():
+            context.iteration(False)
+        time.sleep(0.01)
+
+
+def wait(what, check, deadline):
+    """Serves D-Bus until `check()` is true; fails the test at the deadline."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        try:
+            value = check()
+        except (GLib.Error, subprocess.CalledProcessError):
+            value = None
+        if value:
+            return time.monotonic() - start
+        pump(0.02)
+    fail(f"{what}: not within {deadline} s")
+
+
+def fail(message):
+    print(f"FAIL {message}")
+    print(menu_text())
+    app.kill()
+    sys.exit(1)
+
+
+def call(dest, path, iface, method, args, reply):
+    return bus.call_sync(dest, path, iface, method, args, GLib.VariantType(reply), 0, 5000, None).unpack()
+
+
+def cli(*args):
+    return subprocess.run([CLI, *args], capture_output=True, text=True, check=True).stdout
+
+
+app = subprocess.Popen([APP], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def app_item():
+    for sender, path in items:
+        pid = call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                   "GetConnectionUnixProcessID", GLib.Variant("(s)", (sender,)), "(u)")[0]
+        if pid == app.pid:
+            return sender, path
+    return None
+
+
+wait("the app registers its tray item", app_item, 20)
+sender, item_path = app_item()
+menu_path = call(sender, item_path, "org.freedesktop.DBus.Properties", "Get",
+                 GLib.Variant("(ss)", ("org.kde.StatusNotifierItem", "Menu")), "(v)")[0]
+
+
+def layout():
+    return call(sender, menu_path, "com.canonical.dbusmenu", "GetLayout",
+                GLib.Variant("(iias)", (0, -1, [])), "(u(ia{sv}av))")[1]
+
+
+def label(props):
+    return props.get("label", "").replace("_", "")
+
+
+def lines(node, depth=0):
+    _, props, children = node
+    out = []
+    if depth > 0:
+        if props.get("type") == "separator":
+            text = "---"
+        else:
+            text = label(props)
+            if props.get("toggle-type") == "checkmark":
+                text = ("[x] " if props.get("toggle-state") == 1 else "[ ] ") + text
+            if props.get("enabled") is False:
+                text = f"({text})"
+        out.append("  " * (depth - 1) + text)
+    for child in children:
+        out.extend(lines(child, depth + 1))
+    return out
+
+
+def menu_text():
+    try:
+        return "\n".join(lines(layout()))
+    except GLib.Error as e:
+        return f"(no menu: {e.message})"
+
+
+def find(path):
+    """The node at a path of labels (a label may be a prefix)."""
+    node = layout()
+    for wanted in path:
+        node = next((c for c in node[2] if label(c[1]).startswith(wanted)), None)
+        if node is None:
+            return None
+    return node
+
+
+def checked(agent_label, preset):
+    node = find(["Provider", agent_label, preset])
+    return node is not None and node[1].get("toggle-state") == 1
+
+
+def env_preset():
+    import json
+    return json.loads(cli("env", "show", "ref", "--json"))["preset"]
+
+
+# The Provider submenu lists the reference agent's presets, the active one checked.
+wait("the Provider menu shows ref with preset one checked", lambda: checked("ref", "one"), 10)
+if checked("ref", "two"):
+    fail("two is checked but one is active")
+
+# A click on "two", as a panel sends it, switches the agent: a separate CLI sees it.
+two = find(["Provider", "ref", "two"])
+bus.call_sync(sender, menu_path, "com.canonical.dbusmenu", "Event",
+              GLib.Variant("(isvu)", (two[0], "clicked", GLib.Variant("i", 0), 0)),
+              None, 0, 5000, None)
+wait("aiswitch env show ref says two after the click", lambda: env_preset() == "two", 10)
+wait("the menu checks two after the click", lambda: checked("ref", "two"), 5)
+
+# Changes made by the CLI reach the menu within a second.
+cli("add", "three", "--kind", "anthropic", "--model", "m3")
+took = wait("preset three, added by the CLI, appears under ref", lambda: find(["Provider", "ref", "three"]), 1)
+print(f"added preset in the menu after {took * 1000:.0f} ms")
+cli("env", "switch", "ref", "one")
+took = wait("the CLI's switch back to one is checked", lambda: checked("ref", "one") and not checked("ref", "two"), 1)
+print(f"CLI switch in the menu after {took * 1000:.0f} ms")
+
+with open(MENU_OUT, "w") as out:
+    out.write(menu_text() + "\n")
+print(menu_text())
+app.terminate()
+app.wait(10)
+print("OK")

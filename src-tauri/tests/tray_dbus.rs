@@ -37,7 +37,10 @@ fn the_tray_menu_switches_providers_and_follows_the_cli() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     for preset in ["one", "two"] {
-        cli(home, &["add", preset, "--kind", "anthropic", "--model", "m"]);
+        cli(
+            home,
+            &["add", preset, "--kind", "anthropic", "--model", "m"],
+        );
     }
     let manifest = home.join("ref.toml");
     std::fs::write(
@@ -54,7 +57,12 @@ fn the_tray_menu_switches_providers_and_follows_the_cli() {
     let menu = home.join("menu.txt");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tray_shell.py");
     let out = Command::new("xvfb-run")
-        .args(["-a", "dbus-launch", "--exit-with-session", "/usr/bin/python3"])
+        .args([
+            "-a",
+            "dbus-launch",
+            "--exit-with-session",
+            "/usr/bin/python3",
+        ])
         .arg(&script)
         .arg(APP)
         .arg(sibling("aiswitch"))

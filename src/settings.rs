@@ -29,6 +29,34 @@ pub struct Settings {
     /// (`[prices."model-name"] input = 1.0, output = 2.0, ...`); they beat the
     /// bundled table and are beaten by a preset's own `--price`. File only.
     pub prices: BTreeMap<String, crate::presets::PriceOverrides>,
+    /// The language of the desktop app's tray, notifications and dashboard: `auto`
+    /// (from the system locale), `en` or `zh` (`AISWITCH_LANGUAGE`).
+    pub language: Language,
+}
+
+/// A language the GUI speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// From the system locale (`LC_ALL`, `LC_MESSAGES`, `LANG`): Chinese for `zh*`.
+    #[default]
+    Auto,
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl std::str::FromStr for Language {
+    type Err = ();
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "en" => Ok(Self::En),
+            "zh" => Ok(Self::Zh),
+            _ => Err(()),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -39,6 +67,7 @@ impl Default for Settings {
             log_level: "info".to_owned(),
             control_first_message_ms: 10_000,
             prices: BTreeMap::new(),
+            language: Language::Auto,
         }
     }
 }
@@ -118,6 +147,9 @@ impl Settings {
                 });
             }
             self.log_level = value;
+        }
+        if let Some(value) = lookup("AISWITCH_LANGUAGE") {
+            self.language = parse_env("AISWITCH_LANGUAGE", value, "auto, en or zh")?;
         }
         Ok(())
     }

@@ -11,30 +11,45 @@ use aiswitch::engine::Verify;
 use aiswitch::events::Event;
 use aiswitch::presets::PresetName;
 use aiswitch::{AgentStatusView, Engine};
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 use tokio::sync::Notify;
 
+use crate::i18n::Lang;
+use crate::notices::NoticeRules;
 use crate::status::Status;
 use crate::tray;
 use crate::tray_model::{MenuCommand, tray_model};
 
-/// The engine, the outcome of the last tray action, and what wakes the tray.
+/// The engine, the outcome of the last tray action, the notification rules, and what
+/// wakes the tray. Clones share all of it.
+#[derive(Clone)]
 pub struct Host {
     engine: Engine,
+    lang: Lang,
     /// The last action's failure, shown in the tray until the next action.
     notice: Arc<Mutex<Option<String>>>,
+    /// Which events notify, and the pause.
+    rules: Arc<Mutex<NoticeRules>>,
     /// Rebuilds the tray (after an action).
     wake: Arc<Notify>,
 }
 
 impl Host {
-    /// A host link for `engine`.
+    /// A host link for `engine`, speaking the language its settings choose.
     pub fn new(engine: Engine) -> Self {
+        let lang = Lang::choose(engine.settings().language, |name| std::env::var(name).ok());
         Self {
             engine,
+            lang,
             notice: Arc::default(),
+            rules: Arc::new(Mutex::new(NoticeRules::new(lang))),
             wake: Arc::default(),
         }
+    }
+
+    /// The language of the tray and the notifications.
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     /// The engine's state as the tray shows it now (without the running agents).
@@ -43,12 +58,20 @@ impl Host {
         if let Some(notice) = lock(&self.notice).clone() {
             status.problems.insert(0, notice);
         }
+        status.notifications_paused = lock(&self.rules)
+            .paused_until(aiswitch::store::now_ms())
+            .is_some();
         status
     }
 
     /// Runs a tray command in the background: the same engine calls as `aiswitch env
     /// switch` and `aiswitch alerts ack --all`. A failure is shown in the tray.
     pub fn act(&self, command: MenuCommand) {
+        if let MenuCommand::Pause(pause) = command {
+            lock(&self.rules).pause(pause.until(aiswitch::store::now_ms()));
+            self.wake.notify_one();
+            return;
+        }
         let (engine, notice, wake) = (self.engine.clone(), self.notice.clone(), self.wake.clone());
         tauri::async_runtime::spawn(async move {
             let outcome = match command {
@@ -58,7 +81,7 @@ impl Host {
                     .ack_alerts(None)
                     .map(|_| ())
                     .map_err(|e| e.to_string()),
-                MenuCommand::Open | MenuCommand::Quit => Ok(()),
+                MenuCommand::Open | MenuCommand::Quit | MenuCommand::Pause(_) => Ok(()),
             };
             *lock(&notice) = outcome.err();
             wake.notify_one();
@@ -68,12 +91,7 @@ impl Host {
     /// Attaches to the engine host (starting the daemon when `start_daemon` and none
     /// runs) and keeps the tray in step with its events until the app quits.
     pub fn follow(&self, app: AppHandle, start_daemon: bool) {
-        let (engine, notice, wake) = (self.engine.clone(), self.notice.clone(), self.wake.clone());
-        let host = Self {
-            engine,
-            notice,
-            wake,
-        };
+        let host = self.clone();
         tauri::async_runtime::spawn(async move {
             let mut client = match attach(&host.engine, start_daemon).await {
                 Ok(client) => client,
@@ -93,8 +111,12 @@ impl Host {
                 loop {
                     tokio::select! {
                         record = client.next_event() => match record {
-                            Some(record) if changes_the_tray(&record.event) => break,
-                            Some(_) => {}
+                            Some(record) => {
+                                host.notify(&app, &record.event);
+                                if changes_the_tray(&record.event) {
+                                    break;
+                                }
+                            }
                             None => {
                                 *lock(&host.notice) = Some("the daemon stopped: restart the app".into());
                                 refresh(&app, &host, None).await;
@@ -106,6 +128,30 @@ impl Host {
                 }
             }
         });
+    }
+}
+
+impl Host {
+    /// Shows the desktop notification `event` gives, if any (notify-rust, on the
+    /// session bus's `org.freedesktop.Notifications`).
+    fn notify(&self, app: &AppHandle, event: &Event) {
+        let focused = app
+            .get_webview_window("dashboard")
+            .and_then(|w| w.is_focused().ok())
+            .unwrap_or(false);
+        let notice = lock(&self.rules).notice(event, aiswitch::store::now_ms(), focused);
+        if let Some(notice) = notice {
+            tauri::async_runtime::spawn_blocking(move || {
+                let shown = notify_rust::Notification::new()
+                    .appname("aiswitch")
+                    .summary(&notice.title)
+                    .body(&notice.body)
+                    .show();
+                if let Err(e) = shown {
+                    eprintln!("aiswitch-desktop: cannot show a notification: {e}");
+                }
+            });
+        }
     }
 }
 
@@ -140,16 +186,8 @@ async fn attach(engine: &Engine, start_daemon: bool) -> Result<ControlClient, St
 
 /// Rebuilds the tray from the engine's state and the daemon's agents.
 async fn refresh(app: &AppHandle, host: &Host, client: Option<&ControlClient>) {
-    let engine = host.engine.clone();
-    let notice = host.notice.clone();
-    let read = tauri::async_runtime::spawn_blocking(move || {
-        let host = Host {
-            engine,
-            notice,
-            wake: Arc::default(),
-        };
-        host.status()
-    });
+    let reader = host.clone();
+    let read = tauri::async_runtime::spawn_blocking(move || reader.status());
     let Ok(mut status) = read.await else {
         return;
     };
@@ -159,7 +197,7 @@ async fn refresh(app: &AppHandle, host: &Host, client: Option<&ControlClient>) {
         status.running = serde_json::from_value::<Vec<AgentStatusView>>(reply["agents"].clone())
             .unwrap_or_default();
     }
-    if let Err(e) = tray::show(app, &tray_model(&status)) {
+    if let Err(e) = tray::show(app, &tray_model(&status, host.lang)) {
         eprintln!("aiswitch-desktop: cannot update the tray: {e}");
     }
 }

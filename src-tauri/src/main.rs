@@ -7,6 +7,8 @@
 
 mod commands;
 mod host;
+mod i18n;
+mod notices;
 mod status;
 mod tray;
 mod tray_model;
@@ -38,7 +40,8 @@ fn main() {
         ])
         .setup(move |app| {
             let host = app.state::<host::Host>();
-            tray::install(app.handle(), &tray_model::tray_model(&host.status()))?;
+            let model = tray_model::tray_model(&host.status(), host.lang());
+            tray::install(app.handle(), &model)?;
             // The smoke run only looks: it starts no daemon.
             host.follow(app.handle().clone(), !smoke);
             Ok(())

@@ -28,6 +28,8 @@ pub struct Status {
     pub tightest_budget: Option<BudgetStatus>,
     /// Problems to show: corrupt preset files, unreadable directories, no daemon.
     pub problems: Vec<String>,
+    /// Whether desktop notifications are paused.
+    pub notifications_paused: bool,
 }
 
 impl Status {

@@ -2,6 +2,7 @@
 //! unit-tested without a display. `tray.rs` turns the model into Tauri menu items, and
 //! a click comes back as a [`MenuCommand`].
 
+use crate::i18n::{Lang, Text};
 use crate::status::Status;
 
 /// Which tray icon to show.
@@ -68,6 +69,31 @@ pub enum MenuCommand {
     },
     /// Acknowledge every alert.
     AcknowledgeAll,
+    /// Hold notifications back, or show them again.
+    Pause(Pause),
+}
+
+/// How long "Pause notifications" holds them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pause {
+    /// One hour.
+    Hour,
+    /// Until the next day begins (UTC until the app knows time zones).
+    Tomorrow,
+    /// Show them again.
+    Resume,
+}
+
+impl Pause {
+    /// Until when, from `now_ms`; `None` for resume.
+    pub fn until(self, now_ms: i64) -> Option<i64> {
+        const DAY: i64 = 86_400_000;
+        match self {
+            Self::Hour => Some(now_ms + 3_600_000),
+            Self::Tomorrow => Some(now_ms - now_ms.rem_euclid(DAY) + DAY),
+            Self::Resume => None,
+        }
+    }
 }
 
 impl MenuCommand {
@@ -79,6 +105,9 @@ impl MenuCommand {
             Self::Switch { agent, preset } => format!("switch/{agent}/{preset}"),
             Self::SwitchAll { preset } => format!("switch-all/{preset}"),
             Self::AcknowledgeAll => "ack-all".into(),
+            Self::Pause(Pause::Hour) => "pause/hour".into(),
+            Self::Pause(Pause::Tomorrow) => "pause/tomorrow".into(),
+            Self::Pause(Pause::Resume) => "pause/resume".into(),
         }
     }
 
@@ -90,6 +119,9 @@ impl MenuCommand {
             ("open", None, None) => Self::Open,
             ("quit", None, None) => Self::Quit,
             ("ack-all", None, None) => Self::AcknowledgeAll,
+            ("pause", Some("hour"), None) => Self::Pause(Pause::Hour),
+            ("pause", Some("tomorrow"), None) => Self::Pause(Pause::Tomorrow),
+            ("pause", Some("resume"), None) => Self::Pause(Pause::Resume),
             ("switch", Some(agent), Some(preset)) => Self::Switch {
                 agent: agent.to_owned(),
                 preset: preset.to_owned(),
@@ -119,29 +151,28 @@ const ALERTS_SHOWN: usize = 3;
 /// Characters of a label before it is shortened.
 const LABEL_CHARS: usize = 60;
 
-/// Builds the tray from the engine's status.
-pub fn tray_model(status: &Status) -> TrayModel {
-    let line = status_line(status);
+/// Builds the tray from the engine's status, in `lang`.
+pub fn tray_model(status: &Status, lang: Lang) -> TrayModel {
+    let line = status_line(status, lang);
     let mut items = vec![TrayItem::Label(line.clone())];
     if let Some(budget) = &status.tightest_budget {
-        items.push(TrayItem::Label(budget_line(budget)));
+        items.push(TrayItem::Label(budget_line(budget, lang)));
     }
     if let Some(notice) = status.problems.first() {
-        items.push(TrayItem::Label(format!(
-            "⚠ {}",
-            shorten(notice, LABEL_CHARS)
-        )));
+        let notice = shorten(notice, LABEL_CHARS);
+        items.push(TrayItem::Label(format!("⚠ {notice}")));
     }
     items.push(TrayItem::Separator);
-    items.push(provider_menu(status));
+    items.push(provider_menu(status, lang));
     if !status.alerts.is_empty() {
-        items.push(alerts_menu(status));
+        items.push(alerts_menu(status, lang));
     }
     items.extend([
         TrayItem::Separator,
-        action(MenuCommand::Open, "Open dashboard"),
+        action(MenuCommand::Open, lang.text(Text::OpenDashboard)),
+        pause_menu(status, lang),
         TrayItem::Separator,
-        action(MenuCommand::Quit, "Quit"),
+        action(MenuCommand::Quit, lang.text(Text::Quit)),
     ]);
     let busy = status
         .running
@@ -168,10 +199,13 @@ fn action(command: MenuCommand, text: &str) -> TrayItem {
     }
 }
 
-/// `aiswitch · deepseek · 1 busy, 2 idle · today 12,345 tokens, $0.0420`.
-fn status_line(status: &Status) -> String {
+/// `aiswitch · deepseek · 1 busy, 2 idle · today 12,345 tokens, $0.04`.
+fn status_line(status: &Status, lang: Lang) -> String {
     use aiswitch::supervisor::AgentState;
-    let preset = status.current.as_deref().unwrap_or("no preset");
+    let preset = status
+        .current
+        .as_deref()
+        .unwrap_or(lang.text(Text::NoPreset));
     let mut line = format!("aiswitch · {}", shorten(preset, 24));
     if !status.running.is_empty() {
         let busy = status
@@ -184,12 +218,18 @@ fn status_line(status: &Status) -> String {
             .iter()
             .filter(|a| a.state == AgentState::Idle)
             .count();
-        line.push_str(&format!(" · {busy} busy, {idle} idle"));
+        line.push_str(&format!(
+            " · {busy} {}, {idle} {}",
+            lang.text(Text::Busy),
+            lang.text(Text::Idle)
+        ));
     }
     if let Some(today) = &status.today {
         line.push_str(&format!(
-            " · today {} tokens, ${:.2}",
+            " · {} {} {}, ${:.2}",
+            lang.text(Text::Today),
             thousands(today.tokens.total()),
+            lang.text(Text::Tokens),
             today.cost_usd
         ));
     }
@@ -197,34 +237,39 @@ fn status_line(status: &Status) -> String {
 }
 
 /// `$12.40 of $20 this month (62 %)`, or tokens for a token budget.
-fn budget_line(budget: &aiswitch::store::BudgetStatus) -> String {
+fn budget_line(budget: &aiswitch::store::BudgetStatus, lang: Lang) -> String {
     use aiswitch::budget::{Limit, Period};
-    let period = match budget.budget.period {
-        Period::Day => "today",
-        Period::Week => "this week",
-        Period::Month => "this month",
-    };
+    let period = lang.text(match budget.budget.period {
+        Period::Day => Text::ThisDay,
+        Period::Week => Text::ThisWeek,
+        Period::Month => Text::ThisMonth,
+    });
     let spent = match budget.budget.limit {
-        Limit::Usd(limit) => format!("${:.2} of ${limit}", budget.spent),
+        Limit::Usd(limit) => format!("${:.2} / ${limit}", budget.spent),
         Limit::Tokens(limit) => format!(
-            "{} of {} tokens",
+            "{} / {} {}",
             thousands(budget.spent as u64),
-            thousands(limit)
+            thousands(limit),
+            lang.text(Text::Tokens)
         ),
     };
-    format!("Budget: {spent} {period} ({:.0} %)", budget.percent)
+    format!(
+        "{}: {spent} {period} ({:.0} %)",
+        lang.text(Text::Budget),
+        budget.percent
+    )
 }
 
 /// Provider → one submenu per installed agent (its usable presets, the active one
 /// checked) and "All agents".
-fn provider_menu(status: &Status) -> TrayItem {
+fn provider_menu(status: &Status, lang: Lang) -> TrayItem {
     let mut items: Vec<TrayItem> = status
         .agents
         .iter()
         .map(|agent| TrayItem::Submenu {
             text: shorten(&agent.name, LABEL_CHARS),
             items: if agent.presets.is_empty() {
-                vec![TrayItem::Label("no preset of a kind it takes".into())]
+                vec![TrayItem::Label(lang.text(Text::NoUsablePreset).into())]
             } else {
                 agent
                     .presets
@@ -242,11 +287,11 @@ fn provider_menu(status: &Status) -> TrayItem {
         })
         .collect();
     if items.is_empty() {
-        items.push(TrayItem::Label("no agent installed".into()));
+        items.push(TrayItem::Label(lang.text(Text::NoAgentInstalled).into()));
     } else if !status.presets.is_empty() {
         items.push(TrayItem::Separator);
         items.push(TrayItem::Submenu {
-            text: "All agents".into(),
+            text: lang.text(Text::AllAgents).into(),
             items: status
                 .presets
                 .iter()
@@ -262,13 +307,13 @@ fn provider_menu(status: &Status) -> TrayItem {
         });
     }
     TrayItem::Submenu {
-        text: "Provider".into(),
+        text: lang.text(Text::Provider).into(),
         items,
     }
 }
 
 /// Alerts (N) → the latest ones and "Acknowledge all".
-fn alerts_menu(status: &Status) -> TrayItem {
+fn alerts_menu(status: &Status, lang: Lang) -> TrayItem {
     let mut items: Vec<TrayItem> = status
         .alerts
         .iter()
@@ -276,9 +321,34 @@ fn alerts_menu(status: &Status) -> TrayItem {
         .map(|a| TrayItem::Label(shorten(&a.message, LABEL_CHARS)))
         .collect();
     items.push(TrayItem::Separator);
-    items.push(action(MenuCommand::AcknowledgeAll, "Acknowledge all"));
+    items.push(action(
+        MenuCommand::AcknowledgeAll,
+        lang.text(Text::AcknowledgeAll),
+    ));
     TrayItem::Submenu {
-        text: format!("Alerts ({})", status.alerts.len()),
+        text: format!("{} ({})", lang.text(Text::Alerts), status.alerts.len()),
+        items,
+    }
+}
+
+/// Pause notifications → for an hour / until tomorrow, or Resume while paused.
+fn pause_menu(status: &Status, lang: Lang) -> TrayItem {
+    let items = if status.notifications_paused {
+        vec![
+            TrayItem::Label(lang.text(Text::NotificationsPaused).into()),
+            action(MenuCommand::Pause(Pause::Resume), lang.text(Text::Resume)),
+        ]
+    } else {
+        vec![
+            action(MenuCommand::Pause(Pause::Hour), lang.text(Text::PauseHour)),
+            action(
+                MenuCommand::Pause(Pause::Tomorrow),
+                lang.text(Text::PauseTomorrow),
+            ),
+        ]
+    };
+    TrayItem::Submenu {
+        text: lang.text(Text::PauseNotifications).into(),
         items,
     }
 }

@@ -42,17 +42,22 @@ fn the_tray_menu_switches_providers_and_follows_the_cli() {
             &["add", preset, "--kind", "anthropic", "--model", "m"],
         );
     }
-    let manifest = home.join("ref.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "id = \"ref\"\nname = \"ref\"\ncommand = \"{}\"\ndriver = \"acp\"\n[inject.anthropic]\n",
-            sibling("aiswitch-agent").display()
-        ),
-    )
-    .unwrap();
-    cli(home, &["agents", "register", manifest.to_str().unwrap()]);
+    // ref answers; crashy is killed; broken cannot start.
+    for (id, args) in [("ref", ""), ("crashy", ""), ("broken", "\"--no-such-flag\"")] {
+        let manifest = home.join(format!("{id}.toml"));
+        std::fs::write(
+            &manifest,
+            format!(
+                "id = \"{id}\"\nname = \"{id}\"\ncommand = \"{}\"\nargs = [{args}]\ndriver = \"acp\"\n[inject.anthropic]\n",
+                sibling("aiswitch-agent").display()
+            ),
+        )
+        .unwrap();
+        cli(home, &["agents", "register", manifest.to_str().unwrap()]);
+    }
     cli(home, &["env", "switch", "ref", "one"]);
+    let work = home.join("work");
+    std::fs::create_dir_all(&work).unwrap();
 
     let menu = home.join("menu.txt");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tray_shell.py");
@@ -66,6 +71,7 @@ fn the_tray_menu_switches_providers_and_follows_the_cli() {
         .arg(&script)
         .arg(APP)
         .arg(sibling("aiswitch"))
+        .arg(&work)
         .arg(&menu)
         .env("AISWITCH_HOME", home)
         .env("NO_AT_BRIDGE", "1")

@@ -1,14 +1,14 @@
 #!/usr/bin/python3
-"""A desktop shell for the tray test: owns org.kde.StatusNotifierWatcher on the
-session bus, starts the app, and reads and clicks its tray menu over
-com.canonical.dbusmenu, as a panel does.
+"""A desktop shell for the tray test: owns org.kde.StatusNotifierWatcher and
+org.freedesktop.Notifications on the session bus, starts the app, reads and clicks its
+tray menu over com.canonical.dbusmenu as a panel does, and records every notification.
 
 Run by tests/tray_dbus.rs inside `xvfb-run dbus-launch`:
     tray_shell.py APP CLI MENU_OUT
 with AISWITCH_HOME set. Exits 0 when every check holds; says which failed otherwise.
 """
 
-import os
+import json
 import subprocess
 import sys
 import time
@@ -29,9 +29,23 @@ WATCHER = """<node><interface name="org.kde.StatusNotifierWatcher">
 <signal name="StatusNotifierHostRegistered"/>
 </interface></node>"""
 
-APP, CLI, MENU_OUT = sys.argv[1], sys.argv[2], sys.argv[3]
+NOTIFICATIONS = """<node><interface name="org.freedesktop.Notifications">
+<method name="Notify"><arg type="s" direction="in"/><arg type="u" direction="in"/>
+<arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="s" direction="in"/>
+<arg type="as" direction="in"/><arg type="a{sv}" direction="in"/><arg type="i" direction="in"/>
+<arg type="u" direction="out"/></method>
+<method name="GetCapabilities"><arg type="as" direction="out"/></method>
+<method name="GetServerInformation"><arg type="s" direction="out"/><arg type="s" direction="out"/>
+<arg type="s" direction="out"/><arg type="s" direction="out"/></method>
+<method name="CloseNotification"><arg type="u" direction="in"/></method>
+<signal name="NotificationClosed"><arg type="u"/><arg type="u"/></signal>
+<signal name="ActionInvoked"><arg type="u"/><arg type="s"/></signal>
+</interface></node>"""
+
+APP, CLI, WORK, MENU_OUT = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
 items = []  # (sender, object path)
+shown = []  # (title, body) of every notification
 
 
 def on_call(conn, sender, path, iface, method, params, invocation):
@@ -48,9 +62,26 @@ def on_property(conn, sender, path, iface, name):
     return GLib.Variant("i", 0)
 
 
+def on_notify(conn, sender, path, iface, method, params, invocation):
+    if method == "Notify":
+        args = params.unpack()
+        shown.append((args[3], args[4]))
+        print(f"notification: {args[3]}: {args[4]}")
+        invocation.return_value(GLib.Variant("(u)", (len(shown),)))
+    elif method == "GetCapabilities":
+        invocation.return_value(GLib.Variant("(as)", (["body"],)))
+    elif method == "GetServerInformation":
+        invocation.return_value(GLib.Variant("(ssss)", ("test-shell", "aiswitch", "1", "1.2")))
+    else:
+        invocation.return_value(None)
+
+
 node = Gio.DBusNodeInfo.new_for_xml(WATCHER)
 bus.register_object("/StatusNotifierWatcher", node.interfaces[0], on_call, on_property, None)
 Gio.bus_own_name_on_connection(bus, "org.kde.StatusNotifierWatcher", 0, None, None)
+node = Gio.DBusNodeInfo.new_for_xml(NOTIFICATIONS)
+bus.register_object("/org/freedesktop/Notifications", node.interfaces[0], on_notify, None, None)
+Gio.bus_own_name_on_connection(bus, "org.freedesktop.Notifications", 0, None, None)
 
 
 def pump(seconds):
@@ -160,8 +191,24 @@ def checked(agent_label, preset):
 
 
 def env_preset():
-    import json
     return json.loads(cli("env", "show", "ref", "--json"))["preset"]
+
+
+def titled(title):
+    return [body for t, body in shown if t == title]
+
+
+def click(path):
+    node = find(path)
+    if node is None:
+        fail(f"no menu item {path}")
+    bus.call_sync(sender, menu_path, "com.canonical.dbusmenu", "Event",
+                  GLib.Variant("(isvu)", (node[0], "clicked", GLib.Variant("i", 0), 0)),
+                  None, 0, 5000, None)
+
+
+def alerts():
+    return json.loads(cli("alerts", "list", "--json"))["alerts"]
 
 
 # The Provider submenu lists the reference agent's presets, the active one checked.
@@ -170,10 +217,7 @@ if checked("ref", "two"):
     fail("two is checked but one is active")
 
 # A click on "two", as a panel sends it, switches the agent: a separate CLI sees it.
-two = find(["Provider", "ref", "two"])
-bus.call_sync(sender, menu_path, "com.canonical.dbusmenu", "Event",
-              GLib.Variant("(isvu)", (two[0], "clicked", GLib.Variant("i", 0), 0)),
-              None, 0, 5000, None)
+click(["Provider", "ref", "two"])
 wait("aiswitch env show ref says two after the click", lambda: env_preset() == "two", 10)
 wait("the menu checks two after the click", lambda: checked("ref", "two"), 5)
 
@@ -184,6 +228,36 @@ print(f"added preset in the menu after {took * 1000:.0f} ms")
 cli("env", "switch", "ref", "one")
 took = wait("the CLI's switch back to one is checked", lambda: checked("ref", "one") and not checked("ref", "two"), 1)
 print(f"CLI switch in the menu after {took * 1000:.0f} ms")
+
+# A crashing agent gives exactly one notification.
+cli("agents", "start", "crashy", "--preset", "one")
+pid = json.loads(cli("agents", "status", "--json"))["agents"][0]["pid"]
+subprocess.run(["kill", "-9", str(pid)], check=True)
+wait("a notification that crashy crashed", lambda: titled("Agent crashed"), 10)
+pump(0.5)
+if len(titled("Agent crashed")) != 1:
+    fail(f"one crash notification, not {titled('Agent crashed')}")
+
+# A budget threshold gives exactly one notification.
+cli("budget", "set", "--period", "day", "--limit-tokens", "30", "--thresholds", "50")
+cli("apply", "one", "--agents", "ref", "--task", "hello", "--workdir", WORK)
+wait("a notification that the budget threshold was crossed", lambda: titled("Budget alert"), 10)
+pump(0.5)
+if len(titled("Budget alert")) != 1:
+    fail(f"one budget notification, not {titled('Budget alert')}")
+
+# Paused from the tray: a failed task raises its alert, and nothing is shown.
+click(["Pause notifications", "For 1 hour"])
+wait("the tray says notifications are paused",
+     lambda: find(["Pause notifications", "Resume"]), 5)
+before = len(shown)
+subprocess.run([CLI, "apply", "one", "--agents", "broken", "--task", "x", "--workdir", WORK],
+               capture_output=True)
+wait("the failed task's alert", lambda: any(a["kind"] == "task_failed" for a in alerts()), 10)
+pump(0.5)
+if len(shown) != before:
+    fail(f"nothing while paused, but got {shown[before:]}")
+print(f"{len(shown)} notifications in all, none while paused")
 
 with open(MENU_OUT, "w") as out:
     out.write(menu_text() + "\n")

@@ -5,6 +5,7 @@ use aiswitch::store::AlertRow;
 use aiswitch::supervisor::AgentState;
 
 use super::*;
+use crate::i18n::Lang;
 
 fn view(name: &str) -> PresetView {
     let preset = Preset::new(PresetName::parse(name).unwrap(), ProviderKind::Anthropic);
@@ -56,7 +57,7 @@ fn checks(items: &[TrayItem]) -> Vec<(String, bool)> {
 
 #[test]
 fn no_agents_installed_shows_status_provider_note_and_quit() {
-    let model = tray_model(&Status::default());
+    let model = tray_model(&Status::default(), Lang::En);
     assert_eq!(model.icon, TrayIcon::Idle);
     assert_eq!(
         model.items[0],
@@ -84,7 +85,7 @@ fn each_agent_lists_its_usable_presets_with_the_active_one_checked() {
         ],
         ..Status::default()
     };
-    let model = tray_model(&status);
+    let model = tray_model(&status, Lang::En);
     let provider = submenu(&model.items, "Provider");
     let claude = submenu(provider, "claude CLI");
     assert_eq!(
@@ -116,7 +117,7 @@ fn many_presets_and_long_names_are_all_listed_and_shortened() {
         agents: vec![agent("claude", Some(long), &all)],
         ..Status::default()
     };
-    let model = tray_model(&status);
+    let model = tray_model(&status, Lang::En);
     let TrayItem::Label(line) = &model.items[0] else {
         panic!("a status line first")
     };
@@ -143,7 +144,7 @@ fn an_alert_turns_the_icon_and_lists_it_with_acknowledge_all() {
         }],
         ..Status::default()
     };
-    let model = tray_model(&status);
+    let model = tray_model(&status, Lang::En);
     assert_eq!(model.icon, TrayIcon::Alert);
     let alerts = submenu(&model.items, "Alerts (1)");
     assert_eq!(
@@ -166,7 +167,7 @@ fn a_failed_switch_is_shown_and_the_old_preset_stays_checked() {
         problems: vec!["switching claude to broken failed at verify: not installed".into()],
         ..Status::default()
     };
-    let model = tray_model(&status);
+    let model = tray_model(&status, Lang::En);
     assert!(model.items.contains(&TrayItem::Label(
         "⚠ switching claude to broken failed at verify: not installed".into()
     )));
@@ -215,7 +216,7 @@ fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
         }),
         ..Status::default()
     };
-    let model = tray_model(&status);
+    let model = tray_model(&status, Lang::En);
     assert_eq!(model.icon, TrayIcon::Busy);
     assert_eq!(
         model.items[0],
@@ -223,7 +224,7 @@ fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
     );
     assert_eq!(
         model.items[1],
-        TrayItem::Label("Budget: $12.40 of $20 this month (62 %)".into())
+        TrayItem::Label("Budget: $12.40 / $20 this month (62 %)".into())
     );
 }
 
@@ -240,10 +241,54 @@ fn menu_ids_round_trip_and_anything_else_is_no_command() {
         MenuCommand::SwitchAll {
             preset: "work".into(),
         },
+        MenuCommand::Pause(Pause::Hour),
+        MenuCommand::Pause(Pause::Tomorrow),
+        MenuCommand::Pause(Pause::Resume),
     ] {
         assert_eq!(MenuCommand::parse(&command.id()), Some(command));
     }
     for id in ["", "label-3", "switch/claude", "switch/a/b/c", "open/x"] {
         assert_eq!(MenuCommand::parse(id), None, "{id}");
     }
+}
+
+#[test]
+fn pause_offers_an_hour_or_tomorrow_and_resume_while_paused() {
+    let running = tray_model(&Status::default(), Lang::En);
+    let pause = submenu(&running.items, "Pause notifications");
+    assert_eq!(pause.len(), 2);
+    let paused = Status {
+        notifications_paused: true,
+        ..Status::default()
+    };
+    let model = tray_model(&paused, Lang::En);
+    let pause = submenu(&model.items, "Pause notifications");
+    assert!(matches!(
+        pause.last(),
+        Some(TrayItem::Action {
+            command: MenuCommand::Pause(Pause::Resume),
+            ..
+        })
+    ));
+    assert_eq!(Pause::Hour.until(1_000), Some(3_601_000));
+    assert_eq!(Pause::Tomorrow.until(86_400_000 + 5), Some(2 * 86_400_000));
+    assert_eq!(Pause::Resume.until(5), None);
+}
+
+#[test]
+fn the_tray_speaks_chinese() {
+    let status = Status {
+        presets: vec![view("work")],
+        agents: vec![agent("claude", None, &["work"])],
+        ..Status::default()
+    };
+    let model = tray_model(&status, Lang::Zh);
+    assert_eq!(model.items[0], TrayItem::Label("aiswitch · 无预设".into()));
+    let provider = submenu(&model.items, "供应商");
+    submenu(provider, "claude CLI");
+    submenu(provider, "所有代理");
+    assert!(matches!(
+        model.items.last(),
+        Some(TrayItem::Action { text, .. }) if text == "退出"
+    ));
 }

@@ -33,6 +33,7 @@ fn main() {
     let result = tauri::Builder::default()
         .manage(engine)
         .manage(host)
+        .manage(tray::Shown::default())
         .manage(commands::Smoke(smoke))
         .invoke_handler(tauri::generate_handler![
             commands::status,

@@ -43,7 +43,11 @@ fn the_tray_menu_switches_providers_and_follows_the_cli() {
         );
     }
     // ref answers; crashy is killed; broken cannot start.
-    for (id, args) in [("ref", ""), ("crashy", ""), ("broken", "\"--no-such-flag\"")] {
+    for (id, args) in [
+        ("ref", ""),
+        ("crashy", ""),
+        ("broken", "\"--no-such-flag\""),
+    ] {
         let manifest = home.join(format!("{id}.toml"));
         std::fs::write(
             &manifest,

@@ -199,12 +199,21 @@ def titled(title):
 
 
 def click(path):
-    node = find(path)
-    if node is None:
-        fail(f"no menu item {path}")
-    bus.call_sync(sender, menu_path, "com.canonical.dbusmenu", "Event",
-                  GLib.Variant("(isvu)", (node[0], "clicked", GLib.Variant("i", 0), 0)),
-                  None, 0, 5000, None)
+    """Clicks the item at `path`. A panel re-reads a menu the app replaced
+    (LayoutUpdated) before a click lands: so does this, twice at most."""
+    for attempt in range(3):
+        node = find(path)
+        if node is None:
+            fail(f"no menu item {path}")
+        try:
+            bus.call_sync(sender, menu_path, "com.canonical.dbusmenu", "Event",
+                          GLib.Variant("(isvu)", (node[0], "clicked", GLib.Variant("i", 0), 0)),
+                          None, 0, 5000, None)
+            return
+        except GLib.Error as e:
+            if "does not refer to a menu item" not in e.message or attempt == 2:
+                raise
+            pump(0.05)
 
 
 def alerts():

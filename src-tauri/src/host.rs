@@ -28,6 +28,8 @@ pub struct Host {
     lang: Lang,
     /// The last action's failure, shown in the tray until the next action.
     notice: Arc<Mutex<Option<String>>>,
+    /// What the last action did, when it has something to say.
+    info: Arc<Mutex<Option<String>>>,
     /// Which events notify, and the pause.
     rules: Arc<Mutex<NoticeRules>>,
     /// Rebuilds the tray (after an action).
@@ -42,6 +44,7 @@ impl Host {
             engine,
             lang,
             notice: Arc::default(),
+            info: Arc::default(),
             rules: Arc::new(Mutex::new(NoticeRules::new(lang))),
             wake: Arc::default(),
         }
@@ -58,6 +61,7 @@ impl Host {
         if let Some(notice) = lock(&self.notice).clone() {
             status.problems.insert(0, notice);
         }
+        status.info = lock(&self.info).clone();
         status.notifications_paused = lock(&self.rules)
             .paused_until(aiswitch::store::now_ms())
             .is_some();
@@ -72,19 +76,28 @@ impl Host {
             self.wake.notify_one();
             return;
         }
-        let (engine, notice, wake) = (self.engine.clone(), self.notice.clone(), self.wake.clone());
+        let host = self.clone();
         tauri::async_runtime::spawn(async move {
+            let engine = &host.engine;
             let outcome = match command {
-                MenuCommand::Switch { agent, preset } => switch(&engine, &agent, &preset).await,
-                MenuCommand::SwitchAll { preset } => switch_all(&engine, &preset).await,
+                MenuCommand::Switch { agent, preset } => switch(engine, &agent, &preset).await,
+                MenuCommand::SwitchAll { preset } => switch_all(engine, &preset).await,
                 MenuCommand::AcknowledgeAll => engine
                     .ack_alerts(None)
-                    .map(|_| ())
+                    .map(|_| None)
                     .map_err(|e| e.to_string()),
-                MenuCommand::Open | MenuCommand::Quit | MenuCommand::Pause(_) => Ok(()),
+                MenuCommand::Stop(agent) => daemon_call(engine, "agent.stop", &agent).await,
+                MenuCommand::Restart(agent) => daemon_call(engine, "agent.restart", &agent).await,
+                MenuCommand::InstallCli => install_cli(),
+                MenuCommand::Open | MenuCommand::Quit | MenuCommand::Pause(_) => Ok(None),
             };
-            *lock(&notice) = outcome.err();
-            wake.notify_one();
+            let (notice, info) = match outcome {
+                Ok(info) => (None, info),
+                Err(notice) => (Some(notice), None),
+            };
+            *lock(&host.notice) = notice;
+            *lock(&host.info) = info;
+            host.wake.notify_one();
         });
     }
 
@@ -136,7 +149,7 @@ impl Host {
     /// session bus's `org.freedesktop.Notifications`).
     fn notify(&self, app: &AppHandle, event: &Event) {
         let focused = app
-            .get_webview_window("dashboard")
+            .get_webview_window(crate::window::DASHBOARD)
             .and_then(|w| w.is_focused().ok())
             .unwrap_or(false);
         let notice = lock(&self.rules).notice(event, aiswitch::store::now_ms(), focused);
@@ -202,22 +215,48 @@ async fn refresh(app: &AppHandle, host: &Host, client: Option<&ControlClient>) {
     }
 }
 
-async fn switch(engine: &Engine, agent: &str, preset: &str) -> Result<(), String> {
+/// What an action did: something to say, or why it failed.
+type Outcome = Result<Option<String>, String>;
+
+async fn switch(engine: &Engine, agent: &str, preset: &str) -> Outcome {
     let name = PresetName::parse(preset).map_err(|e| e.to_string())?;
     engine
         .switch_env(agent, &name, Verify::No)
         .await
-        .map(|_| ())
+        .map(|_| None)
         .map_err(|e| format!("switching {agent} to {preset} failed: {e}"))
 }
 
-async fn switch_all(engine: &Engine, preset: &str) -> Result<(), String> {
+async fn switch_all(engine: &Engine, preset: &str) -> Outcome {
     let name = PresetName::parse(preset).map_err(|e| e.to_string())?;
     let agents = engine.agents_taking(&name).map_err(|e| e.to_string())?;
     for agent in agents {
         switch(engine, &agent, preset).await?;
     }
-    Ok(())
+    Ok(None)
+}
+
+/// Stops or restarts an agent in the daemon, which owns it.
+async fn daemon_call(engine: &Engine, method: &str, agent: &str) -> Outcome {
+    let client = ControlClient::connect(&engine.paths().control_socket())
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .call(method, Some(serde_json::json!({ "agent": agent })))
+        .await
+        .map(|_| None)
+        .map_err(|e| format!("{agent}: {e}"))
+}
+
+/// Links the `aiswitch` beside the app into `~/.local/bin`.
+fn install_cli() -> Outcome {
+    let cli = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .with_file_name("aiswitch");
+    let dir = crate::cli_install::default_dir()
+        .ok_or("no home directory to install the command-line tool in")?;
+    let path = std::env::var_os("PATH");
+    crate::cli_install::install(&cli, &dir, path.as_deref()).map(|done| Some(done.describe()))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -47,6 +47,11 @@ pub enum Text {
     BudgetUnpriced,
     EnvSwitchFailed,
     ErrorRate,
+    Agents,
+    Stop,
+    Restart,
+    RecentTasks,
+    InstallCli,
 }
 
 impl Lang {
@@ -104,6 +109,11 @@ impl Lang {
             Text::BudgetUnpriced => ("Runs without a price", "存在未定价的运行"),
             Text::EnvSwitchFailed => ("Provider switch failed", "切换供应商失败"),
             Text::ErrorRate => ("Agent errors rising", "代理错误率上升"),
+            Text::Agents => ("Agents", "代理"),
+            Text::Stop => ("Stop", "停止"),
+            Text::Restart => ("Restart", "重启"),
+            Text::RecentTasks => ("Recent tasks", "最近的任务"),
+            Text::InstallCli => ("Install command-line tool", "安装命令行工具"),
         };
         match self {
             Self::En => en,

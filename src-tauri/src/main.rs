@@ -5,6 +5,7 @@
 //! what the tray shows (a pure function, unit-tested), and `tray` only turns that model
 //! into Tauri menu items.
 
+mod cli_install;
 mod commands;
 mod host;
 mod i18n;
@@ -12,6 +13,7 @@ mod notices;
 mod status;
 mod tray;
 mod tray_model;
+mod window;
 
 use aiswitch::Engine;
 use tauri::Manager;
@@ -30,7 +32,11 @@ fn main() {
     };
     let smoke = std::env::var_os(SMOKE_ENV).is_some();
     let host = host::Host::new(engine.clone());
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default()
+        // First: a second launch only brings the running app's dashboard to the front.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            window::open_dashboard(app);
+        }))
         .manage(engine)
         .manage(host)
         .manage(tray::Shown::default())
@@ -47,9 +53,21 @@ fn main() {
             host.follow(app.handle().clone(), !smoke);
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(err) = result {
-        eprintln!("aiswitch-desktop: {err}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("aiswitch-desktop: {err}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|_, event| {
+        // Closing the last window leaves the app in the tray; Quit exits (with a code).
+        if let tauri::RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
 }

@@ -3,7 +3,7 @@
 
 use aiswitch::engine::AgentProviders;
 use aiswitch::presets::PresetView;
-use aiswitch::store::{AlertRow, BudgetStatus, UsageFilter, UsageGroup};
+use aiswitch::store::{AlertRow, BudgetStatus, TaskRow, UsageFilter, UsageGroup};
 use aiswitch::{AgentStatusView, Engine};
 use serde::Serialize;
 
@@ -22,6 +22,8 @@ pub struct Status {
     pub running: Vec<AgentStatusView>,
     /// Unacknowledged alerts, newest first.
     pub alerts: Vec<AlertRow>,
+    /// The latest tasks, newest first.
+    pub tasks: Vec<TaskRow>,
     /// Today's usage (UTC day), when any.
     pub today: Option<UsageGroup>,
     /// The budget closest to its limit, when any.
@@ -30,6 +32,8 @@ pub struct Status {
     pub problems: Vec<String>,
     /// Whether desktop notifications are paused.
     pub notifications_paused: bool,
+    /// What the last tray action did, when it worked and has something to say.
+    pub info: Option<String>,
 }
 
 impl Status {
@@ -52,6 +56,10 @@ impl Status {
         }
         match engine.providers() {
             Ok(agents) => status.agents = agents,
+            Err(err) => status_problem(&mut status.problems, err),
+        }
+        match engine.list_tasks(None, 3) {
+            Ok(tasks) => status.tasks = tasks,
             Err(err) => status_problem(&mut status.problems, err),
         }
         match engine.alerts(false) {

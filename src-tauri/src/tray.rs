@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::tray::TrayIconBuilder;
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::host::Host;
@@ -45,6 +45,19 @@ pub fn install(app: &AppHandle, model: &TrayModel) -> tauri::Result<()> {
         .icon(icon(model.icon)?)
         .tooltip(&model.tooltip)
         .menu(&menu)
+        // Left click opens the dashboard where the platform reports it (not with
+        // appindicator on Linux); the menu is on right click.
+        .show_menu_on_left_click(false)
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                crate::window::open_dashboard(tray.app_handle());
+            }
+        })
         .on_menu_event(|app, event| {
             if let Some(command) = MenuCommand::parse(event.id().as_ref()) {
                 run(app, command);
@@ -138,12 +151,7 @@ fn icon(icon: TrayIcon) -> tauri::Result<Image<'static>> {
 fn run(app: &AppHandle, command: MenuCommand) {
     match command {
         MenuCommand::Quit => app.exit(0),
-        MenuCommand::Open => {
-            if let Some(window) = app.get_webview_window("dashboard") {
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        }
+        MenuCommand::Open => crate::window::open_dashboard(app),
         other => app.state::<Host>().act(other),
     }
 }

@@ -71,6 +71,12 @@ pub enum MenuCommand {
     AcknowledgeAll,
     /// Hold notifications back, or show them again.
     Pause(Pause),
+    /// Stop an agent the daemon runs.
+    Stop(String),
+    /// Restart an agent the daemon runs.
+    Restart(String),
+    /// Link the bundled `aiswitch` into `~/.local/bin`.
+    InstallCli,
 }
 
 /// How long "Pause notifications" holds them back.
@@ -108,6 +114,9 @@ impl MenuCommand {
             Self::Pause(Pause::Hour) => "pause/hour".into(),
             Self::Pause(Pause::Tomorrow) => "pause/tomorrow".into(),
             Self::Pause(Pause::Resume) => "pause/resume".into(),
+            Self::Stop(agent) => format!("stop/{agent}"),
+            Self::Restart(agent) => format!("restart/{agent}"),
+            Self::InstallCli => "install-cli".into(),
         }
     }
 
@@ -122,6 +131,9 @@ impl MenuCommand {
             ("pause", Some("hour"), None) => Self::Pause(Pause::Hour),
             ("pause", Some("tomorrow"), None) => Self::Pause(Pause::Tomorrow),
             ("pause", Some("resume"), None) => Self::Pause(Pause::Resume),
+            ("install-cli", None, None) => Self::InstallCli,
+            ("stop", Some(agent), None) => Self::Stop(agent.to_owned()),
+            ("restart", Some(agent), None) => Self::Restart(agent.to_owned()),
             ("switch", Some(agent), Some(preset)) => Self::Switch {
                 agent: agent.to_owned(),
                 preset: preset.to_owned(),
@@ -162,15 +174,26 @@ pub fn tray_model(status: &Status, lang: Lang) -> TrayModel {
         let notice = shorten(notice, LABEL_CHARS);
         items.push(TrayItem::Label(format!("⚠ {notice}")));
     }
+    if let Some(info) = &status.info {
+        // Room for a path and what to do about it.
+        items.push(TrayItem::Label(shorten(info, 2 * LABEL_CHARS)));
+    }
     items.push(TrayItem::Separator);
     items.push(provider_menu(status, lang));
+    if !status.running.is_empty() {
+        items.push(agents_menu(status, lang));
+    }
     if !status.alerts.is_empty() {
         items.push(alerts_menu(status, lang));
+    }
+    if !status.tasks.is_empty() {
+        items.push(tasks_menu(status, lang));
     }
     items.extend([
         TrayItem::Separator,
         action(MenuCommand::Open, lang.text(Text::OpenDashboard)),
         pause_menu(status, lang),
+        action(MenuCommand::InstallCli, lang.text(Text::InstallCli)),
         TrayItem::Separator,
         action(MenuCommand::Quit, lang.text(Text::Quit)),
     ]);
@@ -327,6 +350,54 @@ fn alerts_menu(status: &Status, lang: Lang) -> TrayItem {
     ));
     TrayItem::Submenu {
         text: format!("{} ({})", lang.text(Text::Alerts), status.alerts.len()),
+        items,
+    }
+}
+
+/// Agents → one submenu per agent the daemon runs (its state) with Stop and Restart.
+fn agents_menu(status: &Status, lang: Lang) -> TrayItem {
+    let items = status
+        .running
+        .iter()
+        .map(|agent| TrayItem::Submenu {
+            text: format!(
+                "{} · {}",
+                shorten(&agent.agent, LABEL_CHARS),
+                agent.state.as_str()
+            ),
+            items: vec![
+                action(
+                    MenuCommand::Stop(agent.agent.clone()),
+                    lang.text(Text::Stop),
+                ),
+                action(
+                    MenuCommand::Restart(agent.agent.clone()),
+                    lang.text(Text::Restart),
+                ),
+            ],
+        })
+        .collect();
+    TrayItem::Submenu {
+        text: lang.text(Text::Agents).into(),
+        items,
+    }
+}
+
+/// Recent tasks → the latest three with their state and prompt.
+fn tasks_menu(status: &Status, lang: Lang) -> TrayItem {
+    let items = status
+        .tasks
+        .iter()
+        .map(|task| {
+            let prompt = task.prompt.lines().next().unwrap_or_default();
+            TrayItem::Label(shorten(
+                &format!("{} · {} · {prompt}", task.id, task.status.as_str()),
+                LABEL_CHARS,
+            ))
+        })
+        .collect();
+    TrayItem::Submenu {
+        text: lang.text(Text::RecentTasks).into(),
         items,
     }
 }

@@ -78,6 +78,8 @@ fn the_tray_menu_switches_providers_and_follows_the_cli() {
         .arg(&work)
         .arg(&menu)
         .env("AISWITCH_HOME", home)
+        .env("HOME", home.join("user"))
+        .env_remove("XDG_BIN_HOME")
         .env("NO_AT_BRIDGE", "1")
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .stdin(std::process::Stdio::null())

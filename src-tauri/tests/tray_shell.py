@@ -9,6 +9,7 @@ with AISWITCH_HOME set. Exits 0 when every check holds; says which failed otherw
 """
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -220,6 +221,15 @@ def alerts():
     return json.loads(cli("alerts", "list", "--json"))["alerts"]
 
 
+# A second launch exits at once and leaves the first (its tray item stays).
+second = subprocess.run([APP], capture_output=True, timeout=20)
+if second.returncode != 0:
+    fail(f"a second launch exits 0, not {second.returncode}")
+pump(0.2)
+if app_item() != (sender, item_path) or app.poll() is not None:
+    fail("the first app is still running with its tray item")
+print("a second launch exited and left the first")
+
 # The Provider submenu lists the reference agent's presets, the active one checked.
 wait("the Provider menu shows ref with preset one checked", lambda: checked("ref", "one"), 10)
 if checked("ref", "two"):
@@ -267,6 +277,17 @@ pump(0.5)
 if len(shown) != before:
     fail(f"nothing while paused, but got {shown[before:]}")
 print(f"{len(shown)} notifications in all, none while paused")
+
+# "Install command-line tool" links a working aiswitch into ~/.local/bin.
+click(["Install command-line tool"])
+linked = os.path.join(os.environ["HOME"], ".local/bin/aiswitch")
+wait("the installed aiswitch answers --version",
+     lambda: os.path.exists(linked) and subprocess.run(
+         [linked, "--version"], capture_output=True, text=True).stdout.strip(), 5)
+version = subprocess.run([linked, "--version"], capture_output=True, text=True).stdout.strip()
+print(f"installed: {version}")
+wait("the tray says where it went and that it is not on PATH",
+     lambda: find(["aiswitch installed as " + linked + "; "]), 5)
 
 with open(MENU_OUT, "w") as out:
     out.write(menu_text() + "\n")

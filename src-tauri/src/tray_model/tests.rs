@@ -218,6 +218,13 @@ fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
     };
     let model = tray_model(&status, Lang::En);
     assert_eq!(model.icon, TrayIcon::Busy);
+    let agents = submenu(&model.items, "Agents");
+    let claude = submenu(agents, "claude · busy");
+    assert!(matches!(
+        &claude[0],
+        TrayItem::Action { command: MenuCommand::Stop(agent), .. } if agent == "claude"
+    ));
+    submenu(agents, "codex · idle");
     assert_eq!(
         model.items[0],
         TrayItem::Label("aiswitch · work · 1 busy, 1 idle · today 12,345 tokens, $0.04".into())
@@ -244,6 +251,9 @@ fn menu_ids_round_trip_and_anything_else_is_no_command() {
         MenuCommand::Pause(Pause::Hour),
         MenuCommand::Pause(Pause::Tomorrow),
         MenuCommand::Pause(Pause::Resume),
+        MenuCommand::Stop("claude".into()),
+        MenuCommand::Restart("claude".into()),
+        MenuCommand::InstallCli,
     ] {
         assert_eq!(MenuCommand::parse(&command.id()), Some(command));
     }
@@ -291,4 +301,45 @@ fn the_tray_speaks_chinese() {
         model.items.last(),
         Some(TrayItem::Action { text, .. }) if text == "退出"
     ));
+}
+
+#[test]
+fn recent_tasks_show_their_state_and_prompt() {
+    use aiswitch::store::{TaskRow, TaskState};
+    let task = |id: &str, status: TaskState, prompt: &str| TaskRow {
+        id: id.into(),
+        prompt: prompt.into(),
+        status,
+        coordination: "loose".into(),
+        order: "parallel".into(),
+        agents: "claude".into(),
+        started_ms: 0,
+        ended_ms: None,
+        result: None,
+    };
+    let status = Status {
+        tasks: vec![
+            task("t3", TaskState::Running, "add tests\nand more"),
+            task("t2", TaskState::Failed, "fix the build"),
+            task("t1", TaskState::Cancelled, "refactor"),
+        ],
+        ..Status::default()
+    };
+    let model = tray_model(&status, Lang::En);
+    let tasks = submenu(&model.items, "Recent tasks");
+    assert_eq!(
+        tasks,
+        [
+            TrayItem::Label("t3 · running · add tests".into()),
+            TrayItem::Label("t2 · failed · fix the build".into()),
+            TrayItem::Label("t1 · cancelled · refactor".into()),
+        ]
+    );
+    assert!(model.items.iter().any(|i| matches!(
+        i,
+        TrayItem::Action {
+            command: MenuCommand::InstallCli,
+            ..
+        }
+    )));
 }

@@ -22,6 +22,9 @@ use tauri::Manager;
 /// engine's status, printing one line; CI uses it under Xvfb.
 const SMOKE_ENV: &str = "AISWITCH_DESKTOP_SMOKE";
 
+/// Start in the tray only, without the dashboard window (as at login).
+const TRAY_ONLY_ARG: &str = "--tray";
+
 fn main() {
     let engine = match Engine::from_env() {
         Ok(engine) => engine,
@@ -51,6 +54,9 @@ fn main() {
             tray::install(app.handle(), &model)?;
             // The smoke run only looks: it starts no daemon.
             host.follow(app.handle().clone(), !smoke);
+            if std::env::args().any(|a| a == TRAY_ONLY_ARG) {
+                window::close_dashboard(app.handle());
+            }
             Ok(())
         })
         .build(tauri::generate_context!());

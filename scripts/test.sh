@@ -32,6 +32,9 @@ rm -rf "$smoke_home"
 step "desktop: unit tests and the tray over D-Bus (Xvfb, a private session bus)"
 cargo test -p aiswitch-desktop --locked -- --nocapture
 
+step "desktop: the .deb installs with apt, starts to a tray, and removes cleanly"
+./scripts/check-deb.sh
+
 step "core: unit and integration tests"
 cargo test --locked -- --skip real_cli_suite
 

@@ -12,6 +12,7 @@ use aiswitch::events::Event;
 use aiswitch::presets::PresetName;
 use aiswitch::{AgentStatusView, Engine};
 use tauri::{AppHandle, Manager};
+use tauri_plugin_autostart::ManagerExt;
 use tokio::sync::Notify;
 
 use crate::i18n::Lang;
@@ -89,7 +90,10 @@ impl Host {
                 MenuCommand::Stop(agent) => daemon_call(engine, "agent.stop", &agent).await,
                 MenuCommand::Restart(agent) => daemon_call(engine, "agent.restart", &agent).await,
                 MenuCommand::InstallCli => install_cli(),
-                MenuCommand::Open | MenuCommand::Quit | MenuCommand::Pause(_) => Ok(None),
+                MenuCommand::Open
+                | MenuCommand::Quit
+                | MenuCommand::Pause(_)
+                | MenuCommand::StartAtLogin => Ok(None),
             };
             let (notice, info) = match outcome {
                 Ok(info) => (None, info),
@@ -99,6 +103,11 @@ impl Host {
             *lock(&host.info) = info;
             host.wake.notify_one();
         });
+    }
+
+    /// Rebuilds the tray now (after a change the event stream does not carry).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Attaches to the engine host (starting the daemon when `start_daemon` and none
@@ -204,6 +213,7 @@ async fn refresh(app: &AppHandle, host: &Host, client: Option<&ControlClient>) {
     let Ok(mut status) = read.await else {
         return;
     };
+    status.start_at_login = app.autolaunch().is_enabled().unwrap_or(false);
     if let Some(client) = client
         && let Ok(reply) = client.call("agent.status", None).await
     {

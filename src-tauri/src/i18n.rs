@@ -52,6 +52,7 @@ pub enum Text {
     Restart,
     RecentTasks,
     InstallCli,
+    StartAtLogin,
 }
 
 impl Lang {
@@ -114,6 +115,7 @@ impl Lang {
             Text::Restart => ("Restart", "重启"),
             Text::RecentTasks => ("Recent tasks", "最近的任务"),
             Text::InstallCli => ("Install command-line tool", "安装命令行工具"),
+            Text::StartAtLogin => ("Start at login", "登录时启动"),
         };
         match self {
             Self::En => en,

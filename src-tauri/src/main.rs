@@ -17,6 +17,7 @@ mod window;
 
 use aiswitch::Engine;
 use tauri::Manager;
+use tauri_plugin_autostart::ManagerExt;
 
 /// With this env var set, the app quits as soon as the dashboard has rendered the
 /// engine's status, printing one line; CI uses it under Xvfb.
@@ -40,6 +41,13 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             window::open_dashboard(app);
         }))
+        // "Start at login" starts it in the tray only.
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name("aiswitch")
+                .arg(TRAY_ONLY_ARG)
+                .build(),
+        )
         .manage(engine)
         .manage(host)
         .manage(tray::Shown::default())
@@ -50,7 +58,9 @@ fn main() {
         ])
         .setup(move |app| {
             let host = app.state::<host::Host>();
-            let model = tray_model::tray_model(&host.status(), host.lang());
+            let mut status = host.status();
+            status.start_at_login = app.autolaunch().is_enabled().unwrap_or(false);
+            let model = tray_model::tray_model(&status, host.lang());
             tray::install(app.handle(), &model)?;
             // The smoke run only looks: it starts no daemon.
             host.follow(app.handle().clone(), !smoke);

@@ -34,6 +34,8 @@ pub struct Status {
     pub notifications_paused: bool,
     /// What the last tray action did, when it worked and has something to say.
     pub info: Option<String>,
+    /// Whether the app starts at login (in the tray).
+    pub start_at_login: bool,
 }
 
 impl Status {

@@ -10,6 +10,8 @@ use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem,
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
+use tauri_plugin_autostart::ManagerExt;
+
 use crate::host::Host;
 use crate::tray_model::{MenuCommand, TrayIcon, TrayItem, TrayModel};
 
@@ -152,6 +154,18 @@ fn run(app: &AppHandle, command: MenuCommand) {
     match command {
         MenuCommand::Quit => app.exit(0),
         MenuCommand::Open => crate::window::open_dashboard(app),
+        MenuCommand::StartAtLogin => {
+            let login = app.autolaunch();
+            let switched = if login.is_enabled().unwrap_or(false) {
+                login.disable()
+            } else {
+                login.enable()
+            };
+            if let Err(e) = switched {
+                eprintln!("aiswitch-desktop: cannot change starting at login: {e}");
+            }
+            app.state::<Host>().wake();
+        }
         other => app.state::<Host>().act(other),
     }
 }

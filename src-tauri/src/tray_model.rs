@@ -77,6 +77,8 @@ pub enum MenuCommand {
     Restart(String),
     /// Link the bundled `aiswitch` into `~/.local/bin`.
     InstallCli,
+    /// Turn starting at login on or off.
+    StartAtLogin,
 }
 
 /// How long "Pause notifications" holds them back.
@@ -117,6 +119,7 @@ impl MenuCommand {
             Self::Stop(agent) => format!("stop/{agent}"),
             Self::Restart(agent) => format!("restart/{agent}"),
             Self::InstallCli => "install-cli".into(),
+            Self::StartAtLogin => "start-at-login".into(),
         }
     }
 
@@ -132,6 +135,7 @@ impl MenuCommand {
             ("pause", Some("tomorrow"), None) => Self::Pause(Pause::Tomorrow),
             ("pause", Some("resume"), None) => Self::Pause(Pause::Resume),
             ("install-cli", None, None) => Self::InstallCli,
+            ("start-at-login", None, None) => Self::StartAtLogin,
             ("stop", Some(agent), None) => Self::Stop(agent.to_owned()),
             ("restart", Some(agent), None) => Self::Restart(agent.to_owned()),
             ("switch", Some(agent), Some(preset)) => Self::Switch {
@@ -193,6 +197,11 @@ pub fn tray_model(status: &Status, lang: Lang) -> TrayModel {
         TrayItem::Separator,
         action(MenuCommand::Open, lang.text(Text::OpenDashboard)),
         pause_menu(status, lang),
+        TrayItem::Check {
+            command: MenuCommand::StartAtLogin,
+            text: lang.text(Text::StartAtLogin).into(),
+            checked: status.start_at_login,
+        },
         action(MenuCommand::InstallCli, lang.text(Text::InstallCli)),
         TrayItem::Separator,
         action(MenuCommand::Quit, lang.text(Text::Quit)),

@@ -141,9 +141,14 @@ class Shell:
         return took
 
     def app_item(self):
-        for sender, path in self.items:
-            pid = self.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                            "GetConnectionUnixProcessID", GLib.Variant("(s)", (sender,)), "(u)")[0]
+        """The tray item of the running app (items of apps that quit are skipped)."""
+        for sender, path in reversed(self.items):
+            try:
+                pid = self.call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                GLib.Variant("(s)", (sender,)), "(u)")[0]
+            except GLib.Error:
+                continue
             if self.app and pid == self.app.pid:
                 return sender, path
         return None

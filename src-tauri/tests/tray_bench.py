@@ -29,8 +29,18 @@ def row(name, seconds):
     print(f"| {name} | {len(seconds)} | {pct(seconds, 50) * 1e3:.2f} ms | {pct(seconds, 99) * 1e3:.2f} ms |")
 
 
+def daemon_pid():
+    try:
+        with open(os.path.join(HOME, "run/daemon.lock")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def tree(pid):
-    """`pid` and its descendants."""
+    """`pid` and its descendants, without the daemon the app started (it is not the
+    app's: it owns the agents and outlives the app)."""
+    skip = daemon_pid()
     pids, children = [pid], {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -42,7 +52,7 @@ def tree(pid):
                 pass
     i = 0
     while i < len(pids):
-        pids.extend(children.get(pids[i], []))
+        pids.extend(c for c in children.get(pids[i], []) if c != skip)
         i += 1
     return pids
 

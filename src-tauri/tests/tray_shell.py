@@ -97,6 +97,15 @@ print(f"installed: {installed_version()}")
 shell.wait("the tray says where it went and that it is not on PATH",
            lambda: shell.find(["aiswitch installed as " + linked + "; "]), 5)
 
+# "Start at login" writes an XDG autostart entry that starts the app in the tray.
+entry = os.path.join(os.environ["HOME"], ".config/autostart/aiswitch.desktop")
+shell.click(["Start at login"])
+shell.wait("the autostart entry starts the app with --tray",
+           lambda: os.path.exists(entry) and "--tray" in open(entry).read(), 5)
+shell.wait("Start at login is checked", lambda: shell.checked(["Start at login"]), 5)
+shell.click(["Start at login"])
+shell.wait("the autostart entry is gone", lambda: not os.path.exists(entry), 5)
+
 with open(MENU_OUT, "w") as out:
     out.write(shell.menu_text() + "\n")
 print(shell.menu_text())

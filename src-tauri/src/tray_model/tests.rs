@@ -254,6 +254,7 @@ fn menu_ids_round_trip_and_anything_else_is_no_command() {
         MenuCommand::Stop("claude".into()),
         MenuCommand::Restart("claude".into()),
         MenuCommand::InstallCli,
+        MenuCommand::StartAtLogin,
     ] {
         assert_eq!(MenuCommand::parse(&command.id()), Some(command));
     }

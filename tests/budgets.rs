@@ -287,6 +287,25 @@ fn a_hard_stop_holds_under_ten_concurrent_runs() {
     assert!(task.stderr.contains("would be exceeded"), "{}", task.stderr);
     let tasks: Value = home.run(&["tasks", "list", "--json"]).ok().json();
     assert_eq!(tasks["tasks"], serde_json::json!([]));
+    // The refusals raise one hard-stop alert (one per budget per day), as an event too.
+    let alerts: Value = home.run(&["alerts", "list", "--json"]).ok().json();
+    let hard: Vec<&Value> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "budget_hard_stop")
+        .collect();
+    assert_eq!(hard.len(), 1, "{alerts}");
+    assert!(hard[0]["message"].as_str().unwrap().contains("was refused"));
+    let events = home.run(&["events", "--json", "--limit", "1000"]).ok();
+    assert!(
+        events
+            .stdout
+            .lines()
+            .any(|l| l.contains("\"alert_raised\"") && l.contains("budget_hard_stop")),
+        "{}",
+        events.stdout
+    );
 }
 
 #[test]

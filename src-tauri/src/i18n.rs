@@ -45,6 +45,7 @@ pub enum Text {
     TaskFinished,
     BudgetThreshold,
     BudgetUnpriced,
+    BudgetHardStop,
     EnvSwitchFailed,
     ErrorRate,
     Agents,
@@ -108,6 +109,10 @@ impl Lang {
             Text::TaskFinished => ("Task finished", "任务完成"),
             Text::BudgetThreshold => ("Budget alert", "预算提醒"),
             Text::BudgetUnpriced => ("Runs without a price", "存在未定价的运行"),
+            Text::BudgetHardStop => (
+                "Budget limit reached: run refused",
+                "预算已达上限：运行被拒绝",
+            ),
             Text::EnvSwitchFailed => ("Provider switch failed", "切换供应商失败"),
             Text::ErrorRate => ("Agent errors rising", "代理错误率上升"),
             Text::Agents => ("Agents", "代理"),

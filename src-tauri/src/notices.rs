@@ -89,6 +89,7 @@ fn alert_title(kind: AlertKind) -> Text {
         AlertKind::TaskTimedOut => Text::TaskTimedOut,
         AlertKind::BudgetThreshold => Text::BudgetThreshold,
         AlertKind::BudgetUnpriced => Text::BudgetUnpriced,
+        AlertKind::BudgetHardStop => Text::BudgetHardStop,
         AlertKind::EnvSwitchFailed => Text::EnvSwitchFailed,
         AlertKind::ErrorRate => Text::ErrorRate,
     }

@@ -16,6 +16,8 @@ pub enum AlertKind {
     BudgetThreshold,
     /// A USD budget saw runs it cannot price.
     BudgetUnpriced,
+    /// A budget's hard stop refused a run.
+    BudgetHardStop,
     /// A task failed.
     TaskFailed,
     /// A task's agent ran out of time.
@@ -32,9 +34,10 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::BudgetThreshold,
         Self::BudgetUnpriced,
+        Self::BudgetHardStop,
         Self::TaskFailed,
         Self::TaskTimedOut,
         Self::EnvSwitchFailed,
@@ -48,6 +51,7 @@ impl AlertKind {
         match self {
             Self::BudgetThreshold => "budget_threshold",
             Self::BudgetUnpriced => "budget_unpriced",
+            Self::BudgetHardStop => "budget_hard_stop",
             Self::TaskFailed => "task_failed",
             Self::TaskTimedOut => "task_timed_out",
             Self::EnvSwitchFailed => "env_switch_failed",
@@ -60,7 +64,8 @@ impl AlertKind {
     /// The de-duplication key of an alert of this kind about `subject` at `now_ms`
     /// (`period`: for budget alerts, the budget's period start and threshold): only
     /// one alert per key is ever recorded, so the key is the rate limit. Budget
-    /// alerts: one per threshold per period; task alerts: one per task; a failed
+    /// alerts: one per threshold per period; a hard stop: one per budget per day; task
+    /// alerts: one per task; a failed
     /// switch or a crash: one per agent per minute; an error rate: one per agent per
     /// ten minutes; a restart limit: one per agent per hour.
     pub fn dedup_key(self, subject: &str, period: &str, now_ms: i64) -> String {
@@ -68,6 +73,7 @@ impl AlertKind {
         match self {
             Self::BudgetThreshold => format!("budget:{subject}:{period}"),
             Self::BudgetUnpriced => format!("budget_unpriced:{subject}:{period}"),
+            Self::BudgetHardStop => format!("hard-stop:{subject}:{}", now_ms / (24 * 60 * MINUTE)),
             Self::TaskFailed | Self::TaskTimedOut => format!("task:{subject}"),
             Self::EnvSwitchFailed => format!("env:{subject}:{}", now_ms / MINUTE),
             Self::ErrorRate => format!("error-rate:{subject}:{}", now_ms / (10 * MINUTE)),

@@ -126,14 +126,24 @@ impl Engine {
         } else {
             self.unpriceable(agent, preset)
         };
-        let id = store.reserve(
+        let reserved = store.reserve(
             agent,
             preset,
             task_id,
             estimate,
             unpriced.as_deref(),
             now_ms(),
-        )??;
+        )?;
+        let id = match reserved {
+            Ok(id) => id,
+            Err(refused) => {
+                if let BudgetError::Exceeded { id, .. } = &refused {
+                    let message = format!("{agent} was refused: {refused}");
+                    self.raise_alert(AlertKind::BudgetHardStop, &id.to_string(), "", &message)?;
+                }
+                return Err(refused.into());
+            }
+        };
         if let Some(what) = unpriced {
             // Not refused: say, once a period, that this budget does not see its cost.
             let now = now_ms();
@@ -152,13 +162,15 @@ impl Engine {
                     &start.to_string(),
                     now,
                 );
-                store.add_alert(
+                if let Some(alert) = store.add_alert(
                     AlertKind::BudgetUnpriced,
                     &budget.scope.to_string(),
                     &message,
                     &key,
                     now,
-                )?;
+                )? {
+                    self.record(&[Event::AlertRaised { alert }])?;
+                }
             }
         }
         Ok(id)

@@ -64,8 +64,10 @@ fn main() {
             tray::install(app.handle(), &model)?;
             // The smoke run only looks: it starts no daemon.
             host.follow(app.handle().clone(), !smoke);
-            if std::env::args().any(|a| a == TRAY_ONLY_ARG) {
-                window::close_dashboard(app.handle());
+            // The window is built here (`create: false` in the config), so the tray-only
+            // start never loads a webview.
+            if !std::env::args().any(|a| a == TRAY_ONLY_ARG) {
+                window::open_dashboard(app.handle());
             }
             Ok(())
         })

@@ -32,9 +32,3 @@ pub fn open_dashboard(app: &AppHandle) {
     }
 }
 
-/// Closes the dashboard and frees its webview; the app goes on in the tray.
-pub fn close_dashboard(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window(DASHBOARD) {
-        let _ = window.destroy();
-    }
-}

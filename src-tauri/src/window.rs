@@ -31,4 +31,3 @@ pub fn open_dashboard(app: &AppHandle) {
         }
     }
 }
-

@@ -9,14 +9,11 @@ use crate::coordinator::{RunStatus, TaskStatus};
 use crate::store::AlertRow;
 use crate::supervisor::AgentState;
 
-/// Every event kind with an example and what it means.
+/// Every event kind with an example and what it means: a table, one row per kind.
+#[rustfmt::skip]
 pub fn examples() -> Vec<(Event, &'static str)> {
     let (agent, task, preset) = ("claude".to_owned(), "t1a2b3".to_owned(), "work".to_owned());
-    let tokens = TokenCounts {
-        input: 1200,
-        output: 300,
-        ..TokenCounts::default()
-    };
+    let tokens = TokenCounts { input: 1200, output: 300, ..TokenCounts::default() };
     let alert = AlertRow {
         id: 7,
         at_ms: 1_764_561_600_000,
@@ -26,245 +23,41 @@ pub fn examples() -> Vec<(Event, &'static str)> {
         acked: false,
     };
     let fields = vec!["base_url".to_owned(), "api_key".to_owned()];
+    let budget = Budget { id: 1, scope: Scope::Agent(agent.clone()), period: Period::Day, limit: Limit::Usd(5.0), thresholds: vec![80, 100], hard_stop: true, refuse_unpriced: false };
     vec![
-        (
-            Event::PresetAdded {
-                preset: preset.clone(),
-                fields: fields.clone(),
-            },
-            "a preset was created",
-        ),
-        (
-            Event::PresetChanged {
-                preset: preset.clone(),
-                fields,
-            },
-            "a preset was replaced (`add --force`, `import --force`)",
-        ),
-        (
-            Event::PresetRemoved {
-                preset: preset.clone(),
-                switched_agents: vec![agent.clone()],
-            },
-            "a preset was removed",
-        ),
-        (
-            Event::PresetCurrent {
-                preset: preset.clone(),
-                file: Some("/home/me/app/.aiswitch.toml".into()),
-                agent: None,
-            },
-            "a preset was made current (no `file`: globally)",
-        ),
-        (
-            Event::AgentRegistered {
-                agent: agent.clone(),
-            },
-            "an agent manifest was registered",
-        ),
-        (
-            Event::AgentLaunched {
-                agent: agent.clone(),
-                preset: Some(preset.clone()),
-            },
-            "`run` / `apply -- CMD` launched an agent CLI",
-        ),
-        (
-            Event::AgentState {
-                agent: agent.clone(),
-                state: AgentState::Idle,
-                pid: Some(4242),
-            },
-            "live: a supervised agent changed state",
-        ),
-        (
-            Event::AgentFault {
-                agent: agent.clone(),
-                message: "sent malformed JSON".into(),
-            },
-            "live: a supervised agent faulted",
-        ),
-        (
-            Event::AgentExited {
-                agent: agent.clone(),
-                code: Some(1),
-                signal: None,
-            },
-            "live: its process exited",
-        ),
-        (
-            Event::AgentRestarting {
-                agent: agent.clone(),
-                attempt: 1,
-                after_ms: 500,
-            },
-            "live: a restart is scheduled",
-        ),
-        (
-            Event::AgentGaveUp {
-                agent: agent.clone(),
-                restarts: 5,
-            },
-            "live: the start limit was hit",
-        ),
-        (
-            Event::AgentLog {
-                agent: agent.clone(),
-                line: "warming up".into(),
-            },
-            "live: a line it wrote to stderr",
-        ),
-        (
-            Event::AgentEnvRestarted {
-                agent: agent.clone(),
-                from: Some("old".into()),
-                to: Some(preset.clone()),
-            },
-            "live: restarted at the end of its turn onto a switch",
-        ),
-        (
-            Event::TaskStarted {
-                task: task.clone(),
-                agents: vec![agent.clone()],
-                title: "add tests".into(),
-            },
-            "a task started",
-        ),
-        (
-            Event::RunStarted {
-                task: task.clone(),
-                agent: agent.clone(),
-            },
-            "live: an agent of the task started its turn",
-        ),
-        (
-            Event::RunOutput {
-                task: task.clone(),
-                agent: agent.clone(),
-                text: "Done.".into(),
-            },
-            "live: a piece of its output",
-        ),
-        (
-            Event::RunUsage {
-                task: task.clone(),
-                agent: agent.clone(),
-                tokens,
-            },
-            "live: tokens so far in its turn",
-        ),
-        (
-            Event::RunFinished {
-                task: task.clone(),
-                agent: agent.clone(),
-                status: RunStatus::Succeeded,
-            },
-            "live: it finished its turn",
-        ),
-        (
-            Event::TaskFinished {
-                task,
-                status: TaskStatus::Failed,
-                reason: Some("claude failed: exited".into()),
-                tokens,
-                cost_usd: Some(0.0081),
-            },
-            "a task ended: succeeded, failed or cancelled, with the reason",
-        ),
-        (
-            Event::UsageRecorded {
-                agents: vec![agent.clone()],
-                rows: 1,
-                tokens,
-                cost_usd: Some(0.0081),
-            },
-            "usage entered the ledger (a run, a task, a log import)",
-        ),
-        (
-            Event::BudgetSet {
-                budget: Budget {
-                    id: 1,
-                    scope: Scope::Agent(agent.clone()),
-                    period: Period::Day,
-                    limit: Limit::Usd(5.0),
-                    thresholds: vec![80, 100],
-                    hard_stop: true,
-                    refuse_unpriced: false,
-                },
-            },
-            "a budget was set",
-        ),
+        (Event::PresetAdded { preset: preset.clone(), fields: fields.clone() }, "a preset was created"),
+        (Event::PresetChanged { preset: preset.clone(), fields }, "a preset was replaced (`add --force`, `import --force`)"),
+        (Event::PresetRemoved { preset: preset.clone(), switched_agents: vec![agent.clone()] }, "a preset was removed"),
+        (Event::PresetCurrent { preset: preset.clone(), file: Some("/home/me/app/.aiswitch.toml".into()), agent: None }, "a preset was made current (no `file`: globally)"),
+        (Event::AgentRegistered { agent: agent.clone() }, "an agent manifest was registered"),
+        (Event::AgentLaunched { agent: agent.clone(), preset: Some(preset.clone()) }, "`run` / `apply -- CMD` launched an agent CLI"),
+        (Event::AgentState { agent: agent.clone(), state: AgentState::Idle, pid: Some(4242) }, "live: a supervised agent changed state"),
+        (Event::AgentFault { agent: agent.clone(), message: "sent malformed JSON".into() }, "live: a supervised agent faulted"),
+        (Event::AgentExited { agent: agent.clone(), code: Some(1), signal: None }, "live: its process exited"),
+        (Event::AgentRestarting { agent: agent.clone(), attempt: 1, after_ms: 500 }, "live: a restart is scheduled"),
+        (Event::AgentGaveUp { agent: agent.clone(), restarts: 5 }, "live: the start limit was hit"),
+        (Event::AgentLog { agent: agent.clone(), line: "warming up".into() }, "live: a line it wrote to stderr"),
+        (Event::AgentEnvRestarted { agent: agent.clone(), from: Some("old".into()), to: Some(preset.clone()) }, "live: restarted at the end of its turn onto a switch"),
+        (Event::TaskStarted { task: task.clone(), agents: vec![agent.clone()], title: "add tests".into() }, "a task started"),
+        (Event::RunStarted { task: task.clone(), agent: agent.clone() }, "live: an agent of the task started its turn"),
+        (Event::RunOutput { task: task.clone(), agent: agent.clone(), text: "Done.".into() }, "live: a piece of its output"),
+        (Event::RunUsage { task: task.clone(), agent: agent.clone(), tokens }, "live: tokens so far in its turn"),
+        (Event::RunFinished { task: task.clone(), agent: agent.clone(), status: RunStatus::Succeeded }, "live: it finished its turn"),
+        (Event::TaskFinished { task, status: TaskStatus::Failed, reason: Some("claude failed: exited".into()), tokens, cost_usd: Some(0.0081) }, "a task ended: succeeded, failed or cancelled, with the reason"),
+        (Event::UsageRecorded { agents: vec![agent.clone()], rows: 1, tokens, cost_usd: Some(0.0081) }, "usage entered the ledger (a run, a task, a log import)"),
+        (Event::BudgetSet { budget }, "a budget was set"),
         (Event::BudgetRemoved { budget: 1 }, "a budget was removed"),
-        (
-            Event::BudgetThresholdCrossed {
-                alert: alert.clone(),
-            },
-            "spending crossed a budget threshold (an `alert_raised` follows)",
-        ),
+        (Event::BudgetThresholdCrossed { alert: alert.clone() }, "spending crossed a budget threshold (an `alert_raised` follows)"),
         (Event::AlertRaised { alert }, "an alert was raised"),
-        (
-            Event::AlertsAcknowledged {
-                alert: Some(7),
-                count: 1,
-            },
-            "alerts were acknowledged (`alert`: null for all)",
-        ),
-        (
-            Event::EnvSwitched {
-                agent: agent.clone(),
-                preset: preset.clone(),
-                snapshot: Some("auto-1".into()),
-                verified: false,
-            },
-            "an agent's provider was switched",
-        ),
-        (
-            Event::EnvRolledBack {
-                agent: agent.clone(),
-                preset: preset.clone(),
-                snapshot: "auto-1".into(),
-            },
-            "an agent was rolled back to a snapshot",
-        ),
-        (
-            Event::EnvSnapshotTaken {
-                agent,
-                snapshot: "auto-1".into(),
-            },
-            "a snapshot of an agent's environment was taken",
-        ),
-        (
-            Event::ImportProgress {
-                preset,
-                action: "new".into(),
-                done: 1,
-                total: 3,
-            },
-            "an import wrote a preset",
-        ),
-        (
-            Event::ImportFinished {
-                what: "presets".into(),
-                written: 3,
-                skipped: 0,
-            },
-            "an import finished (`what`: presets, claude logs, codex logs)",
-        ),
-        (
-            Event::Subscribed { after: 41 },
-            "live: the first event of a subscription; stored events after `after` follow",
-        ),
-        (
-            Event::DaemonStarted {
-                pid: 4200,
-                version: crate::VERSION.into(),
-            },
-            "the daemon started",
-        ),
-        (
-            Event::DaemonStopping { pid: 4200 },
-            "the daemon is stopping",
-        ),
+        (Event::AlertsAcknowledged { alert: Some(7), count: 1 }, "alerts were acknowledged (`alert`: null for all)"),
+        (Event::EnvSwitched { agent: agent.clone(), preset: preset.clone(), snapshot: Some("auto-1".into()), verified: false }, "an agent's provider was switched"),
+        (Event::EnvRolledBack { agent: agent.clone(), preset: preset.clone(), snapshot: "auto-1".into() }, "an agent was rolled back to a snapshot"),
+        (Event::EnvSnapshotTaken { agent, snapshot: "auto-1".into() }, "a snapshot of an agent's environment was taken"),
+        (Event::ImportProgress { preset, action: "new".into(), done: 1, total: 3 }, "an import wrote a preset"),
+        (Event::ImportFinished { what: "presets".into(), written: 3, skipped: 0 }, "an import finished (`what`: presets, claude logs, codex logs)"),
+        (Event::Subscribed { after: 41 }, "live: the first event of a subscription; stored events after `after` follow"),
+        (Event::DaemonStarted { pid: 4200, version: crate::VERSION.into() }, "the daemon started"),
+        (Event::DaemonStopping { pid: 4200 }, "the daemon is stopping"),
     ]
 }
 

@@ -115,41 +115,63 @@ impl Host {
     pub fn follow(&self, app: AppHandle, start_daemon: bool) {
         let host = self.clone();
         tauri::async_runtime::spawn(async move {
-            let mut client = match attach(&host.engine, start_daemon).await {
-                Ok(client) => client,
-                Err(reason) => {
-                    *lock(&host.notice) = Some(format!("not live: {reason}"));
-                    loop {
-                        refresh(&app, &host, None).await;
-                        host.wake.notified().await;
-                    }
-                }
-            };
-            if let Err(e) = client.subscribe(None).await {
-                *lock(&host.notice) = Some(format!("not live: {e}"));
-            }
+            // The id of the last stored event seen: a reconnect resumes after it, so
+            // nothing that happened while the daemon was away is missed.
+            let mut last: Option<i64> = None;
             loop {
-                refresh(&app, &host, Some(&client)).await;
-                loop {
-                    tokio::select! {
-                        record = client.next_event() => match record {
-                            Some(record) => {
-                                host.notify(&app, &record.event);
-                                if changes_the_tray(&record.event) {
-                                    break;
-                                }
-                            }
-                            None => {
-                                *lock(&host.notice) = Some("the daemon stopped: restart the app".into());
-                                refresh(&app, &host, None).await;
-                                return;
-                            }
-                        },
-                        () = host.wake.notified() => break,
+                match attach(&host.engine, start_daemon).await {
+                    Ok(client) => {
+                        *lock(&host.notice) = None;
+                        host.stream(&app, client, &mut last).await;
+                        // The daemon went away: start it again (when we may) and resume.
+                        *lock(&host.notice) = Some("the daemon stopped; restarting it".into());
+                        refresh(&app, &host, None).await;
+                        if !start_daemon {
+                            return;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                    Err(reason) => {
+                        *lock(&host.notice) = Some(format!("not live: {reason}"));
+                        loop {
+                            refresh(&app, &host, None).await;
+                            host.wake.notified().await;
+                        }
                     }
                 }
             }
         });
+    }
+
+    /// Follows one connection's events until the daemon goes away: notifications, and
+    /// the tray rebuilt on every change.
+    async fn stream(&self, app: &AppHandle, mut client: ControlClient, last: &mut Option<i64>) {
+        if let Err(e) = client.subscribe(*last).await {
+            *lock(&self.notice) = Some(format!("not live: {e}"));
+        }
+        loop {
+            refresh(app, self, Some(&client)).await;
+            loop {
+                tokio::select! {
+                    record = client.next_event() => match record {
+                        Some(record) => {
+                            if let Some(id) = record.id {
+                                *last = Some(id);
+                            }
+                            if let Event::Subscribed { after } = &record.event {
+                                last.get_or_insert(*after);
+                            }
+                            self.notify(app, &record.event);
+                            if changes_the_tray(&record.event) {
+                                break;
+                            }
+                        }
+                        None => return,
+                    },
+                    () = self.wake.notified() => break,
+                }
+            }
+        }
     }
 }
 

@@ -50,6 +50,16 @@ took = shell.wait("the CLI's switch back to one is checked",
                   and not shell.checked(["Provider", "ref", "two"]), 1)
 print(f"CLI switch in the menu after {took * 1000:.0f} ms")
 
+# The daemon dies: the app starts it again and resumes its events where it left off.
+daemon = open(os.path.join(os.environ["AISWITCH_HOME"], "run/daemon.lock")).read().strip()
+subprocess.run(["kill", "-9", daemon], check=True)
+shell.cli("add", "four", "--kind", "anthropic", "--model", "m4")
+took = shell.wait("preset four, added while the daemon was down, appears under ref",
+                  lambda: shell.find(["Provider", "ref", "four"]), 10)
+print(f"after the daemon was killed, the menu caught up in {took * 1000:.0f} ms")
+shell.wait("a new daemon runs", lambda: open(os.path.join(
+    os.environ["AISWITCH_HOME"], "run/daemon.lock")).read().strip() not in ("", daemon), 10)
+
 # A crashing agent gives exactly one notification.
 shell.cli("agents", "start", "crashy", "--preset", "one")
 pid = shell.json("agents", "status")["agents"][0]["pid"]

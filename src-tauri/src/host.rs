@@ -15,7 +15,7 @@ use tauri::{AppHandle, Manager};
 use tauri_plugin_autostart::ManagerExt;
 use tokio::sync::Notify;
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::notices::NoticeRules;
 use crate::status::Status;
 use crate::tray;
@@ -185,14 +185,27 @@ impl Host {
             .unwrap_or(false);
         let notice = lock(&self.rules).notice(event, aiswitch::store::now_ms(), focused);
         if let Some(notice) = notice {
-            tauri::async_runtime::spawn_blocking(move || {
+            let app = app.clone();
+            let open = self.lang.text(Text::OpenDashboard);
+            // A thread per notification: it shows it, then waits until the user clicks
+            // it (which opens the dashboard) or it is closed.
+            std::thread::spawn(move || {
                 let shown = notify_rust::Notification::new()
                     .appname("aiswitch")
                     .summary(&notice.title)
                     .body(&notice.body)
+                    .action("default", open)
                     .show();
-                if let Err(e) = shown {
-                    eprintln!("aiswitch-desktop: cannot show a notification: {e}");
+                match shown {
+                    Ok(handle) => handle.wait_for_action(|action| {
+                        if action == "default" {
+                            let opener = app.clone();
+                            let _ = app.run_on_main_thread(move || {
+                                crate::window::open_dashboard(&opener);
+                            });
+                        }
+                    }),
+                    Err(e) => eprintln!("aiswitch-desktop: cannot show a notification: {e}"),
                 }
             });
         }

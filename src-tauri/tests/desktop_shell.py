@@ -7,6 +7,7 @@ Needs the system python3 with `gi` (python3-gi), inside `xvfb-run dbus-launch`.
 """
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -202,6 +203,29 @@ class Shell:
 
     def titled(self, title):
         return [body for t, body in self.shown if t == title]
+
+    def click_notification(self, title):
+        """Clicks the first notification called `title`, as a notification daemon
+        reports it: `ActionInvoked(id, "default")`."""
+        nid = next(i for i, (t, _) in enumerate(self.shown, start=1) if t == title)
+        self.bus.emit_signal(None, "/org/freedesktop/Notifications",
+                             "org.freedesktop.Notifications", "ActionInvoked",
+                             GLib.Variant("(us)", (nid, "default")))
+
+    def has_webview(self):
+        """Whether the app runs a WebKit web process (its dashboard is open)."""
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        command = f.read()
+                except OSError:
+                    continue
+                if parent == self.app.pid and b"WebKitWebProcess" in command:
+                    return True
+        return False
 
     def json(self, *args):
         return json.loads(self.cli(*args, "--json"))

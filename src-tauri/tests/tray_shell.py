@@ -15,16 +15,10 @@ from desktop_shell import Shell  # noqa: E402
 
 APP, CLI, WORK, MENU_OUT = sys.argv[1:5]
 shell = Shell(CLI)
-shell.launch(APP)
-
-# A second launch exits at once and leaves the first (its tray item stays).
-second = subprocess.run([APP], capture_output=True, timeout=20)
-if second.returncode != 0:
-    shell.fail(f"a second launch exits 0, not {second.returncode}")
-shell.pump(0.2)
-if shell.app_item() != (shell.sender, shell.item_path) or shell.app.poll() is not None:
-    shell.fail("the first app is still running with its tray item")
-print("a second launch exited and left the first")
+# In the tray only, as at login: no dashboard, no webview.
+shell.launch(APP, "--tray")
+if shell.has_webview():
+    shell.fail("a tray-only start runs no webview")
 
 # The Provider submenu lists the reference agent's presets, the active one checked.
 shell.wait("the Provider menu shows ref with preset one checked",
@@ -68,6 +62,19 @@ shell.wait("a notification that crashy crashed", lambda: shell.titled("Agent cra
 shell.pump(0.5)
 if len(shell.titled("Agent crashed")) != 1:
     shell.fail(f"one crash notification, not {shell.titled('Agent crashed')}")
+
+# Clicking the notification opens the dashboard.
+shell.click_notification("Agent crashed")
+shell.wait("the dashboard opens on a click on the notification", shell.has_webview, 10)
+
+# A second launch exits at once and leaves the first (its tray item stays).
+second = subprocess.run([APP], capture_output=True, timeout=20)
+if second.returncode != 0:
+    shell.fail(f"a second launch exits 0, not {second.returncode}")
+shell.pump(0.2)
+if shell.app_item() != (shell.sender, shell.item_path) or shell.app.poll() is not None:
+    shell.fail("the first app is still running with its tray item")
+print("a second launch exited and left the first")
 
 # A budget threshold gives exactly one notification.
 shell.cli("budget", "set", "--period", "day", "--limit-tokens", "30", "--thresholds", "50")

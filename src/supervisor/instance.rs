@@ -235,13 +235,13 @@ impl Instance {
         let pgid = child.id().unwrap_or_default();
         self.shared.reaper_register(pgid);
         self.set_state(AgentState::Starting, Some(pgid));
-        if let Some(stderr) = child.stderr.take() {
+        let stderr_reader = child.stderr.take().map(|stderr| {
             tokio::spawn(log_stderr(
                 stderr,
                 self.shared.clone(),
                 self.name().to_owned(),
-            ));
-        }
+            ))
+        });
         let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
             return Err(SupervisorError::Spawn {
                 agent: self.name().to_owned(),
@@ -290,6 +290,12 @@ impl Instance {
             Err(e) => {
                 conn.close();
                 let _ = self.kill_and_reap(&mut child, pgid).await;
+                // What it wrote on stderr (usually why it could not start) is published
+                // before the fault, so whoever waits for the start sees both.
+                if let Some(reader) = stderr_reader {
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_millis(500), reader).await;
+                }
                 Err(SupervisorError::Agent {
                     agent: self.name().to_owned(),
                     message: e.to_string(),

@@ -360,10 +360,14 @@ impl Supervisor {
                 AgentState::Error | AgentState::Stopped => {
                     // The fault event may still be queued behind the state change.
                     while let Ok(event) = events.try_recv() {
-                        if let SupervisorEvent::Fault { agent, message } = event
-                            && agent == name
-                        {
-                            first_fault.get_or_insert(SupervisorError::Agent { agent, message });
+                        match event {
+                            SupervisorEvent::Log { agent, line } if agent == name => {
+                                remember(&mut said, line);
+                            }
+                            SupervisorEvent::Fault { agent, message } if agent == name => {
+                                first_fault.get_or_insert(fault(agent, message, &said));
+                            }
+                            _ => {}
                         }
                     }
                     return Err(first_fault.unwrap_or(SupervisorError::NotRunning {
@@ -378,22 +382,36 @@ impl Supervisor {
                     return Err(first_fault.unwrap_or(SupervisorError::NotRunning { agent: name, state: AgentState::Stopped }));
                 },
                 event = events.recv() => match event {
-                    Ok(SupervisorEvent::Log { agent, line }) if agent == name && said.len() < 50 => said.push(line),
+                    Ok(SupervisorEvent::Log { agent, line }) if agent == name => remember(&mut said, line),
                     Ok(SupervisorEvent::Fault { agent, message }) if agent == name => {
                         // A first start that faults does not wait for restarts (the
                         // instance may already have scheduled one).
                         let _ = handle.stop().await;
-                        let message = match why(&said) {
-                            Some(line) => format!("{message}; it wrote: {line}"),
-                            None => message,
-                        };
-                        return Err(first_fault.unwrap_or(SupervisorError::Agent { agent, message }));
+                        return Err(first_fault.unwrap_or_else(|| fault(agent, message, &said)));
                     }
                     _ => {}
                 },
             }
         }
     }
+}
+
+/// Keeps the first 49 lines an agent wrote and its latest one.
+fn remember(said: &mut Vec<String>, line: String) {
+    if said.len() < 50 {
+        said.push(line);
+    } else {
+        said[49] = line;
+    }
+}
+
+/// A fault before the first ready, with the line of its stderr that says why.
+fn fault(agent: String, message: String, said: &[String]) -> SupervisorError {
+    let message = match why(said) {
+        Some(line) => format!("{message}; it wrote: {line}"),
+        None => message,
+    };
+    SupervisorError::Agent { agent, message }
 }
 
 /// The line of an agent's stderr that best says why it failed: the first that

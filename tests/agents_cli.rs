@@ -228,3 +228,83 @@ fn logs_show_the_agents_stderr() {
     let logs = home.run(&["agents", "logs", "crashy"]).ok().stdout;
     assert!(logs.contains("crashing on prompt 1 as asked"), "{logs}");
 }
+
+/// A directory with `claude` printing a version and `codex` that never answers.
+fn fake_clis(home: &Home) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = home.root().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, body) in [
+        ("claude", "echo '2.0.99 (Claude Code)'"),
+        ("codex", "exec /bin/sleep 30"),
+    ] {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+#[test]
+fn check_never_says_ok_for_what_it_did_not_check() {
+    let home = Home::new();
+    let list = home.run(&["agents", "list", "--json"]).ok().json();
+    // Every built-in agent whose CLI is missing: exit 1, with the install hint.
+    for agent in list["agents"].as_array().unwrap() {
+        let id = agent["id"].as_str().unwrap();
+        if id == "aiswitch-agent" {
+            continue; // shipped beside aiswitch: always there
+        }
+        let run = common::Run::from(
+            home.cmd(&["agents", "check", id])
+                .env("PATH", "/nonexistent")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(run.code, Some(1), "{id}: {run:?}");
+        assert!(
+            run.stderr.contains("is not installed") && run.stderr.contains("install it with"),
+            "{id}: {}",
+            run.stderr
+        );
+    }
+    // A per-task CLI without --prompt is started with its version flag, and says so.
+    let bin = fake_clis(&home);
+    let checked = common::Run::from(
+        home.cmd(&["agents", "check", "claude", "--json"])
+            .env("PATH", &bin)
+            .output()
+            .unwrap(),
+    )
+    .ok()
+    .json();
+    assert_eq!(checked["checked"], "version");
+    assert_eq!(checked["version"], "2.0.99 (Claude Code)");
+    let text = common::Run::from(
+        home.cmd(&["agents", "check", "claude"])
+            .env("PATH", &bin)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(
+        text.stdout
+            .contains("claude ok: installed and runs: 2.0.99 (Claude Code) (no prompt sent"),
+        "{}",
+        text.stdout
+    );
+    // One that prints nothing in time is not ok.
+    let hung = common::Run::from(
+        home.cmd(&["agents", "check", "codex"])
+            .env("PATH", &bin)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(hung.code, Some(1), "{hung:?}");
+    assert!(
+        hung.stderr
+            .contains("`codex --version` printed no version within 3 s"),
+        "{}",
+        hung.stderr
+    );
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aiswitch::agents::event::RunEvent;
+use aiswitch::engine::Checked;
 use aiswitch::presets::PresetName;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::NOTHING};
@@ -89,6 +90,8 @@ struct RegisterArgs {
 /// Start an agent with a preset, initialize it, optionally send one prompt and show
 /// the streamed reply and its usage, then stop it.
 ///
+/// Without --prompt nothing is sent: a session agent is started and initialized, a
+/// per-task CLI is started with its version flag; the output says which.
 /// Without --preset it uses the preset `aiswitch run` would: the nearest
 /// .aiswitch.toml's, else the agent's switched environment, else the current one
 /// (see `aiswitch current --agent AGENT`); the output says which.
@@ -341,8 +344,18 @@ fn check(args: CheckArgs, out: &Output) -> Result<ExitCode, CliError> {
                     .unwrap_or_default()
             ));
         }
+        let what = match report.checked {
+            Checked::Prompt => "answered the prompt".to_owned(),
+            Checked::Initialized => {
+                "started and initialized (no prompt sent: --prompt sends one)".to_owned()
+            }
+            Checked::Version => format!(
+                "installed and runs: {} (no prompt sent: --prompt sends one)",
+                report.version.as_deref().unwrap_or_default()
+            ),
+        };
         text.push_str(&format!(
-            "{} ok{} in {} ms",
+            "{} ok: {what}{} in {} ms",
             report.agent,
             report
                 .stop_reason

@@ -56,11 +56,27 @@ pub struct CheckUsage {
     pub source: &'static str,
 }
 
+/// What `agents check` actually checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Checked {
+    /// A prompt was sent and answered.
+    Prompt,
+    /// The session agent started and finished its ACP handshake (no prompt).
+    Initialized,
+    /// The per-task CLI started and printed its version (no prompt, no cost).
+    Version,
+}
+
 /// The answer to "does this agent work with this provider?".
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
     /// The agent.
     pub agent: String,
+    /// What was checked.
+    pub checked: Checked,
+    /// The version the CLI printed, when it was asked.
+    pub version: Option<String>,
     /// The preset used, if any.
     pub preset: Option<String>,
     /// The reply to the prompt, if one was sent.
@@ -249,6 +265,7 @@ impl Engine {
             None
         };
         let mut initialized_ms = None;
+        let mut version = None;
         let run = async {
             if spec.manifest.lifetime == Lifetime::Session {
                 let mut options = self.supervisor_options();
@@ -266,7 +283,10 @@ impl Engine {
             } else {
                 Ok(match prompt {
                     Some(text) => Some(run_once(&spec, text, timeout, live).await?),
-                    None => None,
+                    None => {
+                        version = Some(self.cli_version(agent, &spec.manifest).await?);
+                        None
+                    }
                 })
             }
         };
@@ -301,8 +321,15 @@ impl Engine {
             self.release(&[id], None)?;
         }
         self.flush_metrics()?;
+        let checked = match (&summary, &version) {
+            (Some(_), _) => Checked::Prompt,
+            (None, Some(_)) => Checked::Version,
+            (None, None) => Checked::Initialized,
+        };
         Ok(CheckReport {
             agent: agent.to_owned(),
+            checked,
+            version,
             preset: preset_name.clone(),
             reply: summary.as_ref().map(|s| s.text.clone()),
             stop_reason: summary.as_ref().and_then(|s| s.stop_reason.clone()),
@@ -316,6 +343,31 @@ impl Engine {
             cost_usd,
             initialized_ms,
             duration_ms: millis(started.elapsed()),
+        })
+    }
+}
+
+impl Engine {
+    /// Starts a per-task CLI with its version flag: installed, and it runs. A missing
+    /// program fails like a session agent's; one that prints nothing in time too.
+    async fn cli_version(
+        &self,
+        agent: &str,
+        manifest: &crate::agents::Manifest,
+    ) -> Result<String, Error> {
+        let path = crate::agents::resolve_command(&manifest.command)
+            .ok_or_else(|| crate::supervisor::SupervisorError::not_installed(agent, manifest))?;
+        let args = manifest.version_args.clone();
+        let shown = format!("{} {}", manifest.command, args.join(" "));
+        let probed = tokio::task::spawn_blocking(move || probe_version(&path, &args)).await;
+        probed.ok().flatten().ok_or_else(|| {
+            crate::supervisor::SupervisorError::Agent {
+                agent: agent.to_owned(),
+                message: format!(
+                    "agent {agent}: `{shown}` printed no version within 3 s: run it yourself to see why"
+                ),
+            }
+            .into()
         })
     }
 }

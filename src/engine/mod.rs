@@ -29,7 +29,7 @@ use crate::presets::{Bundle, ExportOptions, Listing, Preset, PresetName, PresetR
 use crate::settings::Settings;
 use crate::store::Store;
 
-pub use agents::{AgentInfo, CheckReport, CheckUsage};
+pub use agents::{AgentInfo, CheckReport, CheckUsage, Checked};
 pub use budgets::{AlertError, BudgetRequest};
 pub use choice::{PresetChoice, PresetSource};
 pub use demo::DemoError;

@@ -308,3 +308,61 @@ fn check_never_says_ok_for_what_it_did_not_check() {
         hung.stderr
     );
 }
+
+#[test]
+fn list_probes_a_cli_once_and_again_only_when_it_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let counter = home.root().join("starts");
+    let cli = home.root().join("countme");
+    let install = |version: &str| {
+        std::fs::write(
+            &cli,
+            format!(
+                "#!/bin/sh\necho started >> '{}'\necho '{version}'\n",
+                counter.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    install("countme 1.0.0");
+    let path = manifest(
+        &home,
+        "countme.toml",
+        &format!(
+            "id = \"countme\"\nname = \"Count me\"\ncommand = \"{}\"\ndriver = \"claude-stream-json\"\nlifetime = \"per-task\"\n[inject.anthropic]\n",
+            cli.display()
+        ),
+    );
+    home.run(&["agents", "register", &path]).ok();
+    let starts = || {
+        std::fs::read_to_string(&counter)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let version = || {
+        let list = home.run(&["agents", "list", "--json"]).ok().json();
+        let agent = list["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "countme")
+            .cloned()
+            .unwrap();
+        agent["version"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(version(), "countme 1.0.0");
+    assert_eq!(starts(), 1);
+    assert_eq!(version(), "countme 1.0.0", "from the cache");
+    home.run(&["doctor", "--json"]);
+    assert_eq!(
+        starts(),
+        1,
+        "neither a second listing nor doctor starts it again"
+    );
+    install("countme 1.1.0-upgraded");
+    assert_eq!(version(), "countme 1.1.0-upgraded");
+    assert_eq!(starts(), 2, "upgraded in place: probed again");
+}

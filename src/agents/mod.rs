@@ -2,6 +2,7 @@
 //! built-in and registered manifests, drivers (each CLI's output as run events), and
 //! the run-event model.
 
+pub mod discovery;
 pub mod drivers;
 pub mod event;
 #[cfg(test)]

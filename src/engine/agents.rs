@@ -9,12 +9,14 @@ use tokio::sync::mpsc;
 
 use super::Engine;
 use crate::Error;
+use crate::agents::discovery::{DiscoveryCache, Fingerprint};
 use crate::agents::event::RunEvent;
 use crate::agents::{
     AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, resolve_command,
     stale_provider_vars,
 };
 use crate::events::Event;
+use crate::paths::ensure_private_dir;
 use crate::presets::{PresetName, ProviderKind};
 use crate::supervisor::{LaunchSpec, Supervisor, SupervisorOptions, run_once};
 
@@ -100,21 +102,36 @@ impl Engine {
         AgentRegistry::new(&self.paths.config_dir)
     }
 
-    /// Every agent with whether its program is installed and its version (probed in
-    /// parallel, 3 s each at most), and the registered manifests that are invalid.
+    /// Every agent with whether its program is installed and its version, and the
+    /// registered manifests that are invalid. Versions come from the discovery cache;
+    /// only programs that are new or changed since their last probe are started (in
+    /// parallel, 3 s each at most).
     pub fn list_agents(&self) -> (Vec<AgentInfo>, Vec<String>) {
         let (entries, problems) = self.agent_registry().list();
-        let infos = std::thread::scope(|scope| {
+        let cache_file = self.paths.data_dir.join("discovery.json");
+        let cache = DiscoveryCache::load(&cache_file);
+        let probed = std::thread::scope(|scope| {
             let probes: Vec<_> = entries
                 .into_iter()
                 .map(|entry| {
+                    let cache = &cache;
                     scope.spawn(move || {
                         let m = entry.manifest;
                         let path = resolve_command(&m.command);
-                        let version = path
+                        let found = path
                             .as_ref()
-                            .and_then(|p| probe_version(p, &m.version_args));
-                        AgentInfo {
+                            .and_then(|p| Fingerprint::of(p).map(|f| (p, f)));
+                        let (version, fresh) = match found {
+                            None => (None, None),
+                            Some((p, now)) => match cache.known(p, now) {
+                                Some(version) => (version, None),
+                                None => {
+                                    let version = probe_version(p, &m.version_args);
+                                    (version.clone(), Some((p.clone(), now, version)))
+                                }
+                            },
+                        };
+                        let info = AgentInfo {
                             id: m.id.to_string(),
                             name: m.name.clone(),
                             driver: m.driver.as_str(),
@@ -124,12 +141,29 @@ impl Engine {
                             path,
                             version,
                             accepts: m.inject.keys().copied().collect(),
-                        }
+                        };
+                        (info, fresh)
                     })
                 })
                 .collect();
-            probes.into_iter().filter_map(|p| p.join().ok()).collect()
+            probes
+                .into_iter()
+                .filter_map(|p| p.join().ok())
+                .collect::<Vec<_>>()
         });
+        let mut cache = cache;
+        let mut changed = false;
+        let mut infos = Vec::with_capacity(probed.len());
+        for (info, fresh) in probed {
+            if let Some((path, fingerprint, version)) = fresh {
+                cache.remember(path, fingerprint, version);
+                changed = true;
+            }
+            infos.push(info);
+        }
+        if changed && ensure_private_dir(&self.paths.data_dir).is_ok() {
+            cache.save(&cache_file);
+        }
         (infos, problems.iter().map(ToString::to_string).collect())
     }
 

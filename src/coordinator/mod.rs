@@ -232,6 +232,30 @@ pub enum TaskEvent {
     },
 }
 
+impl RunStatus {
+    /// The stored and serialised name (`timed_out`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed_out",
+            Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+impl TaskStatus {
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
 impl TaskResult {
     /// Why the task did not succeed, in one line; `None` when it succeeded.
     pub fn failure_reason(&self) -> Option<String> {
@@ -250,10 +274,7 @@ impl TaskResult {
             .runs
             .iter()
             .find(|r| r.status != RunStatus::Succeeded)?;
-        let status = serde_json::to_value(run.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let status = run.status.as_str();
         Some(match &run.error {
             Some(error) => format!("{} {status}: {error}", run.agent),
             None => format!("{} {status}", run.agent),
@@ -274,4 +295,29 @@ pub fn new_task_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("t{:x}", (nanos / 1_000) % (1u128 << 40))
+}
+
+#[cfg(test)]
+mod status_names {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serde_names() {
+        for s in [
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::TimedOut,
+            RunStatus::Cancelled,
+            RunStatus::Skipped,
+        ] {
+            assert_eq!(serde_json::to_value(s).expect("serialise"), s.as_str());
+        }
+        for s in [
+            TaskStatus::Succeeded,
+            TaskStatus::Failed,
+            TaskStatus::Cancelled,
+        ] {
+            assert_eq!(serde_json::to_value(s).expect("serialise"), s.as_str());
+        }
+    }
 }

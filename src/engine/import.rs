@@ -160,12 +160,7 @@ impl Engine {
             let new = store.insert_usage(&unique)?;
             report.imported += new.rows;
             report.duplicates += unique.len() - new.rows;
-            added.rows += new.rows;
-            added.agents.extend(new.agents);
-            added.tokens.add(&new.tokens);
-            if let Some(cost) = new.cost_usd {
-                *added.cost_usd.get_or_insert(0.0) += cost;
-            }
+            added.merge(new);
             report.bytes_read += complete as u64;
             store.set_import_offset(&key, start + complete as u64, size)?;
         }

@@ -96,7 +96,7 @@ fn tasks(event: &Event) -> Option<String> {
             task,
             agent,
             status,
-        } => format!("task {task}: {agent} {}", tag(status)),
+        } => format!("task {task}: {agent} {}", status.as_str()),
         Event::TaskFinished {
             task,
             status,
@@ -105,7 +105,7 @@ fn tasks(event: &Event) -> Option<String> {
             cost_usd,
         } => format!(
             "task {task} {}{}, {} tokens{}",
-            tag(status),
+            status.as_str(),
             reason
                 .as_ref()
                 .map(|r| format!(" ({r})"))
@@ -189,12 +189,4 @@ fn with_preset(preset: Option<&str>) -> String {
 
 fn cost(cost_usd: Option<f64>) -> String {
     cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
-}
-
-/// A unit enum's serde name (`succeeded`, `timed_out`).
-fn tag(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -28,9 +28,11 @@ impl Store {
                 )
                 .map_err(err)?;
             for event in events {
-                let detail = serde_json::to_string(event).unwrap_or_default();
+                // Serialised once: the tag is the `kind` column, the whole is `detail`.
+                let detail = serde_json::to_value(event).unwrap_or_default();
+                let kind = detail["event"].as_str().unwrap_or_default();
                 insert
-                    .execute((at_ms, event.kind(), event.preset(), detail))
+                    .execute((at_ms, kind, event.preset(), detail.to_string()))
                     .map_err(err)?;
                 ids.push(tx.last_insert_rowid());
             }

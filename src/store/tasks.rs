@@ -116,7 +116,7 @@ impl Store {
             .map_err(err)?;
         tx.execute(
             "UPDATE tasks SET status = ?2, ended_ms = ?3, result = ?4 WHERE id = ?1",
-            (&result.id, name(&result.status), now_ms(), json),
+            (&result.id, result.status.as_str(), now_ms(), json),
         )
         .map_err(err)?;
         {
@@ -138,7 +138,7 @@ impl Store {
                     &result.id,
                     &r.agent,
                     &r.preset,
-                    name(&r.status),
+                    r.status.as_str(),
                     &r.stop_reason,
                     int(r.duration_ms),
                     int(r.tokens.input),

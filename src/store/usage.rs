@@ -18,6 +18,18 @@ pub struct UsageAdded {
     pub cost_usd: Option<f64>,
 }
 
+impl UsageAdded {
+    /// Adds `other`'s rows, agents, tokens and cost to these.
+    pub fn merge(&mut self, other: Self) {
+        self.rows += other.rows;
+        self.agents.extend(other.agents);
+        self.tokens.add(&other.tokens);
+        if let Some(cost) = other.cost_usd {
+            *self.cost_usd.get_or_insert(0.0) += cost;
+        }
+    }
+}
+
 /// One ledger row to insert.
 #[derive(Debug, Clone)]
 pub struct UsageRow {

@@ -544,6 +544,27 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
         format!("aiswitch does not find {} on PATH", case.agent)
     })?;
     *version = package_version(case.package);
+    // The listed version is the package's, and agrees with what `--version` prints
+    // (the ACP adapters print none: the package is their only source).
+    let entry = list["agents"]
+        .as_array()
+        .and_then(|agents| agents.iter().find(|a| a["id"] == case.agent))
+        .cloned()
+        .unwrap_or_default();
+    let listed = entry["version"].as_str().unwrap_or_default().to_owned();
+    check(version.ends_with(&format!("@{listed}")), || {
+        format!("agents list says version {listed:?}, the package is {version}")
+    })?;
+    let printed = Command::new(entry["path"].as_str().unwrap_or_default())
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    check(
+        printed.trim().is_empty() || printed.contains(&listed),
+        || format!("`--version` prints {printed:?}, agents list says {listed:?}"),
+    )?;
 
     if let Some(args) = case.run {
         let mut full = vec!["run", case.agent, "--preset", "p", "--"];

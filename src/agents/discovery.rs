@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -31,11 +32,27 @@ impl Fingerprint {
     }
 }
 
+/// Where a version was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionSource {
+    /// The `package.json` of the npm package the program belongs to.
+    PackageJson,
+    /// What the program printed when started with its version flag.
+    Program,
+}
+
 /// One probe's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Probe {
-    fingerprint: Fingerprint,
-    version: Option<String>,
+pub struct Probe {
+    /// The program's file when it was probed.
+    pub fingerprint: Fingerprint,
+    /// The version found (`None`: none was).
+    pub version: Option<String>,
+    /// Where it came from.
+    pub source: VersionSource,
+    /// How long finding it took, in milliseconds.
+    pub took_ms: u64,
 }
 
 /// The cache file's contents.
@@ -60,6 +77,16 @@ impl DiscoveryCache {
         }
     }
 
+    /// Adds `probes` to the cache at `file` (re-read first, so probes finishing in
+    /// other threads of this process are kept).
+    pub fn add_to(file: &Path, probes: impl IntoIterator<Item = (PathBuf, Probe)>) {
+        static SAVING: Mutex<()> = Mutex::new(());
+        let _saving = SAVING.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = Self::load(file);
+        cache.probes.extend(probes);
+        cache.save(file);
+    }
+
     /// The version probed for `path` when it has not changed since (`Some(None)`: it
     /// printed none); `None` when it must be probed.
     pub fn known(&self, path: &Path, now: Fingerprint) -> Option<Option<String>> {
@@ -70,14 +97,8 @@ impl DiscoveryCache {
     }
 
     /// Records a probe of `path`.
-    pub fn remember(&mut self, path: PathBuf, fingerprint: Fingerprint, version: Option<String>) {
-        self.probes.insert(
-            path,
-            Probe {
-                fingerprint,
-                version,
-            },
-        );
+    pub fn remember(&mut self, path: PathBuf, probe: Probe) {
+        self.probes.insert(path, probe);
     }
 }
 
@@ -93,7 +114,13 @@ mod tests {
         let before = Fingerprint::of(&program).expect("fingerprint");
         let mut cache = DiscoveryCache::default();
         assert_eq!(cache.known(&program, before), None);
-        cache.remember(program.clone(), before, Some("1.0".into()));
+        let probe = Probe {
+            fingerprint: before,
+            version: Some("1.0".into()),
+            source: VersionSource::Program,
+            took_ms: 4,
+        };
+        cache.remember(program.clone(), probe);
         let file = tmp.path().join("discovery.json");
         cache.save(&file);
         let cache = DiscoveryCache::load(&file);

@@ -69,10 +69,19 @@ struct StatusArgs {
 /// List agents: driver, whether the program is installed, its version, and the
 /// preset kinds it takes.
 ///
+/// Versions are cached (data/discovery.json) and found again only for programs that
+/// changed; a Node CLI's comes from its npm package.json, others are started with
+/// their version flag. One that takes longer than a moment shows as "probing".
+///
 /// Example: aiswitch agents list
+///          aiswitch agents list --refresh
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
-struct ListArgs {}
+struct ListArgs {
+    /// Find every version again, waiting up to 3 s for each program.
+    #[arg(long)]
+    refresh: bool,
+}
 
 /// Add an agent from a manifest file (TOML); it is validated first.
 ///
@@ -128,7 +137,7 @@ struct LogsArgs {
 
 pub fn agents(args: AgentsArgs, out: &Output) -> Result<ExitCode, CliError> {
     match args.command {
-        AgentsCommand::List(_) => list(out),
+        AgentsCommand::List(args) => list(args, out),
         AgentsCommand::Register(args) => register(args, out),
         AgentsCommand::Check(args) => check(args, out),
         AgentsCommand::Logs(args) => logs(args, out),
@@ -235,8 +244,8 @@ fn status(args: StatusArgs, out: &Output) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(out: &Output) -> Result<ExitCode, CliError> {
-    let (agents, problems) = engine()?.list_agents();
+fn list(args: ListArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let (agents, problems) = engine()?.list_agents(args.refresh);
     out.emit(&json!({ "agents": agents, "problems": problems }), || {
         let mut table = Table::new();
         table.load_preset(NOTHING);
@@ -261,7 +270,11 @@ fn list(out: &Output) -> Result<ExitCode, CliError> {
                     || format!("no ({} not on PATH)", a.command),
                     |p| p.display().to_string(),
                 ),
-                a.version.clone().unwrap_or_else(|| "-".into()),
+                match (&a.version, a.probing) {
+                    (Some(v), _) => v.clone(),
+                    (None, true) => "probing".into(),
+                    (None, false) => "-".into(),
+                },
                 kinds.join(","),
             ]);
         }

@@ -1,6 +1,7 @@
 //! The engine's agent operations: list with install state and version, register,
 //! check (start, initialize, one prompt, stop), logs.
 
+use crate::agents::version::VersionProbe;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -9,14 +10,11 @@ use tokio::sync::mpsc;
 
 use super::Engine;
 use crate::Error;
-use crate::agents::discovery::{DiscoveryCache, Fingerprint};
 use crate::agents::event::RunEvent;
 use crate::agents::{
-    AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, resolve_command,
-    stale_provider_vars,
+    AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, stale_provider_vars,
 };
 use crate::events::Event;
-use crate::paths::ensure_private_dir;
 use crate::presets::{PresetName, ProviderKind};
 use crate::supervisor::{LaunchSpec, Supervisor, SupervisorOptions, run_once};
 
@@ -37,8 +35,11 @@ pub struct AgentInfo {
     pub command: String,
     /// Where the program was found, if it was.
     pub path: Option<PathBuf>,
-    /// What the program says its version is.
+    /// Its version: from its npm package's `package.json`, else what it printed.
     pub version: Option<String>,
+    /// True while its version is still being found (a program that did not print
+    /// it within the listing's wait).
+    pub probing: bool,
     /// Preset kinds it can use.
     pub accepts: Vec<ProviderKind>,
 }
@@ -100,71 +101,6 @@ impl Engine {
     /// The agent registry.
     pub fn agent_registry(&self) -> AgentRegistry {
         AgentRegistry::new(&self.paths.config_dir)
-    }
-
-    /// Every agent with whether its program is installed and its version, and the
-    /// registered manifests that are invalid. Versions come from the discovery cache;
-    /// only programs that are new or changed since their last probe are started (in
-    /// parallel, 3 s each at most).
-    pub fn list_agents(&self) -> (Vec<AgentInfo>, Vec<String>) {
-        let (entries, problems) = self.agent_registry().list();
-        let cache_file = self.paths.data_dir.join("discovery.json");
-        let cache = DiscoveryCache::load(&cache_file);
-        let probed = std::thread::scope(|scope| {
-            let probes: Vec<_> = entries
-                .into_iter()
-                .map(|entry| {
-                    let cache = &cache;
-                    scope.spawn(move || {
-                        let m = entry.manifest;
-                        let path = resolve_command(&m.command);
-                        let found = path
-                            .as_ref()
-                            .and_then(|p| Fingerprint::of(p).map(|f| (p, f)));
-                        let (version, fresh) = match found {
-                            None => (None, None),
-                            Some((p, now)) => match cache.known(p, now) {
-                                Some(version) => (version, None),
-                                None => {
-                                    let version = probe_version(p, &m.version_args);
-                                    (version.clone(), Some((p.clone(), now, version)))
-                                }
-                            },
-                        };
-                        let info = AgentInfo {
-                            id: m.id.to_string(),
-                            name: m.name.clone(),
-                            driver: m.driver.as_str(),
-                            lifetime: m.lifetime,
-                            origin: entry.origin,
-                            command: m.command.clone(),
-                            path,
-                            version,
-                            accepts: m.inject.keys().copied().collect(),
-                        };
-                        (info, fresh)
-                    })
-                })
-                .collect();
-            probes
-                .into_iter()
-                .filter_map(|p| p.join().ok())
-                .collect::<Vec<_>>()
-        });
-        let mut cache = cache;
-        let mut changed = false;
-        let mut infos = Vec::with_capacity(probed.len());
-        for (info, fresh) in probed {
-            if let Some((path, fingerprint, version)) = fresh {
-                cache.remember(path, fingerprint, version);
-                changed = true;
-            }
-            infos.push(info);
-        }
-        if changed && ensure_private_dir(&self.paths.data_dir).is_ok() {
-            cache.save(&cache_file);
-        }
-        (infos, problems.iter().map(ToString::to_string).collect())
     }
 
     /// Validates and registers a manifest file.
@@ -393,7 +329,11 @@ impl Engine {
             .ok_or_else(|| crate::supervisor::SupervisorError::not_installed(agent, manifest))?;
         let args = manifest.version_args.clone();
         let shown = format!("{} {}", manifest.command, args.join(" "));
-        let probed = tokio::task::spawn_blocking(move || probe_version(&path, &args)).await;
+        let probed = tokio::task::spawn_blocking(move || {
+            let deadline = Instant::now() + super::discovery::PROBE_DEADLINE;
+            VersionProbe::start(&path, &args)?.wait(deadline)
+        })
+        .await;
         probed.ok().flatten().ok_or_else(|| {
             crate::supervisor::SupervisorError::Agent {
                 agent: agent.to_owned(),
@@ -408,33 +348,4 @@ impl Engine {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Runs `path args` and returns the first line it prints, within 3 seconds.
-fn probe_version(path: &std::path::Path, args: &[String]) -> Option<String> {
-    use std::io::Read;
-    let mut child = std::process::Command::new(path)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    }
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
-    out.lines()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().to_owned())
 }

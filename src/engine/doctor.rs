@@ -73,10 +73,22 @@ impl DoctorReport {
 
 impl Engine {
     /// Looks at the agent CLIs, the user's settings under `home` and aiswitch's own
-    /// directories.
+    /// directories: the agent discovery and the file checks run side by side.
     pub fn doctor(&self, home: &Path) -> Result<DoctorReport, Error> {
         let presets = self.list_presets()?.presets;
-        let (infos, _) = self.list_agents();
+        let (infos, overrides, directories) = std::thread::scope(|scope| {
+            let listing = scope.spawn(|| self.list_agents(false).0);
+            let overrides = scope.spawn(|| {
+                let claude_env = self.claude_settings_env();
+                user_overrides(home, &self.paths.data_dir, &claude_env)
+            });
+            let directories = vec![
+                check_dir("config", &self.paths.config_dir),
+                check_dir("data", &self.paths.data_dir),
+                check_dir("runtime", &self.paths.runtime_dir),
+            ];
+            (joined(listing), joined(overrides), directories)
+        });
         let agents = infos
             .into_iter()
             .map(|info| DoctorAgent {
@@ -88,15 +100,9 @@ impl Engine {
                 info,
             })
             .collect();
-        let directories = vec![
-            check_dir("config", &self.paths.config_dir),
-            check_dir("data", &self.paths.data_dir),
-            check_dir("runtime", &self.paths.runtime_dir),
-        ];
-        let claude_env = self.claude_settings_env();
         Ok(DoctorReport {
             agents,
-            overrides: user_overrides(home, &self.paths.data_dir, &claude_env),
+            overrides,
             directories,
             daemon_pid: crate::daemon::running_pid(&self.paths.runtime_dir),
         })
@@ -123,6 +129,13 @@ impl Engine {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// A scoped thread's result; its panic goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 fn check_dir(role: &'static str, path: &Path) -> DirectoryCheck {

@@ -8,6 +8,7 @@ mod agents;
 mod budgets;
 mod choice;
 mod demo;
+mod discovery;
 mod doctor;
 mod env;
 mod exchange;

@@ -58,6 +58,7 @@ pub fn examples() -> Vec<(Event, &'static str)> {
         (Event::Subscribed { after: 41 }, "live: the first event of a subscription; stored events after `after` follow"),
         (Event::DaemonStarted { pid: 4200, version: crate::VERSION.into() }, "the daemon started"),
         (Event::DaemonStopping { pid: 4200 }, "the daemon is stopping"),
+        (Event::AgentProbed { agent: "goose".into(), version: Some("1.9.0".into()), took_ms: 1840 }, "an agent program's version was found in the background"),
     ]
 }
 
@@ -102,6 +103,7 @@ mod tests {
             Event::Subscribed { .. } => 30,
             Event::DaemonStarted { .. } => 31,
             Event::DaemonStopping { .. } => 32,
+            Event::AgentProbed { .. } => 33,
         }
     }
 
@@ -109,7 +111,7 @@ mod tests {
     fn every_event_has_one_example_that_round_trips() {
         let examples = examples();
         let ordinals: Vec<usize> = examples.iter().map(|(e, _)| ordinal(e)).collect();
-        assert_eq!(ordinals, (0..=32).collect::<Vec<_>>());
+        assert_eq!(ordinals, (0..=33).collect::<Vec<_>>());
         for (event, _) in examples {
             let text = serde_json::to_string(&event).expect("serialise");
             let back: Event = serde_json::from_str(&text).expect("deserialise");

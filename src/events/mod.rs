@@ -66,6 +66,16 @@ pub enum Event {
         /// The agent.
         agent: String,
     },
+    /// The engine host found an agent program's version in the background (a listing
+    /// showed it as probing).
+    AgentProbed {
+        /// The agent.
+        agent: String,
+        /// The version found, if one was.
+        version: Option<String>,
+        /// How long starting the program took, in milliseconds.
+        took_ms: u64,
+    },
     /// An agent CLI was launched interactively (`run`, `apply -- CMD`).
     AgentLaunched {
         /// The agent.

@@ -42,6 +42,14 @@ fn presets(event: &Event) -> Option<String> {
 fn agents(event: &Event) -> Option<String> {
     Some(match event {
         Event::AgentRegistered { agent } => format!("agent {agent} registered"),
+        Event::AgentProbed {
+            agent,
+            version,
+            took_ms,
+        } => format!(
+            "agent {agent} is version {} (found in {took_ms} ms)",
+            version.as_deref().unwrap_or("unknown")
+        ),
         Event::AgentLaunched { agent, preset } => {
             format!("agent {agent} launched{}", with_preset(preset.as_deref()))
         }

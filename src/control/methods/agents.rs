@@ -8,9 +8,9 @@ use crate::rpc::ErrorObject;
 pub(super) const METHODS: &[Method] = &[
     Method {
         name: "agent.list",
-        summary: "Every known agent: driver, install state, version.",
-        params: "-",
-        result: r#"{"agents": [{"id": "gemini", "driver": "acp", "path": "/usr/bin/gemini", "version": "0.61.0", ...}], "problems": []}"#,
+        summary: "Every known agent: driver, install state, version (`probing`: still being found; an `agent_probed` event follows).",
+        params: "`{refresh?: bool}` (find every version again)",
+        result: r#"{"agents": [{"id": "gemini", "driver": "acp", "path": "/usr/bin/gemini", "version": "0.61.0", "probing": false, ...}], "problems": []}"#,
         errors: "-",
         serve: |call| ready(list(&call)),
     },
@@ -71,8 +71,17 @@ struct RegisterParams {
     force: bool,
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    #[serde(default)]
+    refresh: bool,
+}
+
 fn list(call: &Call) -> Result<Value, ErrorObject> {
-    let (agents, problems) = tokio::task::block_in_place(|| call.engine().list_agents());
+    let p: ListParams = call.params()?;
+    let engine = call.engine();
+    let (agents, problems) = tokio::task::block_in_place(|| engine.list_agents(p.refresh));
     Ok(json!({ "agents": to_value(&agents)?, "problems": problems }))
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what aiswitch needs to build and test on Debian/Ubuntu with Rust and Node:
 # the system libraries Tauri needs (apt, only when missing), Xvfb, D-Bus and Python's
-# GObject bindings for the desktop tests (the tray is read over D-Bus as a panel does), zsh and fish for the shell-integration tests, and the UI's npm
-# packages. Safe to run again.
+# GObject bindings for the desktop tests (the tray is read over D-Bus as a panel does),
+# zsh and fish for the shell-integration tests, Chromium and fonts (Latin and CJK) for
+# the dashboard tests, and the UI's npm packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ packages=(
   xvfb xauth dbus-x11 util-linux git
   libayatana-appindicator3-1 python3-gi gir1.2-gtk-3.0
   zsh fish
+  chromium fonts-dejavu-core fonts-noto-cjk
 )
 missing=()
 for pkg in "${packages[@]}"; do

@@ -12,6 +12,7 @@ pub mod budget;
 pub mod control;
 pub mod coordinator;
 pub mod daemon;
+pub mod dashboard;
 pub mod engine;
 pub mod env;
 mod error;

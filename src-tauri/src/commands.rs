@@ -9,7 +9,7 @@ use crate::status::Status;
 #[derive(Debug, Serialize)]
 pub struct CommandError {
     /// The control API error code.
-    pub code: i32,
+    pub code: i64,
     /// One line for the user.
     pub message: String,
 }
@@ -17,10 +17,37 @@ pub struct CommandError {
 impl From<aiswitch::Error> for CommandError {
     fn from(err: aiswitch::Error) -> Self {
         Self {
-            code: err.code(),
+            code: i64::from(err.code()),
             message: err.to_string(),
         }
     }
+}
+
+/// One control-API call for the dashboard (the same methods a browser sends over
+/// the dashboard's WebSocket), to the engine host.
+#[tauri::command]
+pub async fn control(
+    engine: State<'_, aiswitch::Engine>,
+    method: String,
+    params: Option<serde_json::Value>,
+) -> Result<serde_json::Value, CommandError> {
+    let socket = aiswitch::daemon::socket_path(&engine);
+    let client = aiswitch::control::ControlClient::connect(&socket)
+        .await
+        .map_err(|e| CommandError {
+            code: -1,
+            message: e.to_string(),
+        })?;
+    client.call(&method, params).await.map_err(|e| match e {
+        aiswitch::rpc::RpcError::Remote { error, .. } => CommandError {
+            code: error.code,
+            message: error.message,
+        },
+        other => CommandError {
+            code: -1,
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Whether the app runs as a smoke test (quit once the dashboard rendered).

@@ -11,7 +11,7 @@ use aiswitch::engine::Verify;
 use aiswitch::events::Event;
 use aiswitch::presets::PresetName;
 use aiswitch::{AgentStatusView, Engine};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_autostart::ManagerExt;
 use tokio::sync::Notify;
 
@@ -162,6 +162,8 @@ impl Host {
                                 last.get_or_insert(*after);
                             }
                             self.notify(app, &record.event);
+                            // The dashboard in the app follows the same stream.
+                            let _ = app.emit("engine-event", &record);
                             if changes_the_tray(&record.event) {
                                 break;
                             }

@@ -54,6 +54,7 @@ fn main() {
         .manage(commands::Smoke(smoke))
         .invoke_handler(tauri::generate_handler![
             commands::status,
+            commands::control,
             commands::ui_ready
         ])
         .setup(move |app| {

@@ -5,6 +5,7 @@ mod agents;
 mod apply;
 mod budget;
 mod daemon;
+mod dashboard;
 mod doctor;
 mod env;
 mod exchange;
@@ -73,6 +74,7 @@ enum Command {
     Metrics(metrics::MetricsArgs),
     Env(env::EnvArgs),
     Doctor(doctor::DoctorArgs),
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit
@@ -115,6 +117,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Metrics(args) => metrics::metrics(args, out),
         Command::Env(args) => env::env(args, out),
         Command::Doctor(args) => doctor::doctor(args, out),
+        Command::Dashboard(args) => dashboard::dashboard(args, out),
     }
 }
 

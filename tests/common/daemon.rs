@@ -8,6 +8,22 @@ use std::time::Duration;
 
 use super::Home;
 
+/// The first line `child` prints (its stdout piped), as JSON; fails the test when it
+/// prints none within 20 s.
+pub fn first_json_line(child: &mut Child, what: &str) -> serde_json::Value {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("{what} before the deadline"));
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{what} is JSON ({e}): {line}"))
+}
+
 /// A running daemon; killed (SIGKILL) when dropped if still running.
 pub struct Daemon {
     pub child: Option<Child>,
@@ -24,17 +40,7 @@ impl Daemon {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("daemon ready before the deadline");
-        let ready: serde_json::Value = serde_json::from_str(&line).expect("ready line is JSON");
+        let ready = first_json_line(&mut child, "the daemon's ready line");
         Self {
             pid: child.id(),
             socket: PathBuf::from(ready["socket"].as_str().unwrap()),

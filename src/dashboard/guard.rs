@@ -1,0 +1,194 @@
+//! Who may use the dashboard: requests must name this server in `Host` (a page on
+//! another site that rebinds its DNS name to 127.0.0.1 names its own), WebSockets must
+//! come from this server's pages (`Origin`), and every request must carry this start's
+//! token, in the URL the CLI printed (then it is kept in a cookie) or the cookie.
+
+/// The cookie that keeps the token after the first load.
+pub const COOKIE: &str = "aiswitch_dashboard";
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `Host` names another server.
+    Host,
+    /// A WebSocket opened by another site's page (or by no page).
+    Origin,
+    /// No token, or the wrong one.
+    Token,
+}
+
+impl Refusal {
+    /// One line for the refused client.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Host => "aiswitch dashboard: this server answers only to the address it printed",
+            Self::Origin => "aiswitch dashboard: only the dashboard's own pages may connect",
+            Self::Token => {
+                "aiswitch dashboard: open the URL `aiswitch dashboard` printed; it carries this start's token"
+            }
+        }
+    }
+}
+
+/// How an admitted request proved itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// The token in the URL: set the cookie and drop it from the address bar.
+    Query,
+    /// The cookie (or no token is required).
+    Kept,
+}
+
+/// What is checked, fixed at start.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    token: Option<String>,
+    /// `host:port` values `Host` may have; empty: any (an explicit `--listen` on
+    /// every address).
+    hosts: Vec<String>,
+}
+
+/// What a request says about itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Credentials<'a> {
+    /// The `Host` header.
+    pub host: Option<&'a str>,
+    /// The `Origin` header.
+    pub origin: Option<&'a str>,
+    /// The `token` query parameter.
+    pub query_token: Option<&'a str>,
+    /// The `Cookie` header.
+    pub cookies: Option<&'a str>,
+}
+
+impl Guard {
+    /// A guard for a server reachable as `hosts`, with `token` (`None`: no token).
+    pub fn new(token: Option<String>, hosts: Vec<String>) -> Self {
+        Self { token, hosts }
+    }
+
+    /// The token, for the URL.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Checks a request; `websocket` also requires an `Origin` of this server.
+    pub fn admit(&self, c: Credentials<'_>, websocket: bool) -> Result<Admission, Refusal> {
+        let ours = |host: &str| self.hosts.is_empty() || self.hosts.iter().any(|h| h == host);
+        if !c.host.is_some_and(ours) {
+            return Err(Refusal::Host);
+        }
+        let origin_host = c
+            .origin
+            .map(|o| o.strip_prefix("http://").unwrap_or("\u{0}"));
+        match origin_host {
+            Some(host) if !ours(host) => return Err(Refusal::Origin),
+            None if websocket => return Err(Refusal::Origin),
+            _ => {}
+        }
+        let Some(token) = &self.token else {
+            return Ok(Admission::Kept);
+        };
+        if c.query_token.is_some_and(|t| same(t, token)) {
+            return Ok(Admission::Query);
+        }
+        let cookie = c
+            .cookies
+            .into_iter()
+            .flat_map(|h| h.split(';'))
+            .find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name == COOKIE).then_some(value)
+            });
+        if cookie.is_some_and(|t| same(t, token)) {
+            Ok(Admission::Kept)
+        } else {
+            Err(Refusal::Token)
+        }
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> Guard {
+        Guard::new(
+            Some("s3cret".into()),
+            vec!["127.0.0.1:4000".into(), "localhost:4000".into()],
+        )
+    }
+
+    fn request<'a>() -> Credentials<'a> {
+        Credentials {
+            host: Some("127.0.0.1:4000"),
+            ..Credentials::default()
+        }
+    }
+
+    #[test]
+    fn the_token_admits_once_by_url_then_by_cookie() {
+        let g = guard();
+        let by_url = Credentials {
+            query_token: Some("s3cret"),
+            ..request()
+        };
+        assert_eq!(g.admit(by_url, false), Ok(Admission::Query));
+        let by_cookie = Credentials {
+            cookies: Some("a=b; aiswitch_dashboard=s3cret"),
+            ..request()
+        };
+        assert_eq!(g.admit(by_cookie, false), Ok(Admission::Kept));
+        assert_eq!(g.admit(request(), false), Err(Refusal::Token));
+        let wrong = Credentials {
+            query_token: Some("s3cres"),
+            ..request()
+        };
+        assert_eq!(g.admit(wrong, false), Err(Refusal::Token));
+        let open = Guard::new(None, vec!["127.0.0.1:4000".into()]);
+        assert_eq!(open.admit(request(), false), Ok(Admission::Kept));
+    }
+
+    #[test]
+    fn other_hosts_and_other_sites_are_refused() {
+        let g = guard();
+        let rebound = Credentials {
+            host: Some("evil.example:4000"),
+            query_token: Some("s3cret"),
+            ..request()
+        };
+        assert_eq!(g.admit(rebound, false), Err(Refusal::Host));
+        let no_host = Credentials {
+            host: None,
+            ..request()
+        };
+        assert_eq!(g.admit(no_host, false), Err(Refusal::Host));
+        let cookie = Some("aiswitch_dashboard=s3cret");
+        let foreign = Credentials {
+            origin: Some("https://evil.example"),
+            cookies: cookie,
+            ..request()
+        };
+        assert_eq!(g.admit(foreign, true), Err(Refusal::Origin));
+        let no_origin = Credentials {
+            cookies: cookie,
+            ..request()
+        };
+        assert_eq!(g.admit(no_origin, true), Err(Refusal::Origin));
+        let ours = Credentials {
+            origin: Some("http://localhost:4000"),
+            cookies: cookie,
+            ..request()
+        };
+        assert_eq!(g.admit(ours, true), Ok(Admission::Kept));
+    }
+}

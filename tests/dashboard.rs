@@ -1,0 +1,190 @@
+//! `aiswitch dashboard`: who it lets in (token, Host, Origin), and the page driven in
+//! real Chromium (ui/tests/dashboard.mjs) against a real daemon with the reference
+//! agent: launch a task and watch it, follow changes made in a terminal, switch a
+//! provider, in English and Chinese.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::Home;
+use common::daemon::{Daemon, first_json_line};
+
+/// `aiswitch dashboard --json`, killed when dropped.
+struct Served {
+    child: Child,
+    url: String,
+    port: u16,
+}
+
+impl Served {
+    fn start(home: &Home) -> Self {
+        let mut child = home
+            .cmd(&["dashboard", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let json = first_json_line(&mut child, "the dashboard's URL line");
+        let url = json["url"].as_str().unwrap().to_owned();
+        let port = json["addr"]
+            .as_str()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        Self { child, url, port }
+    }
+
+    fn token(&self) -> &str {
+        self.url.split("token=").nth(1).unwrap()
+    }
+
+    /// Sends a raw HTTP/1.1 request; returns the status line and the headers.
+    fn request(&self, path: &str, headers: &[(&str, String)]) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut text = format!("GET {path} HTTP/1.1\r\n");
+        if !headers.iter().any(|(name, _)| *name == "Connection") {
+            text.push_str("Connection: close\r\n");
+        }
+        for (name, value) in headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        stream.write_all(text.as_bytes()).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let status = head.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
+        (status, head)
+    }
+
+    fn host(&self) -> (&'static str, String) {
+        ("Host", format!("127.0.0.1:{}", self.port))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn upgrade(
+    origin: &str,
+    cookie: String,
+    host: (&'static str, String),
+) -> Vec<(&'static str, String)> {
+    vec![
+        host,
+        ("Upgrade", "websocket".into()),
+        ("Connection", "Upgrade".into()),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".into()),
+        ("Sec-WebSocket-Version", "13".into()),
+        ("Origin", origin.into()),
+        ("Cookie", cookie),
+    ]
+}
+
+#[test]
+fn only_the_printed_url_from_this_machine_gets_in() {
+    let home = Home::new();
+    let _daemon = Daemon::start(&home, &[]);
+    let served = Served::start(&home);
+    assert!(
+        served.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        served.url
+    );
+    let token = served.token().to_owned();
+
+    let (status, _) = served.request("/", &[served.host()]);
+    assert_eq!(status, 401, "no token");
+    let (status, _) = served.request("/?token=wrong", &[served.host()]);
+    assert_eq!(status, 401, "a wrong token");
+    let (status, head) = served.request(&format!("/?token={token}"), &[served.host()]);
+    assert_eq!(status, 303, "{head}");
+    assert!(
+        head.contains(&format!(
+            "aiswitch_dashboard={token}; Path=/; HttpOnly; SameSite=Strict"
+        )),
+        "{head}"
+    );
+    let cookie = format!("aiswitch_dashboard={token}");
+    let (status, head) = served.request("/", &[served.host(), ("Cookie", cookie.clone())]);
+    assert_eq!(status, 200, "the cookie lets the page in");
+    assert!(
+        head.to_lowercase().contains("x-frame-options: deny"),
+        "{head}"
+    );
+    // DNS rebinding: a name that resolves here, with the right token, is still refused.
+    let rebound = ("Host", format!("attacker.example:{}", served.port));
+    let (status, _) = served.request(&format!("/?token={token}"), &[rebound]);
+    assert_eq!(status, 403);
+    // Another site's page opening the WebSocket with the user's cookie.
+    let ours = format!("http://127.0.0.1:{}", served.port);
+    let (status, _) = served.request(
+        "/ws",
+        &upgrade("https://attacker.example", cookie.clone(), served.host()),
+    );
+    assert_eq!(status, 403, "a foreign origin");
+    let (status, _) = served.request("/ws", &upgrade(&ours, String::new(), served.host()));
+    assert_eq!(status, 401, "our origin without the token");
+    let (status, head) = served.request("/ws", &upgrade(&ours, cookie, served.host()));
+    assert_eq!(status, 101, "{head}");
+}
+
+#[test]
+fn a_person_launches_watches_and_switches_from_the_page() {
+    let home = Home::new();
+    home.add_secret_preset("ref", "sk-ant-ref-0123456789abcdef");
+    home.run(&["use", "ref"]).ok();
+    let _daemon = Daemon::start(&home, &[]);
+    let served = Served::start(&home);
+    let workdir = tempfile::tempdir().unwrap();
+    let shots = std::env::var_os("AISWITCH_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| home.root().join("screenshots"));
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/tests/dashboard.mjs");
+    let mut node = std::process::Command::new("node");
+    node.arg(script)
+        .arg(&served.url)
+        .arg(workdir.path())
+        .arg(&shots)
+        .arg(env!("CARGO_BIN_EXE_aiswitch"))
+        .env("AISWITCH_HOME", home.aiswitch_home())
+        .env("HOME", home.user_home());
+    let run = common::run_to_end(node, Duration::from_secs(180));
+    eprintln!("{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    for step in [
+        "overview lists the installed reference agent",
+        "the task page streams the agent's output and shows it succeeded",
+        "a preset added in a terminal appears without a reload",
+        "switching a provider from the page switches it (verified)",
+        "the page speaks Chinese",
+    ] {
+        assert!(run.stdout.contains(step), "{step}: {}", run.stdout);
+    }
+    // The switch the page made is the engine's: the CLI sees it.
+    let shown = home
+        .run(&["env", "show", "aiswitch-agent", "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["preset"], "added-from-a-terminal");
+}

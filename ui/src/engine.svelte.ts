@@ -1,0 +1,183 @@
+// The engine's state as the pages show it, kept live from the event stream: each
+// event refreshes what it changes (one control call), and task progress is kept per
+// task and agent as it streams.
+import { transport, type Connection, type EngineEvent } from "./transport";
+
+export interface Tokens { input: number; output: number; cache_read: number; cache_write: number; reasoning: number }
+export interface AgentInfo { id: string; name: string; driver: string; lifetime: string; path: string | null; version: string | null; probing: boolean; accepts: string[] }
+export interface AgentStatus { agent: string; state: string; pid: number | null; cpu_percent: number | null; memory_bytes: number | null; preset: string | null; restarts: number }
+export interface Preset { name: string; kind: string; base_url: string | null; model: string | null; api_key: string | null; current?: boolean }
+export interface TaskRow { id: string; prompt: string; status: string; agents: string; coordination: string; order: string; started_ms: number; ended_ms: number | null }
+export interface Budget { id: number; scope: string; period: string; limit: { usd?: number; tokens?: number }; spent: number; percent: number; hard_stop: boolean }
+export interface Alert { id: number; kind: string; subject: string; message: string; at_ms?: number }
+export interface Run { agent: string; status: string; output: string; tokens: Tokens | null; started_ms: number; ended_ms: number | null; error?: string | null; diff?: string | null; cost_usd?: number | null }
+export interface TaskLive { id: string; title: string; agents: string[]; status: string; reason?: string; runs: Record<string, Run>; tokens?: Tokens; cost_usd?: number | null }
+
+export const engine = $state({
+  connection: "connecting" as Connection,
+  connectionWhy: "" as string,
+  agents: [] as AgentInfo[],
+  running: [] as AgentStatus[],
+  presets: [] as Preset[],
+  current: null as string | null,
+  agentPresets: {} as Record<string, string | null>,
+  tasks: [] as TaskRow[],
+  budgets: [] as Budget[],
+  alerts: [] as Alert[],
+  today: { tokens: 0, cost: 0 },
+  live: {} as Record<string, TaskLive>,
+  history: {} as Record<string, number[]>,
+});
+
+const refreshers = {
+  agents: async () => {
+    const list = await transport.call<{ agents: AgentInfo[] }>("agent.list");
+    engine.agents = list.agents;
+  },
+  running: async () => {
+    const status = await transport.call<{ agents: AgentStatus[] }>("agent.status");
+    engine.running = status.agents;
+    for (const a of status.agents) {
+      const h = (engine.history[a.agent] ??= []);
+      h.push(a.cpu_percent ?? 0);
+      if (h.length > 30) h.shift();
+    }
+  },
+  presets: async () => {
+    const list = await transport.call<{ presets: Preset[]; current: string | null }>("preset.list");
+    engine.presets = list.presets;
+    engine.current = list.current;
+    const shown = await Promise.all(
+      engine.agents
+        .filter((a) => a.path)
+        .map(async (a) => {
+          try {
+            const env = await transport.call<{ preset: string | null }>("env.show", { agent: a.id });
+            return [a.id, env.preset] as const;
+          } catch {
+            return [a.id, null] as const;
+          }
+        }),
+    );
+    engine.agentPresets = Object.fromEntries(shown);
+  },
+  tasks: async () => {
+    const list = await transport.call<{ tasks: TaskRow[] }>("task.list", { limit: 20 });
+    engine.tasks = list.tasks;
+  },
+  usage: async () => {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const summary = await transport.call<{ total: { tokens: Tokens; cost_usd: number | null } }>("tokens.summary", {
+      since_ms: midnight.getTime(),
+    });
+    const t = summary.total.tokens;
+    engine.today = { tokens: t.input + t.output + t.cache_read + t.cache_write, cost: summary.total.cost_usd ?? 0 };
+  },
+  budgets: async () => {
+    const list = await transport.call<{ budgets: Budget[] }>("budget.list");
+    engine.budgets = list.budgets;
+  },
+  alerts: async () => {
+    const list = await transport.call<{ alerts: Alert[] }>("alert.list", { all: false });
+    engine.alerts = list.alerts;
+  },
+};
+type Part = keyof typeof refreshers;
+
+async function refresh(...parts: Part[]) {
+  await Promise.all(parts.map((p) => refreshers[p]().catch(() => {})));
+}
+
+/** What each event kind changes. */
+function affected(kind: string): Part[] {
+  if (kind.startsWith("preset_") || kind.startsWith("env_")) return ["presets"];
+  if (kind === "agent_registered" || kind === "agent_probed") return ["agents"];
+  if (kind.startsWith("agent_")) return ["running"];
+  if (kind === "task_started" || kind === "task_finished") return ["tasks", "usage", "budgets"];
+  if (kind === "usage_recorded") return ["usage", "budgets"];
+  if (kind.startsWith("budget_")) return ["budgets", "alerts"];
+  if (kind.startsWith("alert")) return ["alerts"];
+  if (kind === "subscribed" || kind === "daemon_started") return Object.keys(refreshers) as Part[];
+  return [];
+}
+
+function run(task: TaskLive, agent: string): Run {
+  return (task.runs[agent] ??= { agent, status: "waiting", output: "", tokens: null, started_ms: 0, ended_ms: null });
+}
+
+function follow(e: EngineEvent) {
+  const id = e.task as string | undefined;
+  if (e.event === "task_started" && id) {
+    engine.live[id] = { id, title: String(e.title ?? ""), agents: e.agents as string[], status: "running", runs: {} };
+    for (const a of e.agents as string[]) run(engine.live[id], a);
+  } else if (id && engine.live[id]) {
+    const task = engine.live[id];
+    const agent = e.agent as string | undefined;
+    if (e.event === "run_started" && agent) Object.assign(run(task, agent), { status: "running", started_ms: e.at_ms });
+    if (e.event === "run_output" && agent) run(task, agent).output += String(e.text ?? "");
+    if (e.event === "run_usage" && agent) run(task, agent).tokens = e.tokens as Tokens;
+    if (e.event === "run_finished" && agent) Object.assign(run(task, agent), { status: String(e.status), ended_ms: e.at_ms });
+    if (e.event === "task_finished") {
+      Object.assign(task, { status: String(e.status), reason: e.reason as string | undefined, tokens: e.tokens as Tokens, cost_usd: e.cost_usd as number | null });
+    }
+  }
+  void refresh(...affected(e.event));
+}
+
+let started = false;
+
+/** Connects, loads everything and follows the events (once); resolves once loaded. */
+export function start(): Promise<void> {
+  if (started) return Promise.resolve();
+  started = true;
+  transport.onConnection((state, why) => {
+    engine.connection = state;
+    engine.connectionWhy = why ?? "";
+  });
+  transport.onEvent(follow);
+  const loaded = refresh("agents").then(() => refresh(...(Object.keys(refreshers) as Part[])));
+  // CPU and memory are sampled by the host; the sparklines read them every 2 s.
+  setInterval(() => {
+    if (engine.connection === "connected" && engine.running.length > 0) void refresh("running");
+  }, 2000);
+  return loaded;
+}
+
+/** A finished task's stored result into the live view (opened after it ran). */
+export async function loadTask(id: string) {
+  const result = await transport.call<any>("task.result", { task: id });
+  const status = await transport.call<any>("task.status", { task: id }).catch(() => null);
+  if (!result && !status) return;
+  const task: TaskLive = engine.live[id] ?? {
+    id,
+    title: status?.prompt ?? result?.prompt ?? "",
+    agents: [],
+    status: status?.status ?? "running",
+    runs: {},
+  };
+  if (result) {
+    task.status = result.status;
+    task.tokens = result.tokens;
+    task.cost_usd = result.cost_usd;
+    for (const r of result.runs ?? []) {
+      const live = run(task, r.agent);
+      Object.assign(live, { status: r.status, output: r.output || live.output, tokens: r.tokens, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
+      if (!task.agents.includes(r.agent)) task.agents.push(r.agent);
+    }
+  }
+  engine.live[id] = task;
+}
+
+export function totalTokens(t: Tokens | null | undefined): number {
+  return t ? t.input + t.output + t.cache_read + t.cache_write : 0;
+}
+
+export function usd(value: number | null | undefined): string {
+  if (value == null) return "—";
+  return `$${value.toFixed(value > 0 && value < 0.1 ? 4 : 2)}`;
+}
+
+export function mib(bytes: number | null | undefined): string {
+  return bytes == null ? "—" : `${(bytes / 1048576).toFixed(1)} MiB`;
+}

@@ -1,0 +1,114 @@
+// The dashboard's words in English and Chinese. The language follows the browser
+// (zh-* → Chinese) until the user picks one; the choice is kept in localStorage.
+export type Lang = "en" | "zh";
+
+const words = {
+  overview: ["Overview", "概览"],
+  launch: ["Launch", "启动任务"],
+  providers: ["Providers", "服务商"],
+  tasks: ["Tasks", "任务"],
+  agents: ["Agents", "代理"],
+  agent: ["Agent", "代理"],
+  state: ["State", "状态"],
+  preset: ["Preset", "预设"],
+  cpu: ["CPU", "CPU"],
+  memory: ["Memory", "内存"],
+  installed: ["Installed", "已安装"],
+  version: ["Version", "版本"],
+  notInstalled: ["not installed", "未安装"],
+  probing: ["probing…", "检测中…"],
+  tasksRunning: ["Tasks running", "运行中的任务"],
+  agentsRunning: ["Agents running", "运行中的代理"],
+  global: ["global", "全局"],
+  today: ["Today", "今日"],
+  tokens: ["Tokens", "Token"],
+  cost: ["Cost", "费用"],
+  budgets: ["Budgets", "预算"],
+  noBudgets: ["No budgets. Set one with `aiswitch budget set`.", "未设置预算。用 `aiswitch budget set` 设置。"],
+  alerts: ["Alerts", "告警"],
+  noAlerts: ["No alerts.", "没有告警。"],
+  acknowledgeAll: ["Acknowledge all", "全部确认"],
+  recentTasks: ["Recent tasks", "最近任务"],
+  noTasks: ["No tasks yet.", "还没有任务。"],
+  prompt: ["Prompt", "提示词"],
+  fromFile: ["From a file", "从文件读取"],
+  order: ["Order", "顺序"],
+  parallel: ["Parallel", "并行"],
+  sequential: ["Sequential", "顺序执行"],
+  chain: ["Chain", "链式"],
+  coordination: ["Coordination", "协调方式"],
+  strict: ["Strict", "严格"],
+  loose: ["Loose", "宽松"],
+  isolated: ["Isolated", "隔离"],
+  timeout: ["Timeout (seconds)", "超时（秒）"],
+  workdir: ["Working directory", "工作目录"],
+  defaultPreset: ["default", "默认"],
+  launchTask: ["Launch task", "启动任务"],
+  pickAgent: ["Pick at least one agent.", "请至少选择一个代理。"],
+  writePrompt: ["Write a prompt.", "请填写提示词。"],
+  task: ["Task", "任务"],
+  cancel: ["Cancel", "取消"],
+  output: ["Output", "输出"],
+  status: ["Status", "状态"],
+  started: ["Started", "开始时间"],
+  duration: ["Duration", "耗时"],
+  waiting: ["waiting", "等待中"],
+  result: ["Result", "结果"],
+  diff: ["Changes", "改动"],
+  presets: ["Presets", "预设"],
+  kind: ["Kind", "类型"],
+  model: ["Model", "模型"],
+  baseUrl: ["Base URL", "接口地址"],
+  apiKey: ["API key", "API 密钥"],
+  switchTo: ["Switch to", "切换到"],
+  switched: ["switched", "已切换"],
+  current: ["current", "当前"],
+  noPresets: ["No presets yet. Add one with `aiswitch add NAME --kind anthropic --api-key -`.", "还没有预设。用 `aiswitch add NAME --kind anthropic --api-key -` 添加。"],
+  connecting: ["Connecting to aiswitch…", "正在连接 aiswitch…"],
+  disconnected: ["Not connected to aiswitch; retrying.", "未连接到 aiswitch，正在重试。"],
+  language: ["中文", "English"],
+  none: ["none", "无"],
+  unpriced: ["unpriced", "未计价"],
+} as const;
+
+export type Word = keyof typeof words;
+
+/** States as the engine names them (tasks, runs, agents). */
+const states: Record<string, string> = {
+  running: "运行中",
+  succeeded: "成功",
+  failed: "失败",
+  cancelled: "已取消",
+  interrupted: "已中断",
+  timed_out: "超时",
+  waiting: "等待中",
+  idle: "空闲",
+  busy: "忙碌",
+  starting: "启动中",
+  crashed: "已崩溃",
+  gave_up: "已放弃",
+  stopped: "已停止",
+};
+
+/** A state in the page's language. */
+export function stateWord(state: string): string {
+  return i18n.lang === "zh" ? (states[state] ?? state) : state.replace("_", " ");
+}
+
+function initial(): Lang {
+  const saved = localStorage.getItem("aiswitch.lang");
+  if (saved === "en" || saved === "zh") return saved;
+  return navigator.language.toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+export const i18n = $state({ lang: initial() });
+
+export function t(word: Word): string {
+  return words[word][i18n.lang === "zh" ? 1 : 0];
+}
+
+export function toggleLang() {
+  i18n.lang = i18n.lang === "zh" ? "en" : "zh";
+  localStorage.setItem("aiswitch.lang", i18n.lang);
+  document.documentElement.lang = i18n.lang === "zh" ? "zh-CN" : "en";
+}

@@ -44,6 +44,9 @@ pub enum Error {
     /// Switching an agent's environment failed.
     #[error(transparent)]
     Env(#[from] crate::env::EnvError),
+    /// An agent's changes could not be kept.
+    #[error(transparent)]
+    Keep(#[from] crate::engine::KeepError),
 }
 
 impl From<ManifestError> for Error {
@@ -101,6 +104,8 @@ impl Error {
             Self::Budget(_) => -32602,
             Self::Alert(_) => -40601,
             Self::Env(e) => e.code(),
+            Self::Keep(crate::engine::KeepError::NoRun { .. }) => -40101,
+            Self::Keep(_) => -40102,
         }
     }
 
@@ -131,6 +136,8 @@ impl Error {
             Self::Env(crate::env::EnvError::SnapshotNotFound { .. }) => "snapshot_not_found",
             Self::Env(crate::env::EnvError::SnapshotCorrupt { .. }) => "snapshot_corrupt",
             Self::Env(_) => "env",
+            Self::Keep(crate::engine::KeepError::Conflict { .. }) => "keep_conflict",
+            Self::Keep(_) => "keep_failed",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

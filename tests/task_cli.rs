@@ -465,3 +465,63 @@ fn any_n_picks_healthy_agents_and_says_why() {
     assert!(note.contains("fresh (no history)"), "{note}");
     assert!(!note.contains("fresh (100 %"), "{note}");
 }
+
+#[test]
+fn keep_applies_one_agents_changes_and_refuses_a_conflict_writing_nothing() {
+    let home = home_with_preset();
+    let work = home.root().join("work");
+    let result = home
+        .run(&[
+            "apply",
+            "p",
+            "--agents",
+            "aiswitch-agent,aiswitch-agent",
+            "--task",
+            "write notes/{name}.md by {name}",
+            "--workdir",
+            work.to_str().unwrap(),
+            "--coordination-mode",
+            "isolated",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let id = result["id"].as_str().unwrap();
+    assert!(
+        !work.join("notes").exists(),
+        "isolated: the workdir is untouched"
+    );
+
+    let kept = home
+        .run(&["tasks", "keep", id, "aiswitch-agent", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        kept["files"],
+        serde_json::json!(["notes/aiswitch-agent.md"])
+    );
+    let note = work.join("notes/aiswitch-agent.md");
+    assert_eq!(std::fs::read_to_string(&note).unwrap(), "by aiswitch-agent");
+
+    // The second agent wrote the same file: keeping it too conflicts.
+    std::fs::write(&note, "edited by hand\n").unwrap();
+    let before = home.snapshot();
+    let refused = home.run(&["tasks", "keep", id, "aiswitch-agent-2"]);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("conflict with notes/aiswitch-agent.md")
+            && refused.stderr.contains("nothing was written"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(before, home.snapshot(), "nothing written on refusal");
+    let missing = home.run(&["tasks", "keep", id, "nobody"]);
+    assert_eq!(missing.code, Some(1));
+    assert!(
+        missing.stderr.contains("has no agent nobody"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -21,7 +21,22 @@ enum TasksCommand {
     List(ListArgs),
     Show(ShowArgs),
     Cancel(IdArgs),
+    Keep(KeepArgs),
     Clean(CleanArgs),
+}
+
+/// Keep one agent's changes from a finished isolated task: apply its diff to the
+/// task's working directory. Checked first: on a conflict nothing is written and the
+/// conflicting files are named.
+///
+/// Example: aiswitch tasks keep t10a4dbd389 claude
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+struct KeepArgs {
+    /// The task id.
+    id: String,
+    /// The agent whose changes to keep (as `tasks show` names it).
+    agent: String,
 }
 
 /// Recent tasks, newest first.
@@ -87,6 +102,17 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
                     table.add_row([r.id.clone(), r.status.as_str().to_owned(), format!("{} {}", r.order, r.coordination), r.agents.clone(), prompt]);
                 }
                 render(&table)
+            });
+        }
+        TasksCommand::Keep(args) => {
+            let kept = engine.keep_run(&args.id, &args.agent)?;
+            out.emit(&kept, || {
+                format!(
+                    "kept {}'s changes in {}: {}",
+                    kept.agent,
+                    kept.workdir.display(),
+                    kept.files.join(", ")
+                )
             });
         }
         TasksCommand::Show(args) => {

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::alerts::AlertKind;
 use crate::coordinator::{RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus, run_task};
-use crate::store::{TaskRow, TaskState};
+use crate::store::{TaskQuery, TaskRow, TaskState};
 
 /// One run's stored events.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -145,9 +145,22 @@ impl Engine {
         if !self.paths.database().exists() {
             return Ok(Vec::new());
         }
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
         let mut store = self.open_store()?;
         store.mark_interrupted()?;
-        Ok(store.tasks(status, limit)?)
+        Ok(store.tasks(&TaskQuery::recent(status, limit))?)
+    }
+
+    /// One page of the tasks `query` matches, newest first, and how many match.
+    pub fn find_tasks(&self, query: &TaskQuery) -> Result<(Vec<TaskRow>, u64), Error> {
+        if !self.paths.database().exists() {
+            return Ok((Vec::new(), 0));
+        }
+        let mut store = self.open_store()?;
+        store.mark_interrupted()?;
+        Ok((store.tasks(query)?, store.count_tasks(query)?))
     }
 
     /// Marks tasks whose process died as interrupted (the daemon does this at start).
@@ -193,7 +206,7 @@ impl Engine {
             let mut store = self.open_store()?;
             store.mark_interrupted()?;
             store
-                .tasks(Some(TaskState::Running), usize::MAX)?
+                .tasks(&TaskQuery::recent(Some(TaskState::Running), usize::MAX))?
                 .into_iter()
                 .map(|t| t.id)
                 .collect()

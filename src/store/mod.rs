@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 pub use budgets::{AlertRow, BudgetStatus};
 pub use events::now_ms;
-pub use tasks::{TaskRow, TaskState};
+pub use tasks::{TaskQuery, TaskRow, TaskState};
 pub use usage::{GroupBy, UsageAdded, UsageFilter, UsageGroup, UsageRow};
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.

@@ -6,6 +6,60 @@ use super::events::now_ms;
 use super::{Store, StoreError};
 use crate::coordinator::{TaskResult, TaskSpec};
 
+/// Which tasks a listing wants, newest first.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskQuery {
+    /// Only tasks in this state.
+    #[serde(default)]
+    pub status: Option<TaskState>,
+    /// Only tasks whose prompt contains this text (any case), or with this id.
+    #[serde(default)]
+    pub search: Option<String>,
+    /// Only tasks this agent took part in.
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// Page size.
+    #[serde(default = "TaskQuery::default_limit")]
+    pub limit: usize,
+    /// Tasks skipped before the page.
+    #[serde(default)]
+    pub offset: usize,
+}
+
+/// The `WHERE` clause of [`TaskQuery`] (?1 status, ?2 search, ?3 agent).
+const TASK_FILTER: &str = "(?1 IS NULL OR status = ?1)
+    AND (?2 IS NULL OR id = ?2 OR instr(lower(prompt), lower(?2)) > 0)
+    AND (?3 IS NULL OR instr(',' || agents || ',', ',' || ?3 || ',') > 0)";
+
+impl TaskQuery {
+    fn default_limit() -> usize {
+        20
+    }
+
+    /// The newest `limit` tasks, optionally in one state.
+    pub fn recent(status: Option<TaskState>, limit: usize) -> Self {
+        Self {
+            status,
+            search: None,
+            agent: None,
+            limit,
+            offset: 0,
+        }
+    }
+
+    fn bind(&self) -> (Option<&'static str>, Option<&str>, Option<&str>) {
+        fn text(s: &Option<String>) -> Option<&str> {
+            s.as_deref().filter(|s| !s.is_empty())
+        }
+        (
+            self.status.map(TaskState::as_str),
+            text(&self.search),
+            text(&self.agent),
+        )
+    }
+}
+
 /// A task as `tasks list` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskRow {
@@ -192,23 +246,33 @@ impl Store {
     }
 
     /// Recent tasks, newest first, optionally of one status.
-    pub fn tasks(
-        &self,
-        status: Option<TaskState>,
-        limit: usize,
-    ) -> Result<Vec<TaskRow>, StoreError> {
-        let status = status.map(TaskState::as_str);
+    pub fn tasks(&self, query: &TaskQuery) -> Result<Vec<TaskRow>, StoreError> {
+        let (status, search, agent) = query.bind();
+        let page = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         self.task_rows(
-            "WHERE (?1 IS NULL OR status = ?1) ORDER BY started_ms DESC LIMIT ?2",
-            (status, i64::try_from(limit).unwrap_or(i64::MAX)),
+            &format!("WHERE {TASK_FILTER} ORDER BY started_ms DESC LIMIT ?4 OFFSET ?5"),
+            (status, search, agent, page(query.limit), page(query.offset)),
             false,
         )
+    }
+
+    /// How many tasks `query` matches, whatever its page.
+    pub fn count_tasks(&self, query: &TaskQuery) -> Result<u64, StoreError> {
+        let (status, search, agent) = query.bind();
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM tasks WHERE {TASK_FILTER}"),
+                (status, search, agent),
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| u64::try_from(n).unwrap_or_default())
+            .map_err(|e| self.sqlite_err(e))
     }
 
     /// One task with its result.
     pub fn task(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
         Ok(self
-            .task_rows("WHERE id = ?1 AND ?2 = ?2", (Some(id), 0i64), true)?
+            .task_rows("WHERE id = ?1", [id], true)?
             .into_iter()
             .next())
     }
@@ -262,7 +326,7 @@ impl Store {
     fn task_rows(
         &self,
         filter: &str,
-        params: (Option<&str>, i64),
+        params: impl rusqlite::Params,
         with_result: bool,
     ) -> Result<Vec<TaskRow>, StoreError> {
         let sql = format!(

@@ -43,11 +43,19 @@ pub(super) const METHODS: &[Method] = &[
     },
     Method {
         name: "task.list",
-        summary: "Recent tasks, newest first.",
-        params: r#"{"status": "failed", "limit": 20}"#,
-        result: r#"{"tasks": [{"id": "t10ac833178", "status": "failed", ...}]}"#,
+        summary: "Tasks, newest first, one page: by status, agent, or text in the prompt (or the id).",
+        params: r#"{"status": "failed", "search": "tests", "agent": "claude", "limit": 20, "offset": 0}"#,
+        result: r#"{"tasks": [{"id": "t10ac833178", "status": "failed", ...}], "total": 1}"#,
         errors: "-",
         serve: |call| ready(list(&call)),
+    },
+    Method {
+        name: "task.keep",
+        summary: "Apply one agent's changes from a finished isolated task to the task's working directory (checked first: on a conflict nothing is written).",
+        params: r#"{"task": "t10ac833178", "agent": "claude"}"#,
+        result: r#"{"task": "t10ac833178", "agent": "claude", "files": ["src/lib.rs"], "workdir": "/home/me/project"}"#,
+        errors: "-40101 task or agent not found, -32602 task still running, -40102 nothing to keep or a conflict (the message names the files)",
+        serve: |call| ready(keep(&call)),
     },
 ];
 
@@ -61,14 +69,9 @@ struct TaskParams {
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TaskListParams {
-    status: Option<crate::store::TaskState>,
-    #[serde(default = "twenty")]
-    limit: usize,
-}
-
-fn twenty() -> usize {
-    20
+struct KeepParams {
+    task: String,
+    agent: String,
 }
 
 fn task_not_found(id: &str) -> ErrorObject {
@@ -113,7 +116,17 @@ fn cancel(call: &Call) -> Result<Value, ErrorObject> {
 }
 
 fn list(call: &Call) -> Result<Value, ErrorObject> {
-    let p: TaskListParams = call.params()?;
-    let rows = call.engine().list_tasks(p.status, p.limit);
-    Ok(json!({ "tasks": to_value(&rows.map_err(engine_error)?)? }))
+    let query: crate::store::TaskQuery = call.params()?;
+    let (rows, total) = call.engine().find_tasks(&query).map_err(engine_error)?;
+    Ok(json!({ "tasks": to_value(&rows)?, "total": total }))
+}
+
+fn keep(call: &Call) -> Result<Value, ErrorObject> {
+    let p: KeepParams = call.params()?;
+    to_value(
+        &call
+            .engine()
+            .keep_run(&p.task, &p.agent)
+            .map_err(engine_error)?,
+    )
 }

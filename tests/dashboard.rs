@@ -153,6 +153,11 @@ fn a_person_launches_watches_and_switches_from_the_page() {
     let home = Home::new();
     home.add_secret_preset("ref", "sk-ant-ref-0123456789abcdef");
     home.run(&["use", "ref"]).ok();
+    let anthropic = "[inject.anthropic]\n";
+    common::reference::register(&home, "ref-b", &["--name", "ref-b"], anthropic);
+    common::reference::register(&home, "ref-c", &["--name", "ref-c"], anthropic);
+    common::reference::register(&home, "slow", &["--latency-ms", "20000"], anthropic);
+    common::reference::register(&home, "crashy", &["--crash-after", "0"], anthropic);
     let _daemon = Daemon::start(&home, &[]);
     let served = Served::start(&home);
     let workdir = tempfile::tempdir().unwrap();
@@ -173,18 +178,32 @@ fn a_person_launches_watches_and_switches_from_the_page() {
     eprintln!("{}", run.stdout);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     for step in [
-        "overview lists the installed reference agent",
-        "the task page streams the agent's output and shows it succeeded",
+        "overview lists the installed reference agents",
+        "a preset added on the page is the engine's",
         "a preset added in a terminal appears without a reload",
-        "switching a provider from the page switches it (verified)",
+        "env show agrees",
+        "an isolated task on three agents shows each agent's run and diff",
+        "keep this one: that agent's file is in the working directory",
+        "a running task is cancelled from its page",
+        "an alert from a crashing agent is acknowledged on the page",
+        "the task history searches on the server",
+        "usage totals equal tokens summary",
         "the page speaks Chinese",
     ] {
         assert!(run.stdout.contains(step), "{step}: {}", run.stdout);
     }
-    // The switch the page made is the engine's: the CLI sees it.
+    // What the page did is the engine's: the CLI sees it.
     let shown = home
         .run(&["env", "show", "aiswitch-agent", "--json"])
         .ok()
         .json();
-    assert_eq!(shown["preset"], "added-from-a-terminal");
+    assert_eq!(shown["preset"], "deepseek");
+    let tasks = home.run(&["tasks", "list", "--json"]).ok().json();
+    let states: Vec<&str> = tasks["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["failed", "cancelled", "succeeded"]);
 }

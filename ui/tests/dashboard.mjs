@@ -1,70 +1,154 @@
 // Drives the dashboard as a person does, in real Chromium, against a real engine:
 //   node ui/tests/dashboard.mjs URL WORKDIR SCREENSHOT_DIR AISWITCH
-// URL is what `aiswitch dashboard` printed; AISWITCH is the CLI, used to change
-// the engine from outside while the page is open (the page must follow by itself).
-// Called by tests/dashboard.rs; prints one line per step, exits 1 on the first
-// failure with what the page showed.
+// URL is what `aiswitch dashboard` printed; AISWITCH is the CLI, used to change the
+// engine from outside while the page is open (the page must follow by itself) and
+// to check that what the page shows is what the engine says. The engine has the
+// reference agents aiswitch-agent, ref-b, ref-c, slow (20 s per reply) and crashy
+// (exits on its first prompt). Called by tests/dashboard.rs; prints one line per
+// step, exits 1 on the first failure with what the page showed.
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 
 const [url, workdir, shots, cli] = process.argv.slice(2);
 const deadline = { timeout: 20000 };
+const aiswitch = (args, input) => JSON.parse(execFileSync(cli, [...args, "--json"], { input }).toString());
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--disable-dev-shm-usage"],
 });
-const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, locale: "en-US" });
+const page = await browser.newPage({ viewport: { width: 1200, height: 820 }, locale: "en-US" });
 const step = (what) => console.log(`dashboard: ${what}`);
+const shot = (name) => page.screenshot({ path: `${shots}/${name}.png` });
+const nav = (name) => page.getByRole("navigation").getByRole("link", { name, exact: false });
+
+async function launch({ prompt, agents, coordination }) {
+  await nav("Launch").click();
+  await page.getByLabel("Prompt").fill(prompt);
+  for (const agent of agents) await page.getByRole("checkbox", { name: agent, exact: true }).check();
+  await page.getByRole("radio", { name: coordination }).check();
+  await page.getByLabel("Working directory").fill(workdir);
+  await page.getByRole("button", { name: "Launch task" }).click();
+  await page.waitForURL(/#\/task\//, deadline);
+  return decodeURIComponent(page.url().split("#/task/")[1]);
+}
+
 try {
   await page.goto(url);
   if (page.url().includes("token=")) throw new Error(`the token stayed in the address bar: ${page.url()}`);
-  const agents = page.getByRole("table", { name: "Agents" });
-  await agents.getByRole("cell", { name: "aiswitch-agent", exact: true }).waitFor(deadline);
-  step("overview lists the installed reference agent");
+  await page.getByRole("table", { name: "Agents" }).getByRole("cell", { name: "aiswitch-agent", exact: true }).waitFor(deadline);
+  step("overview lists the installed reference agents");
 
-  await page.getByRole("link", { name: "Launch" }).click();
+  // Providers: add a preset from the page, its key in a password field.
+  await nav("Providers").click();
+  const form = page.getByRole("form", { name: "Add a preset" });
+  await form.getByLabel("Name").fill("deepseek");
+  await form.getByLabel("Base URL").fill("https://api.deepseek.com/anthropic");
+  await form.getByLabel("API key").fill("sk-ds-page-secret-0123456789abcdef");
+  if ((await form.getByLabel("API key").getAttribute("type")) !== "password") throw new Error("the key field shows the key");
+  await form.getByRole("button", { name: "Add" }).click();
+  const presets = page.getByRole("table", { name: "Presets" });
+  await presets.getByRole("cell", { name: "deepseek", exact: true }).waitFor(deadline);
+  if ((await page.locator("body").innerText()).includes("sk-ds-page-secret-0123456789abcdef")) throw new Error("the page shows an API key");
+  if (aiswitch(["show", "deepseek"]).name !== "deepseek") throw new Error("the engine has no preset deepseek");
+  step("a preset added on the page is the engine's, its key never shown");
+
+  execFileSync(cli, ["add", "added-from-a-terminal", "--kind", "anthropic", "--base-url", "https://api.example.com/anthropic", "--api-key", "-"], { input: "sk-ant-terminal-secret-0123456789" });
+  await presets.getByRole("cell", { name: "added-from-a-terminal", exact: true }).waitFor(deadline);
+  step("a preset added in a terminal appears without a reload");
+
+  await page.getByLabel("Switch to aiswitch-agent").selectOption("deepseek");
+  await page.getByRole("status").filter({ hasText: "aiswitch-agent: switched → deepseek" }).waitFor(deadline);
+  if (aiswitch(["env", "show", "aiswitch-agent"]).preset !== "deepseek") throw new Error("env show does not agree");
+  step("switching a provider from the page switches it (verified; env show agrees)");
+  await shot("dashboard-providers");
+
+  // An isolated parallel task on three agents, watched live, one agent's changes kept.
+  await nav("Launch").click();
   await page.getByRole("button", { name: "Launch task" }).click();
   await page.getByRole("alert").filter({ hasText: "Write a prompt." }).waitFor(deadline);
   step("launching without a prompt says what is missing");
-  await page.getByLabel("Prompt").fill("say hello to the dashboard");
-  await page.getByRole("checkbox", { name: "aiswitch-agent" }).check();
-  await page.getByRole("radio", { name: "Loose" }).check();
+  await page.getByLabel("Prompt").fill("write notes/{name}.md by {name}");
+  for (const agent of ["aiswitch-agent", "ref-b", "ref-c"]) await page.getByRole("checkbox", { name: agent, exact: true }).check();
+  await page.getByRole("radio", { name: "Isolated" }).check();
   await page.getByLabel("Working directory").fill(workdir);
-  await page.screenshot({ path: `${shots}/dashboard-launch.png` });
+  await shot("dashboard-launch");
   await page.getByRole("button", { name: "Launch task" }).click();
   await page.waitForURL(/#\/task\//, deadline);
-  const column = page.getByRole("region", { name: "aiswitch-agent" });
-  await column.getByText("echo: say hello to the dashboard").waitFor(deadline);
+  for (const agent of ["aiswitch-agent", "ref-b", "ref-c"]) {
+    const column = page.getByRole("region", { name: agent, exact: true });
+    await column.getByText("succeeded").waitFor(deadline);
+    await column.getByText(`+by ${agent}`).waitFor(deadline);
+  }
   await page.getByLabel("Status").filter({ hasText: "succeeded" }).waitFor(deadline);
-  step("the task page streams the agent's output and shows it succeeded");
-  await page.screenshot({ path: `${shots}/dashboard-task.png` });
+  step("an isolated task on three agents shows each agent's run and diff");
+  await page.getByRole("button", { name: "Keep this one: ref-b" }).click();
+  await page.getByRole("status").filter({ hasText: "ref-b: Kept in" }).waitFor(deadline);
+  if (readFileSync(`${workdir}/notes/ref-b.md`, "utf8") !== "by ref-b") throw new Error("the kept file is not in the workdir");
+  if (existsSync(`${workdir}/notes/ref-c.md`)) throw new Error("another agent's change reached the workdir");
+  step("keep this one: that agent's file is in the working directory, no other");
+  await shot("dashboard-task");
 
-  await page.getByRole("link", { name: "Overview" }).click();
+  // A long task, cancelled from its page.
+  await launch({ prompt: "take your time", agents: ["slow"], coordination: "Loose" });
+  await page.getByRole("region", { name: "slow", exact: true }).getByText("running").waitFor(deadline);
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByLabel("Status").filter({ hasText: "cancelled" }).waitFor(deadline);
+  step("a running task is cancelled from its page");
+
+  // A crashing agent fails its task and raises an alert, acknowledged on the page.
+  await launch({ prompt: "crash please", agents: ["crashy"], coordination: "Loose" });
+  await page.getByLabel("Status").filter({ hasText: "failed" }).waitFor(deadline);
+  await nav("Alerts").click();
+  const alerts = page.getByRole("table", { name: "Alerts" });
+  await alerts.getByText("crashy").first().waitFor(deadline);
+  await shot("dashboard-alerts");
+  await page.getByRole("button", { name: "Acknowledge all" }).click();
+  await page.getByText("No alerts.").waitFor(deadline);
+  if (aiswitch(["alerts", "list"]).alerts.length !== 0) throw new Error("the engine still has unacknowledged alerts");
+  step("an alert from a crashing agent is acknowledged on the page");
+
+  // History: search on the server.
+  await nav("Tasks").click();
+  await page.getByLabel("Search").fill("take your time");
+  const history = page.getByRole("table", { name: "Tasks" });
+  await history.getByRole("cell", { name: "cancelled" }).waitFor(deadline);
+  await page.getByText("1–1 / 1").waitFor(deadline);
+  step("the task history searches on the server");
+  await page.getByLabel("Search").fill("");
+  await page.getByText("1–3 / 3").waitFor(deadline);
+  await shot("dashboard-tasks");
+
+  // Usage: the page's totals are the ledger's.
+  await nav("Usage").click();
+  const summary = aiswitch(["tokens", "summary"]);
+  const t = summary.total.tokens;
+  const expected = (t.input + t.output + t.cache_read + t.cache_write).toLocaleString("en-US");
+  await page.getByTestId("total-tokens").filter({ hasText: expected }).waitFor(deadline);
+  step(`usage totals equal tokens summary (${expected} tokens)`);
+  await shot("dashboard-usage");
+
+  await nav("Overview").click();
   await page.getByRole("table", { name: "Recent tasks" }).getByRole("cell", { name: "succeeded" }).first().waitFor(deadline);
-  step("the overview lists the task");
-  await page.screenshot({ path: `${shots}/dashboard-overview.png` });
-
-  await page.getByRole("link", { name: "Providers" }).click();
-  execFileSync(cli, ["add", "added-from-a-terminal", "--kind", "anthropic", "--base-url", "https://api.example.com/anthropic", "--api-key", "-"], { input: "sk-ant-terminal-secret-0123456789" });
-  const presets = page.getByRole("table", { name: "Presets" });
-  await presets.getByRole("cell", { name: "added-from-a-terminal" }).waitFor(deadline);
-  const shown = await presets.innerText();
-  if (shown.includes("sk-ant-terminal-secret-0123456789")) throw new Error("the page shows an API key");
-  step("a preset added in a terminal appears without a reload, its key redacted");
-  await page.getByLabel("Switch to aiswitch-agent").selectOption("added-from-a-terminal");
-  await page.getByRole("status").filter({ hasText: "aiswitch-agent: switched → added-from-a-terminal" }).waitFor(deadline);
-  await page.getByRole("table", { name: "Providers" }).getByRole("row", { name: /aiswitch-agent added-from-a-terminal/ }).waitFor(deadline);
-  step("switching a provider from the page switches it (verified)");
-  await page.screenshot({ path: `${shots}/dashboard-providers.png` });
+  await shot("dashboard-overview");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot("dashboard-overview-dark");
+  await nav("Tasks").click();
+  await page.getByRole("table", { name: "Tasks" }).waitFor(deadline);
+  await shot("dashboard-tasks-dark");
+  await page.emulateMedia({ colorScheme: "light" });
 
   await page.getByRole("button", { name: "中文" }).click();
   await page.getByRole("link", { name: "概览" }).click();
   await page.getByRole("table", { name: "代理" }).waitFor(deadline);
+  await shot("dashboard-overview-zh");
+  await page.getByRole("link", { name: "启动任务" }).click();
+  await page.getByLabel("提示词").waitFor(deadline);
+  await shot("dashboard-launch-zh");
   step("the page speaks Chinese");
-  await page.screenshot({ path: `${shots}/dashboard-zh.png` });
 } catch (e) {
   console.error(`dashboard: FAILED: ${e.message}`);
-  console.error((await page.locator("body").innerText().catch(() => "")).slice(0, 2000));
+  console.error((await page.locator("body").innerText().catch(() => "")).slice(0, 3000));
   await page.screenshot({ path: `${shots}/dashboard-failure.png` }).catch(() => {});
   await browser.close();
   process.exit(1);

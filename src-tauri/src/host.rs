@@ -91,6 +91,9 @@ impl Host {
                 MenuCommand::Restart(agent) => daemon_call(engine, "agent.restart", &agent).await,
                 MenuCommand::InstallCli => install_cli(),
                 MenuCommand::Open
+                | MenuCommand::Launch
+                | MenuCommand::OpenTask(_)
+                | MenuCommand::OpenAlerts
                 | MenuCommand::Quit
                 | MenuCommand::Pause(_)
                 | MenuCommand::StartAtLogin => Ok(None),

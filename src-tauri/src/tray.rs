@@ -154,6 +154,9 @@ fn run(app: &AppHandle, command: MenuCommand) {
     match command {
         MenuCommand::Quit => app.exit(0),
         MenuCommand::Open => crate::window::open_dashboard(app),
+        MenuCommand::Launch => crate::window::open_dashboard_at(app, "/launch"),
+        MenuCommand::OpenTask(id) => crate::window::open_dashboard_at(app, &format!("/task/{id}")),
+        MenuCommand::OpenAlerts => crate::window::open_dashboard_at(app, "/alerts"),
         MenuCommand::StartAtLogin => {
             let login = app.autolaunch();
             let switched = if login.is_enabled().unwrap_or(false) {

@@ -53,6 +53,12 @@ pub enum TrayItem {
 pub enum MenuCommand {
     /// Show the dashboard.
     Open,
+    /// Show the dashboard's task launcher.
+    Launch,
+    /// Show one task's page in the dashboard.
+    OpenTask(String),
+    /// Show the dashboard's alerts.
+    OpenAlerts,
     /// Quit the app (agents go on in the daemon).
     Quit,
     /// Switch `agent` to `preset` (`aiswitch env switch AGENT PRESET`).
@@ -109,6 +115,9 @@ impl MenuCommand {
     pub fn id(&self) -> String {
         match self {
             Self::Open => "open".into(),
+            Self::Launch => "launch".into(),
+            Self::OpenTask(id) => format!("task/{id}"),
+            Self::OpenAlerts => "alerts".into(),
             Self::Quit => "quit".into(),
             Self::Switch { agent, preset } => format!("switch/{agent}/{preset}"),
             Self::SwitchAll { preset } => format!("switch-all/{preset}"),
@@ -123,12 +132,15 @@ impl MenuCommand {
         }
     }
 
-    /// The command of a menu item id; `None` for labels. Agent ids and preset names
-    /// never contain `/`.
+    /// The command of a menu item id; `None` for labels. Agent ids, preset names and
+    /// task ids never contain `/`.
     pub fn parse(id: &str) -> Option<Self> {
         let mut parts = id.split('/');
         let command = match (parts.next()?, parts.next(), parts.next()) {
             ("open", None, None) => Self::Open,
+            ("launch", None, None) => Self::Launch,
+            ("alerts", None, None) => Self::OpenAlerts,
+            ("task", Some(id), None) => Self::OpenTask(id.to_owned()),
             ("quit", None, None) => Self::Quit,
             ("ack-all", None, None) => Self::AcknowledgeAll,
             ("pause", Some("hour"), None) => Self::Pause(Pause::Hour),
@@ -190,6 +202,7 @@ pub fn tray_model(status: &Status, lang: Lang) -> TrayModel {
     if !status.alerts.is_empty() {
         items.push(alerts_menu(status, lang));
     }
+    items.push(action(MenuCommand::Launch, lang.text(Text::LaunchTask)));
     if !status.tasks.is_empty() {
         items.push(tasks_menu(status, lang));
     }
@@ -350,7 +363,7 @@ fn alerts_menu(status: &Status, lang: Lang) -> TrayItem {
         .alerts
         .iter()
         .take(ALERTS_SHOWN)
-        .map(|a| TrayItem::Label(shorten(&a.message, LABEL_CHARS)))
+        .map(|a| action(MenuCommand::OpenAlerts, &shorten(&a.message, LABEL_CHARS)))
         .collect();
     items.push(TrayItem::Separator);
     items.push(action(
@@ -399,10 +412,11 @@ fn tasks_menu(status: &Status, lang: Lang) -> TrayItem {
         .iter()
         .map(|task| {
             let prompt = task.prompt.lines().next().unwrap_or_default();
-            TrayItem::Label(shorten(
-                &format!("{} · {} · {prompt}", task.id, task.status.as_str()),
-                LABEL_CHARS,
-            ))
+            let text = format!("{} · {} · {prompt}", task.id, task.status.as_str());
+            action(
+                MenuCommand::OpenTask(task.id.clone()),
+                &shorten(&text, LABEL_CHARS),
+            )
         })
         .collect();
     TrayItem::Submenu {

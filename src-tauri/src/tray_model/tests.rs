@@ -149,7 +149,11 @@ fn an_alert_turns_the_icon_and_lists_it_with_acknowledge_all() {
     let alerts = submenu(&model.items, "Alerts (1)");
     assert_eq!(
         alerts[0],
-        TrayItem::Label("agent claude exited (code Some(3), signal None)".into())
+        TrayItem::Action {
+            command: MenuCommand::OpenAlerts,
+            text: "agent claude exited (code Some(3), signal None)".into()
+        },
+        "a click opens the dashboard's alerts"
     );
     assert!(matches!(
         alerts.last(),
@@ -239,6 +243,9 @@ fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
 fn menu_ids_round_trip_and_anything_else_is_no_command() {
     for command in [
         MenuCommand::Open,
+        MenuCommand::Launch,
+        MenuCommand::OpenTask("t8f9cbcca4b".into()),
+        MenuCommand::OpenAlerts,
         MenuCommand::Quit,
         MenuCommand::AcknowledgeAll,
         MenuCommand::Switch {
@@ -328,13 +335,28 @@ fn recent_tasks_show_their_state_and_prompt() {
     };
     let model = tray_model(&status, Lang::En);
     let tasks = submenu(&model.items, "Recent tasks");
+    let open = |id: &str, text: &str| TrayItem::Action {
+        command: MenuCommand::OpenTask(id.into()),
+        text: text.into(),
+    };
     assert_eq!(
         tasks,
         [
-            TrayItem::Label("t3 · running · add tests".into()),
-            TrayItem::Label("t2 · failed · fix the build".into()),
-            TrayItem::Label("t1 · cancelled · refactor".into()),
-        ]
+            open("t3", "t3 · running · add tests"),
+            open("t2", "t2 · failed · fix the build"),
+            open("t1", "t1 · cancelled · refactor"),
+        ],
+        "a click opens the task's page"
+    );
+    assert!(
+        model.items.iter().any(|i| matches!(
+            i,
+            TrayItem::Action {
+                command: MenuCommand::Launch,
+                text,
+            } if text == "Launch task…"
+        )),
+        "Launch task… opens the launcher"
     );
     assert!(model.items.iter().any(|i| matches!(
         i,

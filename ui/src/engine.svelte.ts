@@ -10,7 +10,7 @@ export interface Preset { name: string; kind: string; base_url: string | null; m
 export interface TaskRow { id: string; prompt: string; status: string; agents: string; coordination: string; order: string; started_ms: number; ended_ms: number | null }
 export interface Budget { id: number; scope: string; period: string; limit: { usd?: number; tokens?: number }; spent: number; percent: number; hard_stop: boolean }
 export interface Alert { id: number; kind: string; subject: string; message: string; at_ms?: number }
-export interface Run { agent: string; status: string; output: string; tokens: Tokens | null; started_ms: number; ended_ms: number | null; error?: string | null; diff?: string | null; cost_usd?: number | null }
+export interface Run { agent: string; status: string; output: string; trimmed?: boolean; tokens: Tokens | null; started_ms: number; ended_ms: number | null; error?: string | null; diff?: string | null; cost_usd?: number | null }
 export interface TaskLive { id: string; title: string; agents: string[]; status: string; reason?: string; runs: Record<string, Run>; tokens?: Tokens; cost_usd?: number | null }
 
 export const engine = $state({
@@ -98,7 +98,7 @@ function affected(kind: string): Part[] {
   if (kind === "usage_recorded") return ["usage", "budgets"];
   if (kind.startsWith("budget_")) return ["budgets", "alerts"];
   if (kind.startsWith("alert")) return ["alerts"];
-  if (kind === "subscribed" || kind === "daemon_started") return Object.keys(refreshers) as Part[];
+  if (kind === "daemon_started") return Object.keys(refreshers) as Part[];
   return [];
 }
 
@@ -106,7 +106,51 @@ function run(task: TaskLive, agent: string): Run {
   return (task.runs[agent] ??= { agent, status: "waiting", output: "", tokens: null, started_ms: 0, ended_ms: null });
 }
 
+/** The most output kept per run while it streams (laying out more text every frame
+ *  is what slows a page down); older lines are dropped from the top, and the whole
+ *  output is loaded from the result when the task ends. */
+const KEEP_OUTPUT = 16 * 1024;
+/** Output arrived since the last frame, per task and agent: the page updates once a
+ *  frame however fast agents write. */
+const pendingOutput = new Map<string, Map<string, string>>();
+let flushQueued = false;
+
+function queueOutput(task: string, agent: string, text: string) {
+  const byAgent = pendingOutput.get(task) ?? new Map<string, string>();
+  byAgent.set(agent, (byAgent.get(agent) ?? "") + text);
+  pendingOutput.set(task, byAgent);
+  if (!flushQueued) {
+    flushQueued = true;
+    requestAnimationFrame(flushOutput);
+  }
+}
+
+function flushOutput() {
+  flushQueued = false;
+  for (const [task, byAgent] of pendingOutput) {
+    const live = engine.live[task];
+    if (!live) continue;
+    for (const [agent, text] of byAgent) {
+      const r = run(live, agent);
+      const all = r.output + text;
+      if (all.length > KEEP_OUTPUT) {
+        const cut = all.indexOf("\n", all.length - KEEP_OUTPUT);
+        r.output = all.slice(cut < 0 ? all.length - KEEP_OUTPUT : cut + 1);
+        r.trimmed = true;
+      } else {
+        r.output = all;
+      }
+    }
+  }
+  pendingOutput.clear();
+}
+
+let subscriptions = 0;
+
 function follow(e: EngineEvent) {
+  // The first subscription comes with the first load; after a reconnect, what
+  // changed meanwhile is read again.
+  if (e.event === "subscribed" && subscriptions++ > 0) void refresh(...(Object.keys(refreshers) as Part[]));
   const id = e.task as string | undefined;
   if (e.event === "task_started" && id) {
     engine.live[id] = { id, title: String(e.title ?? ""), agents: e.agents as string[], status: "running", runs: {} };
@@ -115,8 +159,9 @@ function follow(e: EngineEvent) {
     const task = engine.live[id];
     const agent = e.agent as string | undefined;
     if (e.event === "run_started" && agent) Object.assign(run(task, agent), { status: "running", started_ms: e.at_ms });
-    if (e.event === "run_output" && agent) run(task, agent).output += String(e.text ?? "");
+    if (e.event === "run_output" && agent) queueOutput(id, agent, String(e.text ?? ""));
     if (e.event === "run_usage" && agent) run(task, agent).tokens = e.tokens as Tokens;
+    if (e.event === "run_finished" && agent) flushOutput();
     if (e.event === "run_finished" && agent) Object.assign(run(task, agent), { status: String(e.status), ended_ms: e.at_ms });
     if (e.event === "task_finished") {
       Object.assign(task, { status: String(e.status), reason: e.reason as string | undefined, tokens: e.tokens as Tokens, cost_usd: e.cost_usd as number | null });
@@ -162,7 +207,7 @@ export async function loadTask(id: string) {
     task.cost_usd = result.cost_usd;
     for (const r of result.runs ?? []) {
       const live = run(task, r.agent);
-      Object.assign(live, { status: r.status, output: r.output || live.output, tokens: r.tokens, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
+      Object.assign(live, { status: r.status, output: r.output || live.output, trimmed: false, tokens: r.tokens, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
       if (!task.agents.includes(r.agent)) task.agents.push(r.agent);
     }
   }

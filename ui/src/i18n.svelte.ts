@@ -96,6 +96,7 @@ const words = {
   added: ["added", "已添加"],
   anyAgents: ["Or any N installed agents", "或任选 N 个已安装代理"],
   loading: ["Loading…", "加载中…"],
+  trimmed: ["Showing the latest output; all of it once the run ends.", "仅显示最新输出；运行结束后显示全部。"],
 } as const;
 
 export type Word = keyof typeof words;

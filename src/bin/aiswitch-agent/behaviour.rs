@@ -55,6 +55,13 @@ pub struct Behaviour {
     /// Before each reply, stream this many bytes of agent_thought_chunk updates.
     #[arg(long)]
     pub flood_bytes: Option<usize>,
+    /// Before each reply, stream this many output lines `line N at EPOCH_MS`, paced
+    /// at --lines-per-sec (for measuring how fast output reaches a screen).
+    #[arg(long)]
+    pub stream_lines: Option<u64>,
+    /// The pace of --stream-lines.
+    #[arg(long, default_value_t = 1000)]
+    pub lines_per_sec: u64,
     /// On a prompt, print a line that is not JSON.
     #[arg(long)]
     pub garbage: bool,

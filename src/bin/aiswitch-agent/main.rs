@@ -245,6 +245,9 @@ impl Agent {
         if let Some(bytes) = self.behaviour.flood_bytes {
             self.flood(&session, bytes);
         }
+        if let Some(lines) = self.behaviour.stream_lines {
+            self.stream_lines(&session, lines);
+        }
         if plan.latency_ms > 0 {
             let deadline = Instant::now() + Duration::from_millis(plan.latency_ms);
             if self.wait_for_cancel(deadline) {
@@ -288,6 +291,27 @@ impl Agent {
         let result = self.usage(&session, &plan);
         self.reply(id, Ok(result));
         None
+    }
+
+    /// Streams `lines` output lines stamped with the wall-clock time each is written,
+    /// `lines_per_sec` of them a second.
+    fn stream_lines(&mut self, session: &str, lines: u64) {
+        let start = Instant::now();
+        let pace = self.behaviour.lines_per_sec.max(1);
+        for n in 0..lines {
+            let due = start + Duration::from_micros(n * 1_000_000 / pace);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let text = format!("line {n} at {now_ms}\n");
+            let update = SessionUpdate::AgentMessageChunk(ContentChunk::new(ContentBlock::Text(
+                TextContent::new(text),
+            )));
+            self.notify_update(session, update);
+        }
     }
 
     /// Reports usage: a cumulative usage_update, and per-turn usage in the result.

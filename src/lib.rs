@@ -9,6 +9,7 @@ pub mod agents;
 pub mod alerts;
 pub mod atomic_file;
 pub mod budget;
+pub mod calendar;
 pub mod control;
 pub mod coordinator;
 pub mod daemon;

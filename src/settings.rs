@@ -32,6 +32,13 @@ pub struct Settings {
     /// The language of the desktop app's tray, notifications and dashboard: `auto`
     /// (from the system locale), `en` or `zh` (`AISWITCH_LANGUAGE`).
     pub language: Language,
+    /// The time zone of budgets' days, weeks and months, of usage by day and of dates
+    /// on the command line: `system`, `UTC` or an IANA name such as `Asia/Shanghai`
+    /// (`AISWITCH_TIMEZONE`).
+    pub timezone: String,
+    /// The first day of a week for weekly budgets and reports: `monday`, `sunday`, ...
+    /// (`AISWITCH_WEEK_START`).
+    pub week_start: String,
 }
 
 /// A language the GUI speaks.
@@ -68,6 +75,8 @@ impl Default for Settings {
             control_first_message_ms: 10_000,
             prices: BTreeMap::new(),
             language: Language::Auto,
+            timezone: "system".to_owned(),
+            week_start: "monday".to_owned(),
         }
     }
 }
@@ -75,6 +84,9 @@ impl Default for Settings {
 /// The settings file or an environment override is invalid.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// `timezone` or `week_start` names nothing.
+    #[error("invalid setting: {0}")]
+    Calendar(#[from] crate::calendar::CalendarError),
     /// `config.toml` exists but cannot be read.
     #[error("cannot read settings file {path}: {source}")]
     Read {
@@ -126,6 +138,14 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The user's calendar: `timezone` and `week_start`.
+    pub fn calendar(&self) -> Result<crate::calendar::Calendar, SettingsError> {
+        Ok(crate::calendar::Calendar::new(
+            &self.timezone,
+            &self.week_start,
+        )?)
+    }
+
     /// Applies `AISWITCH_*` overrides read through `lookup`.
     fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         if let Some(value) = lookup("AISWITCH_BUSY_TIMEOUT_MS") {
@@ -151,6 +171,13 @@ impl Settings {
         if let Some(value) = lookup("AISWITCH_LANGUAGE") {
             self.language = parse_env("AISWITCH_LANGUAGE", value, "auto, en or zh")?;
         }
+        if let Some(value) = lookup("AISWITCH_TIMEZONE") {
+            self.timezone = value;
+        }
+        if let Some(value) = lookup("AISWITCH_WEEK_START") {
+            self.week_start = value;
+        }
+        self.calendar()?;
         Ok(())
     }
 }

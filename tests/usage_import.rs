@@ -216,3 +216,69 @@ fn a_run_aiswitch_recorded_is_not_imported_again_from_the_clis_logs() {
         .json();
     assert_eq!(report[0]["report"]["imported"], 1, "{report}");
 }
+
+#[test]
+fn days_and_dates_are_in_the_users_time_zone() {
+    let home = Home::new();
+    // 2026-11-25T00:10:59Z: the 24th in California, the 25th in Beijing and in UTC.
+    let log = home.user_home().join(".claude/projects/-work-app/s.jsonl");
+    append(&log, &claude_line("msg_tz", "req_tz", 11));
+    home.run(&["usage", "import", "claude"]).ok();
+    let day = |zone: &str| {
+        let report = home
+            .run(&[
+                "tokens",
+                "summary",
+                "--all",
+                "--by",
+                "day",
+                "--timezone",
+                zone,
+                "--json",
+            ])
+            .ok()
+            .json();
+        assert_eq!(report["timezone"], zone);
+        report["groups"][0]["key"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(day("America/Los_Angeles"), "2026-11-24");
+    assert_eq!(day("Asia/Shanghai"), "2026-11-25");
+    assert_eq!(day("UTC"), "2026-11-25");
+    // The setting is the default.
+    let by_setting = common::Run::from(
+        home.cmd(&["tokens", "summary", "--all", "--by", "day", "--json"])
+            .env("AISWITCH_TIMEZONE", "America/Los_Angeles")
+            .output()
+            .unwrap(),
+    )
+    .ok()
+    .json();
+    assert_eq!(by_setting["groups"][0]["key"], "2026-11-24");
+    // A date is midnight where the user is: 25 November starts at 16:00 UTC on the
+    // 24th in Beijing (the row is in), at 08:00 UTC on the 25th in California (out).
+    let runs_since = |zone: &str| {
+        home.run(&[
+            "tokens",
+            "summary",
+            "--since",
+            "2026-11-25",
+            "--timezone",
+            zone,
+            "--json",
+        ])
+        .ok()
+        .json()["total"]["runs"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert_eq!(runs_since("Asia/Shanghai"), 1);
+    assert_eq!(runs_since("America/Los_Angeles"), 0);
+    let bad = home.run(&["tokens", "summary", "--timezone", "Mars/Olympus"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("unknown time zone \"Mars/Olympus\""),
+        "{}",
+        bad.stderr
+    );
+}

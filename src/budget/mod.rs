@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::usage::{civil_from_days, days_from_civil};
+use crate::calendar::{Calendar, Unit};
 
 /// What a budget covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -89,26 +89,15 @@ impl Period {
         }
     }
 
-    /// Start and end (ms since the epoch) of the period containing `now_ms`.
-    pub fn bounds(self, now_ms: i64) -> (i64, i64) {
-        const DAY: i64 = 86_400_000;
-        let day = now_ms.div_euclid(DAY);
-        match self {
-            Self::Day => (day * DAY, (day + 1) * DAY),
-            Self::Week => {
-                // 1970-01-01 was a Thursday: (day + 3) % 7 days since Monday.
-                let monday = day - (day + 3).rem_euclid(7);
-                (monday * DAY, (monday + 7) * DAY)
-            }
-            Self::Month => {
-                let (y, m) = civil_from_days(day);
-                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-                (
-                    days_from_civil(y, m, 1) * DAY,
-                    days_from_civil(ny, nm, 1) * DAY,
-                )
-            }
-        }
+    /// Start and end (ms since the epoch) of the period containing `now_ms`, in
+    /// `calendar` (a day is the user's calendar day, DST included).
+    pub fn bounds(self, now_ms: i64, calendar: &Calendar) -> (i64, i64) {
+        let unit = match self {
+            Self::Day => Unit::Day,
+            Self::Week => Unit::Week,
+            Self::Month => Unit::Month,
+        };
+        calendar.bounds(unit, now_ms)
     }
 }
 
@@ -243,18 +232,16 @@ mod tests {
     fn period_bounds() {
         // 2026-11-25 (a Wednesday) 01:30 UTC.
         let now = 1_795_570_200_000;
-        let (d0, d1) = Period::Day.bounds(now);
+        let utc = Calendar::default();
+        let (d0, d1) = Period::Day.bounds(now, &utc);
         assert_eq!((d0, d1 - d0), (1_795_564_800_000, 86_400_000));
-        let (w0, _) = Period::Week.bounds(now);
+        let (w0, _) = Period::Week.bounds(now, &utc);
         assert_eq!(w0, 1_795_564_800_000 - 2 * 86_400_000, "Monday 2026-11-23");
-        let (m0, m1) = Period::Month.bounds(now);
-        assert_eq!(m0, days_from_civil(2026, 11, 1) * 86_400_000);
-        assert_eq!(m1, days_from_civil(2026, 12, 1) * 86_400_000);
-        let dec = days_from_civil(2026, 12, 15) * 86_400_000;
-        assert_eq!(
-            Period::Month.bounds(dec).1,
-            days_from_civil(2027, 1, 1) * 86_400_000
-        );
+        let (m0, m1) = Period::Month.bounds(now, &utc);
+        assert_eq!((m0, m1), (1_793_491_200_000, 1_796_083_200_000), "November");
+        // A daily budget in Beijing resets at its midnight (16:00 UTC), not UTC's.
+        let beijing = Calendar::new("Asia/Shanghai", "monday").expect("zone");
+        assert_eq!(Period::Day.bounds(now, &beijing).0, 1_795_536_000_000);
     }
 
     #[test]

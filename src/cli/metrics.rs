@@ -59,7 +59,7 @@ fn triple(p: &Percentiles) -> String {
 pub fn metrics(args: MetricsArgs, out: &Output) -> Result<ExitCode, CliError> {
     let MetricsCommand::Show(args) = args.command;
     let engine = engine()?;
-    let since = timeframe_start(args.timeframe, now_ms());
+    let since = timeframe_start(args.timeframe, now_ms(), engine.calendar());
     let agents = engine.metrics(since, args.agent.as_deref())?;
     // Live process figures come from the daemon, when one runs.
     let rt = super::daemon::runtime()?;

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use aiswitch::store::{GroupBy, UsageFilter, UsageGroup, now_ms};
-use aiswitch::usage::{TimeError, Timeframe, parse_time, timeframe_start};
+use aiswitch::usage::Timeframe;
+use aiswitch::usage::{TimeError, timeframe_start};
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
@@ -53,11 +54,16 @@ struct SummaryArgs {
     /// Only this model.
     #[arg(long)]
     model: Option<String>,
-    /// The last hour, day, week or month (30 days).
+    /// The last hour, or today, this week or this month in your time zone.
     #[arg(long, value_enum, conflicts_with = "since")]
     timeframe: Option<Timeframe>,
-    /// From: a date (2026-11-01), a date and time (2026-11-01T14:00, UTC) or a
-    /// duration ago (30m, 12h, 7d).
+    /// Days, dates and --by day in this time zone (an IANA name such as
+    /// Asia/Shanghai, UTC, or system); default: the `timezone` setting, else the
+    /// system's.
+    #[arg(long, value_name = "ZONE")]
+    timezone: Option<String>,
+    /// From: a date (2026-11-01), a date and time (2026-11-01T14:00, in your time
+    /// zone unless it ends with Z or +08:00) or a duration ago (30m, 12h, 7d).
     #[arg(long)]
     since: Option<String>,
     /// Until (same formats; default now).
@@ -72,13 +78,13 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
     let args = match args.command {
         TokensCommand::Summary(args) => args,
         TokensCommand::Reprice(args) => {
+            let engine = engine()?;
             let since = args
                 .since
                 .as_deref()
-                .map(|t| parse_time(t, now_ms()))
+                .map(|t| engine.calendar().parse_time(t, now_ms()))
                 .transpose()
                 .map_err(|e| CliError::Usage(e.to_string()))?;
-            let engine = engine()?;
             let changed = engine.reprice(since)?;
             out.emit(&json!({ "repriced": changed }), || {
                 format!("{changed} usage row(s) got a new cost")
@@ -86,13 +92,24 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::SUCCESS);
         }
     };
+    let engine = match &args.timezone {
+        Some(zone) => engine()?
+            .in_zone(zone)
+            .map_err(|e| CliError::Usage(e.to_string()))?,
+        None => engine()?,
+    };
+    let calendar = engine.calendar();
     let now = now_ms();
-    let time = |t: &str| parse_time(t, now).map_err(|e| CliError::Usage(e.to_string()));
+    let time = |t: &str| {
+        calendar
+            .parse_time(t, now)
+            .map_err(|e| CliError::Usage(e.to_string()))
+    };
     let since = match (&args.since, args.timeframe, args.all) {
         (Some(since), _, _) => Some(time(since)?),
-        (None, Some(frame), _) => Some(timeframe_start(frame, now)),
+        (None, Some(frame), _) => Some(timeframe_start(frame, now, calendar)),
         (None, None, true) => None,
-        (None, None, false) => Some(timeframe_start(Timeframe::Month, now)),
+        (None, None, false) => Some(now - 30 * 86_400_000),
     };
     let until = args.until.as_deref().map(time).transpose()?;
     if let (Some(s), Some(u)) = (since, until)
@@ -107,7 +124,6 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
         since_ms: since,
         until_ms: until,
     };
-    let engine = engine()?;
     let report = engine.usage_report(&filter, args.by)?;
     out.emit(&report, || {
         table(&report.groups, report.total.as_ref(), args.by.is_some())

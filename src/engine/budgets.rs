@@ -150,7 +150,7 @@ impl Engine {
             for budget in store.budgets()?.iter().filter(|b| {
                 b.hard_stop && matches!(b.limit, Limit::Usd(_)) && b.scope.covers(agent, preset)
             }) {
-                let (start, _) = budget.period.bounds(now);
+                let (start, _) = budget.period.bounds(now, &self.calendar);
                 let message = format!(
                     "budget {} ({}, {}) cannot price runs of {what}: their cost is not counted against its limit; give the preset a price (--price) or set the budget with --refuse-unpriced",
                     budget.id,

@@ -52,6 +52,8 @@ pub use views::{AgentProviders, PresetOverview, PresetProblem, UsageReport};
 pub struct Engine {
     pub(crate) paths: Paths,
     settings: Settings,
+    /// The user's calendar (settings `timezone`, `week_start`), or `--timezone`'s.
+    calendar: crate::calendar::Calendar,
     presets: PresetRepo,
     /// RPC metrics of this process's agents, shared by clones, flushed to the store.
     pub(crate) recorder: std::sync::Arc<crate::usage::MetricsRecorder>,
@@ -93,6 +95,7 @@ impl Engine {
         let presets = PresetRepo::new(&paths.config_dir);
         Self {
             paths,
+            calendar: settings.calendar().unwrap_or_default(),
             settings,
             presets,
             recorder: std::sync::Arc::default(),
@@ -108,6 +111,21 @@ impl Engine {
     /// The effective settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The user's calendar: days, weeks and months of budgets and reports.
+    pub fn calendar(&self) -> &crate::calendar::Calendar {
+        &self.calendar
+    }
+
+    /// This engine with its days in another time zone (`--timezone`).
+    pub fn in_zone(&self, zone: &str) -> Result<Self, Error> {
+        let mut other = self.clone();
+        other.calendar = self
+            .calendar
+            .in_zone(zone)
+            .map_err(crate::settings::SettingsError::from)?;
+        Ok(other)
     }
 
     /// Every preset and every preset file that could not be read.
@@ -247,7 +265,7 @@ impl Engine {
     pub(crate) fn open_store(&self) -> Result<Store, Error> {
         ensure_private_dir(&self.paths.data_dir)?;
         let timeout = Duration::from_millis(self.settings.busy_timeout_ms);
-        Ok(Store::open(&self.paths.database(), timeout)?)
+        Ok(Store::open(&self.paths.database(), timeout)?.with_calendar(self.calendar.clone())?)
     }
 
     /// Stores `events` in one transaction, then wakes the engine host so its

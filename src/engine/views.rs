@@ -41,6 +41,8 @@ pub struct UsageReport {
     pub groups: Vec<UsageGroup>,
     /// All the groups together.
     pub total: Option<UsageGroup>,
+    /// The time zone of the days (`by: day`).
+    pub timezone: String,
 }
 
 /// One installed agent with the presets it can switch to: a tray's Provider submenu.
@@ -132,6 +134,7 @@ impl Engine {
             until_ms: filter.until_ms,
             groups,
             total,
+            timezone: self.calendar().zone_name(),
         })
     }
 }

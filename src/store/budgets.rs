@@ -145,7 +145,7 @@ impl Store {
 
     /// The usage a budget covers in its current period.
     fn period_usage(&self, budget: &Budget, now: i64) -> Result<Option<UsageGroup>, StoreError> {
-        let (start, _) = budget.period.bounds(now);
+        let (start, _) = budget.period.bounds(now, &self.calendar);
         Ok(self
             .usage_summary(&filter(&budget.scope, start), None)?
             .into_iter()
@@ -160,7 +160,7 @@ impl Store {
                 let spent = self.spent(&budget, now)?;
                 let usage = self.period_usage(&budget, now)?;
                 let percent = 100.0 * spent / limit_value(budget.limit);
-                let period_end_ms = budget.period.bounds(now).1;
+                let period_end_ms = budget.period.bounds(now, &self.calendar).1;
                 Ok(BudgetStatus {
                     budget,
                     spent,
@@ -357,7 +357,7 @@ impl Store {
         for budget in self.budgets()? {
             let spent = self.spent(&budget, now)?;
             let percent = 100.0 * spent / limit_value(budget.limit);
-            let (start, _) = budget.period.bounds(now);
+            let (start, _) = budget.period.bounds(now, &self.calendar);
             for t in budget
                 .thresholds
                 .iter()

@@ -61,6 +61,8 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Days, weeks and months of budgets and of usage by day (UTC until set).
+    calendar: crate::calendar::Calendar,
 }
 
 impl Store {
@@ -81,9 +83,30 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            calendar: crate::calendar::Calendar::default(),
         };
         store.migrate()?;
-        Ok(store)
+        store.with_calendar(crate::calendar::Calendar::default())
+    }
+
+    /// Uses `calendar` for budgets' periods and usage by day: SQL sees it as
+    /// `local_day(ms)`, the `YYYY-MM-DD` an instant falls on.
+    pub fn with_calendar(
+        mut self,
+        calendar: crate::calendar::Calendar,
+    ) -> Result<Self, StoreError> {
+        use rusqlite::functions::FunctionFlags;
+        let days = calendar.clone();
+        self.conn
+            .create_scalar_function(
+                "local_day",
+                1,
+                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| Ok(days.day_key(ctx.get::<i64>(0)?)),
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        self.calendar = calendar;
+        Ok(self)
     }
 
     /// Applies the migrations this database has not seen, each in its own

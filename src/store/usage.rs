@@ -90,7 +90,8 @@ pub enum GroupBy {
     Preset,
     /// By model.
     Model,
-    /// By UTC day.
+    /// By calendar day in the user's time zone (hours of the rollup: a zone with a
+    /// half-hour offset puts up to 30 minutes at a day's edge into the next).
     Day,
 }
 
@@ -385,8 +386,8 @@ impl Store {
             Some(GroupBy::Preset) => "CASE preset WHEN '' THEN '-' ELSE preset END".to_owned(),
             Some(GroupBy::Model) if raw => "coalesce(model, '-')".to_owned(),
             Some(GroupBy::Model) => "CASE model WHEN '' THEN '-' ELSE model END".to_owned(),
-            Some(GroupBy::Day) if raw => "date(at_ms / 1000, 'unixepoch')".to_owned(),
-            Some(GroupBy::Day) => "date(hour_ms / 1000, 'unixepoch')".to_owned(),
+            Some(GroupBy::Day) if raw => "local_day(at_ms)".to_owned(),
+            Some(GroupBy::Day) => "local_day(hour_ms)".to_owned(),
         };
         let mut params: Vec<rusqlite::types::Value> = Vec::new();
         let mut bind = |v: rusqlite::types::Value| {

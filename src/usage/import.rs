@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 
-use super::parse_time;
 use crate::agents::event::TokenCounts;
 
 /// Which agent's logs.
@@ -60,9 +59,9 @@ fn timestamp(value: &Value) -> i64 {
     value
         .get("timestamp")
         .and_then(Value::as_str)
-        .map(|t| t.split('.').next().unwrap_or(t).trim_end_matches('Z'))
-        .and_then(|t| parse_time(t, 0).ok())
-        .unwrap_or(0)
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        // Whole seconds, as always: rows already imported keep matching.
+        .map_or(0, |t| t.as_second() * 1000)
 }
 
 fn u(value: &Value, key: &str) -> u64 {

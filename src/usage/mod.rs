@@ -9,6 +9,4 @@ mod time;
 pub use import::{Line, LogEntry, LogSource, codex_session_from_path, parse_line};
 pub use metrics::{BUCKETS, MethodStats, MetricKey, MetricsRecorder};
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
-pub use time::{
-    TimeError, Timeframe, civil_from_days, days_from_civil, format_utc, parse_time, timeframe_start,
-};
+pub use time::{TimeError, Timeframe, format_utc, timeframe_start};

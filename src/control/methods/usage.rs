@@ -11,10 +11,10 @@ use crate::store::{GroupBy, UsageFilter};
 pub(super) const METHODS: &[Method] = &[
     Method {
         name: "tokens.summary",
-        summary: "The usage ledger summed, optionally grouped by agent, preset, model or day.",
-        params: r#"{"agent": "claude", "preset": null, "model": null, "since_ms": 1795000000000, "until_ms": null, "by": "model"}"#,
-        result: r#"{"since_ms": 1795000000000, "until_ms": null, "groups": [{"key": "claude-sonnet-4-5", "runs": 3, "tokens": {...}, "cost_usd": 0.01, "unpriced_runs": 0}], "total": {...}}"#,
-        errors: "-32602 unknown grouping",
+        summary: "The usage ledger summed, optionally grouped by agent, preset, model or day (calendar days in `timezone`, else the daemon's `timezone` setting).",
+        params: r#"{"agent": "claude", "preset": null, "model": null, "since_ms": 1795000000000, "until_ms": null, "by": "day", "timezone": "Asia/Shanghai"}"#,
+        result: r#"{"since_ms": 1795000000000, "until_ms": null, "groups": [{"key": "2026-11-25", "runs": 3, "tokens": {...}, "cost_usd": 0.01, "unpriced_runs": 0}], "total": {...}, "timezone": "Asia/Shanghai"}"#,
+        errors: "-32602 unknown grouping or time zone",
         serve: |call| ready(summary(&call)),
     },
     Method {
@@ -76,6 +76,7 @@ struct SummaryParams {
     since_ms: Option<i64>,
     until_ms: Option<i64>,
     by: Option<GroupBy>,
+    timezone: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -126,8 +127,14 @@ fn summary(call: &Call) -> Result<Value, ErrorObject> {
         since_ms: p.since_ms,
         until_ms: p.until_ms,
     };
-    let report = call.engine().usage_report(&filter, p.by);
-    to_value(&report.map_err(engine_error)?)
+    let engine = match p.timezone.as_deref() {
+        Some(zone) => call
+            .engine()
+            .in_zone(zone)
+            .map_err(|e| invalid(e.to_string()))?,
+        None => call.engine().clone(),
+    };
+    to_value(&engine.usage_report(&filter, p.by).map_err(engine_error)?)
 }
 
 fn budgets(call: &Call) -> Result<Value, ErrorObject> {

@@ -182,12 +182,14 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         "a preset added on the page is the engine's",
         "a preset added in a terminal appears without a reload",
         "env show agrees",
+        "a switch rolled back from its snapshot",
         "an isolated task on three agents shows each agent's run and diff",
         "keep this one: that agent's file is in the working directory",
         "a running task is cancelled from its page",
         "an alert from a crashing agent is acknowledged on the page",
         "the task history searches on the server",
         "usage totals equal tokens summary",
+        "a budget set and removed on the page is the engine's",
         "the page speaks Chinese",
     ] {
         assert!(run.stdout.contains(step), "{step}: {}", run.stdout);

@@ -61,6 +61,17 @@ try {
   await page.getByRole("status").filter({ hasText: "aiswitch-agent: switched → deepseek" }).waitFor(deadline);
   if (aiswitch(["env", "show", "aiswitch-agent"]).preset !== "deepseek") throw new Error("env show does not agree");
   step("switching a provider from the page switches it (verified; env show agrees)");
+  await page.getByLabel("Switch to aiswitch-agent").selectOption("added-from-a-terminal");
+  await page.getByRole("status").filter({ hasText: "switched → added-from-a-terminal" }).waitFor(deadline);
+  const rollBack = page.getByLabel("Roll back to aiswitch-agent");
+  await rollBack.locator("option", { hasText: "before the switch of" }).last().waitFor({ state: "attached", ...deadline });
+  const snapshot = await rollBack.locator("option", { hasText: "before the switch of" }).last().getAttribute("value");
+  await rollBack.selectOption(snapshot);
+  await page.getByRole("status").filter({ hasText: /rolled back to before the switch of .* → deepseek/ }).waitFor(deadline);
+  await page.getByRole("table", { name: "Providers" }).getByRole("row", { name: /^aiswitch-agent deepseek/ }).waitFor(deadline);
+  if (aiswitch(["env", "show", "aiswitch-agent"]).preset !== "deepseek") throw new Error("the rollback did not reach the engine");
+  step("a switch rolled back from its snapshot");
+  await shot("dashboard-providers");
   await shot("dashboard-providers");
 
   // An isolated parallel task on three agents, watched live, one agent's changes kept.
@@ -126,7 +137,20 @@ try {
   const expected = (t.input + t.output + t.cache_read + t.cache_write).toLocaleString("en-US");
   await page.getByTestId("total-tokens").filter({ hasText: expected }).waitFor(deadline);
   step(`usage totals equal tokens summary (${expected} tokens)`);
+  const budgetForm = page.getByRole("form", { name: "Set budget" });
+  await budgetForm.getByLabel("Period").selectOption("day");
+  await budgetForm.getByLabel("Limit (USD)").fill("5");
+  await budgetForm.getByRole("checkbox", { name: "hard stop" }).check();
+  await budgetForm.getByRole("button", { name: "Set budget" }).click();
+  const budgets = page.getByRole("table", { name: "Budgets" });
+  await budgets.getByRole("cell", { name: "global · hard stop" }).waitFor(deadline);
+  const set = aiswitch(["budget", "list"]).budgets;
+  if (set.length !== 1 || set[0].period !== "day" || set[0].limit.usd !== 5 || !set[0].hard_stop) throw new Error(`budget list: ${JSON.stringify(set)}`);
   await shot("dashboard-usage");
+  await budgets.getByRole("button", { name: /Remove budget/ }).click();
+  await page.getByText("No budgets yet").waitFor(deadline);
+  if (aiswitch(["budget", "list"]).budgets.length !== 0) throw new Error("the budget is still there");
+  step("a budget set and removed on the page is the engine's");
 
   await nav("Overview").click();
   await page.getByRole("table", { name: "Recent tasks" }).getByRole("cell", { name: "succeeded" }).first().waitFor(deadline);

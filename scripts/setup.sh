@@ -3,7 +3,8 @@
 # the system libraries Tauri needs (apt, only when missing), Xvfb, D-Bus and Python's
 # GObject bindings for the desktop tests (the tray is read over D-Bus as a panel does),
 # zsh and fish for the shell-integration tests, Chromium and fonts (Latin and CJK) for
-# the dashboard tests, and the UI's npm packages. Safe to run again.
+# the dashboard tests, WebKitWebDriver for the app's dashboard test, and the UI's npm
+# packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ packages=(
   xvfb xauth dbus-x11 util-linux git
   libayatana-appindicator3-1 python3-gi gir1.2-gtk-3.0
   zsh fish
-  chromium fonts-dejavu-core fonts-noto-cjk
+  chromium fonts-dejavu-core fonts-noto-cjk webkit2gtk-driver
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -32,3 +33,4 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   npm --prefix ui ci --no-audit --no-fund --loglevel=error
 fi
 npm --prefix ui run build --silent
+

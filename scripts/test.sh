@@ -29,7 +29,11 @@ AISWITCH_HOME="$smoke_home" AISWITCH_DESKTOP_SMOKE=1 timeout 120 \
   xvfb-run -a dbus-launch --exit-with-session ./target/debug/aiswitch-desktop
 rm -rf "$smoke_home"
 
-step "desktop: unit tests and the tray over D-Bus (Xvfb, a private session bus)"
+step "desktop: tauri-driver (WebDriver for the app's webview), pinned, in .cache/tools"
+[ -x .cache/tools/bin/tauri-driver ] ||
+  cargo install tauri-driver --version 2.1.0 --locked --root .cache/tools --quiet
+
+step "desktop: unit tests, the tray over D-Bus and the dashboard over WebDriver (Xvfb, a private session bus)"
 cargo test -p aiswitch-desktop --locked -- --nocapture
 
 step "desktop: the .deb installs with apt, starts to a tray, and removes cleanly"

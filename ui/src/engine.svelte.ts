@@ -1,7 +1,7 @@
 // The engine's state as the pages show it, kept live from the event stream: each
 // event refreshes what it changes (one control call), and task progress is kept per
 // task and agent as it streams.
-import { transport, type Connection, type EngineEvent } from "./transport";
+import { inTauri, transport, type Connection, type EngineEvent } from "./transport";
 
 export interface Tokens { input: number; output: number; cache_read: number; cache_write: number; reasoning: number }
 export interface AgentInfo { id: string; name: string; driver: string; lifetime: string; path: string | null; version: string | null; probing: boolean; accepts: string[] }
@@ -148,9 +148,10 @@ function flushOutput() {
 let subscriptions = 0;
 
 function follow(e: EngineEvent) {
-  // The first subscription comes with the first load; after a reconnect, what
-  // changed meanwhile is read again.
-  if (e.event === "subscribed" && subscriptions++ > 0) void refresh(...(Object.keys(refreshers) as Part[]));
+  // In a browser the first subscription comes with the first load; after a
+  // reconnect, what changed meanwhile is read again. In the app the host subscribes
+  // on its own (and again after the daemon restarts), maybe after the page loaded.
+  if (e.event === "subscribed" && (subscriptions++ > 0 || inTauri())) void refresh(...(Object.keys(refreshers) as Part[]));
   const id = e.task as string | undefined;
   if (e.event === "task_started" && id) {
     engine.live[id] = { id, title: String(e.title ?? ""), agents: e.agents as string[], status: "running", runs: {} };

@@ -72,7 +72,6 @@ try {
   if (aiswitch(["env", "show", "aiswitch-agent"]).preset !== "deepseek") throw new Error("the rollback did not reach the engine");
   step("a switch rolled back from its snapshot");
   await shot("dashboard-providers");
-  await shot("dashboard-providers");
 
   // An isolated parallel task on three agents, watched live, one agent's changes kept.
   await nav("Launch").click();
@@ -155,20 +154,34 @@ try {
   await nav("Overview").click();
   await page.getByRole("table", { name: "Recent tasks" }).getByRole("cell", { name: "succeeded" }).first().waitFor(deadline);
   await shot("dashboard-overview");
-  await page.emulateMedia({ colorScheme: "dark" });
-  await shot("dashboard-overview-dark");
-  await nav("Tasks").click();
-  await page.getByRole("table", { name: "Tasks" }).waitFor(deadline);
-  await shot("dashboard-tasks-dark");
-  await page.emulateMedia({ colorScheme: "light" });
 
+  // Every page in dark, then in Chinese (screenshots for the README).
+  const ready = { tasks: "table tbody tr", usage: "[data-testid=total-tokens]", alerts: "h2", overview: "table tbody tr", launch: "textarea", providers: "table tbody tr" };
+  const pages = [
+    ["overview", "Overview", "概览"],
+    ["launch", "Launch", "启动任务"],
+    ["tasks", "Tasks", "任务"],
+    ["providers", "Providers", "服务商"],
+    ["usage", "Usage", "用量"],
+    ["alerts", "Alerts", "告警"],
+  ];
+  await page.emulateMedia({ colorScheme: "dark" });
+  for (const [name, en] of pages) {
+    await nav(en).click();
+    await page.locator(ready[name]).first().waitFor(deadline);
+    await shot(`dashboard-${name}-dark`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
   await page.getByRole("button", { name: "中文" }).click();
   await page.getByRole("link", { name: "概览" }).click();
   await page.getByRole("table", { name: "代理" }).waitFor(deadline);
-  await shot("dashboard-overview-zh");
+  for (const [name, , zh] of pages) {
+    await page.getByRole("navigation").getByRole("link", { name: zh, exact: true }).click();
+    await page.locator(ready[name]).first().waitFor(deadline);
+    await shot(`dashboard-${name}-zh`);
+  }
   await page.getByRole("link", { name: "启动任务" }).click();
   await page.getByLabel("提示词").waitFor(deadline);
-  await shot("dashboard-launch-zh");
   step("the page speaks Chinese");
 } catch (e) {
   console.error(`dashboard: FAILED: ${e.message}`);

@@ -109,6 +109,24 @@ impl Calendar {
         self.date_of(at_ms).to_string()
     }
 
+    /// `HH:MM`, the wall-clock time at `at_ms`.
+    pub fn clock(&self, at_ms: i64) -> String {
+        let at = Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+        let time = self.zone.to_datetime(at).time();
+        format!("{:02}:{:02}", time.hour(), time.minute())
+    }
+
+    /// The first day (`YYYY-MM-DD`) of the week `at_ms` falls in.
+    pub fn week_key(&self, at_ms: i64) -> String {
+        self.date_of(self.bounds(Unit::Week, at_ms).0).to_string()
+    }
+
+    /// `YYYY-MM`, the month `at_ms` falls in.
+    pub fn month_key(&self, at_ms: i64) -> String {
+        let date = self.date_of(at_ms);
+        format!("{:04}-{:02}", date.year(), date.month())
+    }
+
     /// Start and end (ms since the epoch) of the `unit` containing `at_ms`.
     pub fn bounds(&self, unit: Unit, at_ms: i64) -> (i64, i64) {
         let date = self.date_of(at_ms);
@@ -245,6 +263,9 @@ mod tests {
             sunday.bounds(Unit::Week, at),
             (ms("2026-11-29T00:00:00Z"), ms("2026-12-06T00:00:00Z"))
         );
+        assert_eq!(utc.week_key(at), "2026-11-30");
+        assert_eq!(sunday.week_key(at), "2026-11-29");
+        assert_eq!(shanghai.month_key(ms("2026-11-30T17:00:00Z")), "2026-12");
         assert!(Calendar::new("Mars/Olympus", "monday").is_err());
         assert!(Calendar::new("UTC", "someday").is_err());
     }

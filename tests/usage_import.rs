@@ -282,3 +282,84 @@ fn days_and_dates_are_in_the_users_time_zone() {
         bad.stderr
     );
 }
+
+fn claude_call(at: &str, msg: &str, model: &str, input: u64) -> String {
+    format!(
+        r#"{{"type":"assistant","timestamp":"{at}","requestId":"req_{msg}","sessionId":"s","message":{{"id":"{msg}","model":"{model}","usage":{{"input_tokens":{input},"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}}}}"#
+    ) + "\n"
+}
+
+#[test]
+fn daily_weekly_monthly_and_blocks_report_the_same_ledger() {
+    let home = Home::new();
+    let log = home.user_home().join(".claude/projects/-work-app/r.jsonl");
+    let mut text = claude_call("2026-10-31T10:20:00Z", "a", "claude-sonnet-4-5", 100); // Saturday
+    text += &claude_call("2026-10-31T14:59:00Z", "b", "claude-opus-4-1", 200); // same block
+    text += &claude_call("2026-10-31T15:30:00Z", "c", "claude-sonnet-4-5", 300); // next block
+    text += &claude_call("2026-11-03T09:00:00Z", "d", "claude-sonnet-4-5", 400); // Tuesday
+    append(&log, &text);
+    home.run(&["usage", "import", "claude"]).ok();
+    let report = |args: &[&str]| {
+        let mut all = vec!["tokens"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--all", "--timezone", "UTC", "--json"]);
+        home.run(&all).ok().json()
+    };
+    let keys = |r: &serde_json::Value| -> Vec<String> {
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let daily = report(&["daily", "--breakdown"]);
+    assert_eq!(keys(&daily), ["2026-10-31", "2026-11-03"]);
+    assert_eq!(daily["total"]["tokens"]["input"], 1000);
+    let models: Vec<&str> = daily["breakdown"][0]["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["claude-opus-4-1", "claude-sonnet-4-5"]);
+    assert_eq!(daily["breakdown"][0]["models"][1]["tokens"]["input"], 400);
+    assert_eq!(
+        keys(&report(&["weekly"])),
+        ["2026-10-26", "2026-11-02"],
+        "weeks from Monday"
+    );
+    let by_sunday = common::Run::from(
+        home.cmd(&["tokens", "weekly", "--all", "--timezone", "UTC", "--json"])
+            .env("AISWITCH_WEEK_START", "sunday")
+            .output()
+            .unwrap(),
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        keys(&by_sunday),
+        ["2026-10-25", "2026-11-01"],
+        "weeks from Sunday"
+    );
+    assert_eq!(keys(&report(&["monthly"])), ["2026-10", "2026-11"]);
+    // 10:20 and 14:59 share the block 10:00–15:00; 15:30 opens the next.
+    let blocks = home
+        .run(&["tokens", "blocks", "--all", "--json"])
+        .ok()
+        .json();
+    let blocks = blocks["blocks"].as_array().unwrap();
+    let summary: Vec<(u64, u64)> = blocks
+        .iter()
+        .map(|b| (b["calls"].as_u64().unwrap(), b["tokens"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(summary, [(2, 300), (1, 300), (1, 400)]);
+    assert_eq!(
+        blocks[0]["end_ms"].as_i64().unwrap() - blocks[0]["start_ms"].as_i64().unwrap(),
+        5 * 3_600_000
+    );
+    assert!(
+        blocks.iter().all(|b| b["active"] == false),
+        "all in the past"
+    );
+}

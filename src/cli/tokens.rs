@@ -1,10 +1,12 @@
-//! `tokens summary`: the usage ledger summed by agent, preset, model or day.
+//! `tokens summary | daily | weekly | monthly | blocks | reprice`: the usage ledger
+//! summed by agent, preset, model, day, week or month, and in 5-hour blocks.
 
 use std::process::ExitCode;
 
+use aiswitch::Engine;
 use aiswitch::store::{GroupBy, UsageFilter, UsageGroup, now_ms};
-use aiswitch::usage::Timeframe;
-use aiswitch::usage::{TimeError, timeframe_start};
+use aiswitch::usage::blocks::Block;
+use aiswitch::usage::{TimeError, Timeframe, timeframe_start};
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
@@ -21,6 +23,10 @@ pub struct TokensArgs {
 #[derive(Debug, Subcommand)]
 enum TokensCommand {
     Summary(SummaryArgs),
+    Daily(PeriodArgs),
+    Weekly(PeriodArgs),
+    Monthly(PeriodArgs),
+    Blocks(BlocksArgs),
     Reprice(RepriceArgs),
 }
 
@@ -42,6 +48,45 @@ struct RepriceArgs {
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 struct SummaryArgs {
+    #[command(flatten)]
+    filters: Filters,
+    /// Group by agent, preset, model, day, week or month.
+    #[arg(long, value_enum)]
+    by: Option<GroupBy>,
+}
+
+/// Usage per calendar day, week or month in your time zone (the last 30 days unless
+/// told otherwise).
+///
+/// Example: aiswitch tokens daily --breakdown
+///          aiswitch tokens monthly --all --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+struct PeriodArgs {
+    #[command(flatten)]
+    filters: Filters,
+    /// Each period split by model.
+    #[arg(long)]
+    breakdown: bool,
+}
+
+/// 5-hour blocks (the windows Claude's plans meter by): each block's tokens and cost,
+/// its burn rate, and for the block running now where that rate ends it.
+///
+/// Example: aiswitch tokens blocks --active
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+struct BlocksArgs {
+    #[command(flatten)]
+    filters: Filters,
+    /// Only the block running now.
+    #[arg(long)]
+    active: bool,
+}
+
+/// Which usage a report covers.
+#[derive(Debug, Args)]
+struct Filters {
     /// The whole ledger (no time limit).
     #[arg(long, conflicts_with_all = ["timeframe", "since"])]
     all: bool,
@@ -57,7 +102,7 @@ struct SummaryArgs {
     /// The last hour, or today, this week or this month in your time zone.
     #[arg(long, value_enum, conflicts_with = "since")]
     timeframe: Option<Timeframe>,
-    /// Days, dates and --by day in this time zone (an IANA name such as
+    /// Days, weeks, months and dates in this time zone (an IANA name such as
     /// Asia/Shanghai, UTC, or system); default: the `timezone` setting, else the
     /// system's.
     #[arg(long, value_name = "ZONE")]
@@ -69,14 +114,69 @@ struct SummaryArgs {
     /// Until (same formats; default now).
     #[arg(long)]
     until: Option<String>,
-    /// Group by agent, preset, model or day.
-    #[arg(long, value_enum)]
-    by: Option<GroupBy>,
+}
+
+impl Filters {
+    /// The engine in the chosen time zone, and the filter in it.
+    fn resolve(self) -> Result<(Engine, UsageFilter), CliError> {
+        let engine = match &self.timezone {
+            Some(zone) => engine()?
+                .in_zone(zone)
+                .map_err(|e| CliError::Usage(e.to_string()))?,
+            None => engine()?,
+        };
+        let calendar = engine.calendar();
+        let now = now_ms();
+        let time = |t: &str| {
+            calendar
+                .parse_time(t, now)
+                .map_err(|e| CliError::Usage(e.to_string()))
+        };
+        let since = match (&self.since, self.timeframe, self.all) {
+            (Some(since), _, _) => Some(time(since)?),
+            (None, Some(frame), _) => Some(timeframe_start(frame, now, calendar)),
+            (None, None, true) => None,
+            (None, None, false) => Some(now - 30 * 86_400_000),
+        };
+        let until = self.until.as_deref().map(time).transpose()?;
+        if let (Some(s), Some(u)) = (since, until)
+            && s > u
+        {
+            return Err(CliError::Usage(TimeError::Reversed.to_string()));
+        }
+        let filter = UsageFilter {
+            agent: self.agent,
+            preset: self.preset,
+            model: self.model,
+            since_ms: since,
+            until_ms: until,
+        };
+        Ok((engine, filter))
+    }
 }
 
 pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
-    let args = match args.command {
-        TokensCommand::Summary(args) => args,
+    match args.command {
+        TokensCommand::Summary(args) => {
+            let (engine, filter) = args.filters.resolve()?;
+            let report = engine.usage_report(&filter, args.by)?;
+            out.emit(&report, || {
+                table(&report.groups, report.total.as_ref(), args.by.is_some())
+            });
+        }
+        TokensCommand::Daily(args) => periods(args, GroupBy::Day, out)?,
+        TokensCommand::Weekly(args) => periods(args, GroupBy::Week, out)?,
+        TokensCommand::Monthly(args) => periods(args, GroupBy::Month, out)?,
+        TokensCommand::Blocks(args) => {
+            let (engine, filter) = args.filters.resolve()?;
+            let mut blocks = engine.usage_blocks(&filter)?;
+            if args.active {
+                blocks.retain(|b| b.active);
+            }
+            out.emit(&json!({ "blocks": blocks }), || {
+                blocks_table(&blocks, engine.calendar())
+            });
+        }
         TokensCommand::Reprice(args) => {
             let engine = engine()?;
             let since = args
@@ -89,46 +189,77 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
             out.emit(&json!({ "repriced": changed }), || {
                 format!("{changed} usage row(s) got a new cost")
             });
-            return Ok(ExitCode::SUCCESS);
         }
-    };
-    let engine = match &args.timezone {
-        Some(zone) => engine()?
-            .in_zone(zone)
-            .map_err(|e| CliError::Usage(e.to_string()))?,
-        None => engine()?,
-    };
-    let calendar = engine.calendar();
-    let now = now_ms();
-    let time = |t: &str| {
-        calendar
-            .parse_time(t, now)
-            .map_err(|e| CliError::Usage(e.to_string()))
-    };
-    let since = match (&args.since, args.timeframe, args.all) {
-        (Some(since), _, _) => Some(time(since)?),
-        (None, Some(frame), _) => Some(timeframe_start(frame, now, calendar)),
-        (None, None, true) => None,
-        (None, None, false) => Some(now - 30 * 86_400_000),
-    };
-    let until = args.until.as_deref().map(time).transpose()?;
-    if let (Some(s), Some(u)) = (since, until)
-        && s > u
-    {
-        return Err(CliError::Usage(TimeError::Reversed.to_string()));
     }
-    let filter = UsageFilter {
-        agent: args.agent,
-        preset: args.preset,
-        model: args.model,
-        since_ms: since,
-        until_ms: until,
-    };
-    let report = engine.usage_report(&filter, args.by)?;
-    out.emit(&report, || {
-        table(&report.groups, report.total.as_ref(), args.by.is_some())
-    });
     Ok(ExitCode::SUCCESS)
+}
+
+fn periods(args: PeriodArgs, by: GroupBy, out: &Output) -> Result<(), CliError> {
+    let (engine, filter) = args.filters.resolve()?;
+    let report = if args.breakdown {
+        engine.usage_report_by_model(&filter, Some(by))?
+    } else {
+        engine.usage_report(&filter, Some(by))?
+    };
+    out.emit(&report, || match &report.breakdown {
+        None => table(&report.groups, report.total.as_ref(), true),
+        Some(split) => {
+            let mut rows = Vec::new();
+            for (group, models) in report.groups.iter().zip(split) {
+                rows.push(group.clone());
+                rows.extend(models.models.iter().map(|m| UsageGroup {
+                    key: format!("  {}", m.key),
+                    ..m.clone()
+                }));
+            }
+            table(&rows, report.total.as_ref(), true)
+        }
+    });
+    Ok(())
+}
+
+fn blocks_table(blocks: &[Block], calendar: &aiswitch::calendar::Calendar) -> String {
+    if blocks.is_empty() {
+        return "no usage in this period".into();
+    }
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    table.set_header([
+        "BLOCK",
+        "CALLS",
+        "TOKENS",
+        "COST",
+        "TOKENS/H",
+        "$/H",
+        "PROJECTED",
+    ]);
+    for b in blocks {
+        let when = format!(
+            "{} {}–{}{}",
+            calendar.day_key(b.start_ms),
+            calendar.clock(b.start_ms),
+            calendar.clock(b.end_ms),
+            if b.active { " (now)" } else { "" }
+        );
+        let cost = match b.unpriced_calls {
+            0 => usd(b.cost_usd),
+            u => format!("{} + {u} unpriced", usd(b.cost_usd)),
+        };
+        let projected = match (b.projected_tokens, b.projected_usd) {
+            (Some(t), Some(c)) => format!("{t} tokens, {}", usd(c)),
+            _ => "-".into(),
+        };
+        table.add_row([
+            when,
+            b.calls.to_string(),
+            b.tokens.to_string(),
+            cost,
+            format!("{:.0}", b.tokens_per_hour),
+            usd(b.usd_per_hour),
+            projected,
+        ]);
+    }
+    render(&table)
 }
 
 /// USD with enough decimals that a sub-cent cost does not show as $0.0000, and

@@ -43,6 +43,18 @@ pub struct UsageReport {
     pub total: Option<UsageGroup>,
     /// The time zone of the days (`by: day`).
     pub timezone: String,
+    /// With a breakdown: each group's usage by model, in the groups' order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Vec<GroupModels>>,
+}
+
+/// One group's usage by model (`--breakdown`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupModels {
+    /// The group's key (a day, week or month).
+    pub key: String,
+    /// Its usage per model.
+    pub models: Vec<UsageGroup>,
 }
 
 /// One installed agent with the presets it can switch to: a tray's Provider submenu.
@@ -118,6 +130,42 @@ impl Engine {
         Ok(PresetView::new(&preset, current, secrets).with_applies(&preset))
     }
 
+    /// [`Engine::usage_report`] with each group split by model.
+    pub fn usage_report_by_model(
+        &self,
+        filter: &UsageFilter,
+        by: Option<GroupBy>,
+    ) -> Result<UsageReport, Error> {
+        let mut report = self.usage_report(filter, by)?;
+        let split = if self.paths.database().exists() {
+            self.open_store()?.usage_breakdown(filter, by)?
+        } else {
+            Vec::new()
+        };
+        report.breakdown = Some(
+            split
+                .into_iter()
+                .map(|(key, models)| GroupModels { key, models })
+                .collect(),
+        );
+        Ok(report)
+    }
+
+    /// The 5-hour blocks of usage in `filter`'s window, as of now.
+    pub fn usage_blocks(
+        &self,
+        filter: &UsageFilter,
+    ) -> Result<Vec<crate::usage::blocks::Block>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        let points = self.open_store()?.usage_points(filter)?;
+        Ok(crate::usage::blocks::blocks(
+            &points,
+            crate::store::now_ms(),
+        ))
+    }
+
     /// The usage in `filter`'s window, grouped `by`, with the total.
     pub fn usage_report(
         &self,
@@ -135,6 +183,7 @@ impl Engine {
             groups,
             total,
             timezone: self.calendar().zone_name(),
+            breakdown: None,
         })
     }
 }

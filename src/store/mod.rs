@@ -89,22 +89,31 @@ impl Store {
         store.with_calendar(crate::calendar::Calendar::default())
     }
 
-    /// Uses `calendar` for budgets' periods and usage by day: SQL sees it as
-    /// `local_day(ms)`, the `YYYY-MM-DD` an instant falls on.
+    /// Uses `calendar` for budgets' periods and usage by day, week and month: SQL sees
+    /// it as `local_day(ms)` (`YYYY-MM-DD`), `local_week(ms)` (its week's first day)
+    /// and `local_month(ms)` (`YYYY-MM`).
     pub fn with_calendar(
         mut self,
         calendar: crate::calendar::Calendar,
     ) -> Result<Self, StoreError> {
         use rusqlite::functions::FunctionFlags;
-        let days = calendar.clone();
-        self.conn
-            .create_scalar_function(
-                "local_day",
-                1,
-                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-                move |ctx| Ok(days.day_key(ctx.get::<i64>(0)?)),
-            )
-            .map_err(|e| self.sqlite_err(e))?;
+        type Key = fn(&crate::calendar::Calendar, i64) -> String;
+        let keys: [(&str, Key); 3] = [
+            ("local_day", crate::calendar::Calendar::day_key),
+            ("local_week", crate::calendar::Calendar::week_key),
+            ("local_month", crate::calendar::Calendar::month_key),
+        ];
+        for (name, key) in keys {
+            let calendar = calendar.clone();
+            self.conn
+                .create_scalar_function(
+                    name,
+                    1,
+                    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                    move |ctx| Ok(key(&calendar, ctx.get::<i64>(0)?)),
+                )
+                .map_err(|e| self.sqlite_err(e))?;
+        }
         self.calendar = calendar;
         Ok(self)
     }

@@ -93,6 +93,10 @@ pub enum GroupBy {
     /// By calendar day in the user's time zone (hours of the rollup: a zone with a
     /// half-hour offset puts up to 30 minutes at a day's edge into the next).
     Day,
+    /// By calendar week (keyed by its first day, `week_start`).
+    Week,
+    /// By calendar month (`YYYY-MM`).
+    Month,
 }
 
 /// One group of a summary.
@@ -368,6 +372,71 @@ impl Store {
         filter: &UsageFilter,
         by: Option<GroupBy>,
     ) -> Result<Vec<UsageGroup>, StoreError> {
+        self.summary(filter, by, false)
+    }
+
+    /// [`Store::usage_summary`] with each group split by model: (group, its models).
+    pub fn usage_breakdown(
+        &self,
+        filter: &UsageFilter,
+        by: Option<GroupBy>,
+    ) -> Result<Vec<(String, Vec<UsageGroup>)>, StoreError> {
+        let mut out: Vec<(String, Vec<UsageGroup>)> = Vec::new();
+        for mut group in self.summary(filter, by, true)? {
+            let (key, model) = group.key.split_once('\u{1f}').unwrap_or((&group.key, "-"));
+            let (key, model) = (key.to_owned(), model.to_owned());
+            group.key = model;
+            match out.last_mut() {
+                Some((last, models)) if *last == key => models.push(group),
+                _ => out.push((key, vec![group])),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The usage events under `filter`, oldest first: when, tokens, cost (`None`:
+    /// unpriced). For reports that need each event's time (5-hour blocks).
+    pub fn usage_points(
+        &self,
+        filter: &UsageFilter,
+    ) -> Result<Vec<(i64, u64, Option<f64>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at_ms, input + output + cache_read + cache_write, cost_usd FROM usage_events
+                 WHERE at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR agent = ?3)
+                   AND (?4 IS NULL OR preset = ?4) AND (?5 IS NULL OR model = ?5)
+                 ORDER BY at_ms",
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        let rows = stmt
+            .query_map(
+                (
+                    filter.since_ms.unwrap_or(i64::MIN),
+                    filter.until_ms.unwrap_or(i64::MAX),
+                    &filter.agent,
+                    &filter.preset,
+                    &filter.model,
+                ),
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                        row.get(2)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| self.sqlite_err(e))
+    }
+
+    fn summary(
+        &self,
+        filter: &UsageFilter,
+        by: Option<GroupBy>,
+        by_model: bool,
+    ) -> Result<Vec<UsageGroup>, StoreError> {
         const HOUR: i64 = 3_600_000;
         let until = filter.until_ms.unwrap_or(i64::MAX);
         // Whole hours: [first_hour, last_hour).
@@ -388,6 +457,23 @@ impl Store {
             Some(GroupBy::Model) => "CASE model WHEN '' THEN '-' ELSE model END".to_owned(),
             Some(GroupBy::Day) if raw => "local_day(at_ms)".to_owned(),
             Some(GroupBy::Day) => "local_day(hour_ms)".to_owned(),
+            Some(GroupBy::Week) if raw => "local_week(at_ms)".to_owned(),
+            Some(GroupBy::Week) => "local_week(hour_ms)".to_owned(),
+            Some(GroupBy::Month) if raw => "local_month(at_ms)".to_owned(),
+            Some(GroupBy::Month) => "local_month(hour_ms)".to_owned(),
+        };
+        // With a breakdown, each group is split by model: `key <US> model`.
+        let key = |raw: bool| {
+            let model = if raw {
+                "coalesce(model, '-')"
+            } else {
+                "CASE model WHEN '' THEN '-' ELSE model END"
+            };
+            if by_model {
+                format!("{} || char(31) || {model}", key(raw))
+            } else {
+                key(raw)
+            }
         };
         let mut params: Vec<rusqlite::types::Value> = Vec::new();
         let mut bind = |v: rusqlite::types::Value| {

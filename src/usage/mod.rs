@@ -1,6 +1,7 @@
 //! Usage: what every run cost, in a ledger in the store, priced from a bundled table
 //! with overrides, and summarised by agent, preset, model or day.
 
+pub mod blocks;
 mod import;
 mod metrics;
 mod prices;

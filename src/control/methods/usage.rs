@@ -11,7 +11,7 @@ use crate::store::{GroupBy, UsageFilter};
 pub(super) const METHODS: &[Method] = &[
     Method {
         name: "tokens.summary",
-        summary: "The usage ledger summed, optionally grouped by agent, preset, model or day (calendar days in `timezone`, else the daemon's `timezone` setting).",
+        summary: "The usage ledger summed, optionally grouped by agent, preset, model, day, week or month (calendar periods in `timezone`, else the daemon's `timezone` setting).",
         params: r#"{"agent": "claude", "preset": null, "model": null, "since_ms": 1795000000000, "until_ms": null, "by": "day", "timezone": "Asia/Shanghai"}"#,
         result: r#"{"since_ms": 1795000000000, "until_ms": null, "groups": [{"key": "2026-11-25", "runs": 3, "tokens": {...}, "cost_usd": 0.01, "unpriced_runs": 0}], "total": {...}, "timezone": "Asia/Shanghai"}"#,
         errors: "-32602 unknown grouping or time zone",

@@ -343,6 +343,9 @@ fn daily_weekly_monthly_and_blocks_report_the_same_ledger() {
         "weeks from Sunday"
     );
     assert_eq!(keys(&report(&["monthly"])), ["2026-10", "2026-11"]);
+    let sessions = report(&["sessions"]);
+    assert_eq!(keys(&sessions), ["s"], "Claude Code's session id");
+    assert_eq!(sessions["groups"][0]["runs"], 4);
     // 10:20 and 14:59 share the block 10:00–15:00; 15:30 opens the next.
     let blocks = home
         .run(&["tokens", "blocks", "--all", "--json"])

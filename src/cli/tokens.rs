@@ -23,9 +23,27 @@ pub struct TokensArgs {
 #[derive(Debug, Subcommand)]
 enum TokensCommand {
     Summary(SummaryArgs),
+    /// Usage per calendar day in your time zone (the last 30 days unless told otherwise).
+    ///
+    /// Example: aiswitch tokens daily --breakdown
+    #[command(verbatim_doc_comment)]
     Daily(PeriodArgs),
+    /// Usage per calendar week, from the `week_start` setting's day (Monday).
+    ///
+    /// Example: aiswitch tokens weekly --all
+    #[command(verbatim_doc_comment)]
     Weekly(PeriodArgs),
+    /// Usage per calendar month in your time zone.
+    ///
+    /// Example: aiswitch tokens monthly --all --json
+    #[command(verbatim_doc_comment)]
     Monthly(PeriodArgs),
+    /// Usage per CLI session (Claude's session id, Codex's thread, the ACP session),
+    /// from aiswitch's runs and the imported logs alike.
+    ///
+    /// Example: aiswitch tokens sessions --since 7d --breakdown
+    #[command(verbatim_doc_comment)]
+    Sessions(PeriodArgs),
     Blocks(BlocksArgs),
     Reprice(RepriceArgs),
 }
@@ -50,18 +68,13 @@ struct RepriceArgs {
 struct SummaryArgs {
     #[command(flatten)]
     filters: Filters,
-    /// Group by agent, preset, model, day, week or month.
+    /// Group by agent, preset, model, day, week, month or session.
     #[arg(long, value_enum)]
     by: Option<GroupBy>,
 }
 
-/// Usage per calendar day, week or month in your time zone (the last 30 days unless
-/// told otherwise).
-///
-/// Example: aiswitch tokens daily --breakdown
-///          aiswitch tokens monthly --all --json
+/// The options of the per-period and per-session reports.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
 struct PeriodArgs {
     #[command(flatten)]
     filters: Filters,
@@ -167,6 +180,7 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
         TokensCommand::Daily(args) => periods(args, GroupBy::Day, out)?,
         TokensCommand::Weekly(args) => periods(args, GroupBy::Week, out)?,
         TokensCommand::Monthly(args) => periods(args, GroupBy::Month, out)?,
+        TokensCommand::Sessions(args) => periods(args, GroupBy::Session, out)?,
         TokensCommand::Blocks(args) => {
             let (engine, filter) = args.filters.resolve()?;
             let mut blocks = engine.usage_blocks(&filter)?;

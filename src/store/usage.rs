@@ -97,6 +97,9 @@ pub enum GroupBy {
     Week,
     /// By calendar month (`YYYY-MM`).
     Month,
+    /// By the CLI's own session (Claude's session id, Codex's thread, the ACP
+    /// session); `-` for usage without one. Read from the events, not the rollup.
+    Session,
 }
 
 /// One group of a summary.
@@ -461,6 +464,7 @@ impl Store {
             Some(GroupBy::Week) => "local_week(hour_ms)".to_owned(),
             Some(GroupBy::Month) if raw => "local_month(at_ms)".to_owned(),
             Some(GroupBy::Month) => "local_month(hour_ms)".to_owned(),
+            Some(GroupBy::Session) => "coalesce(session_id, '-')".to_owned(),
         };
         // With a breakdown, each group is split by model: `key <US> model`.
         let key = |raw: bool| {
@@ -498,38 +502,57 @@ impl Store {
             raw_dims.push(format!("model = {b}"));
         }
         let mut parts = Vec::new();
-        // Rollup: whole hours in range.
-        let mut hourly = dims.clone();
-        if let Some(h) = first_hour {
-            hourly.push(format!("hour_ms >= {}", bind(h.into())));
-        }
-        if last_hour != i64::MAX {
-            hourly.push(format!("hour_ms < {}", bind(last_hour.into())));
-        }
-        parts.push(format!(
-            "SELECT {} AS k, runs, input, output, cache_read, cache_write, reasoning, cost_usd, unpriced_runs FROM usage_hourly{}",
-            key(false),
-            where_clause(&hourly)
-        ));
-        // Raw events in the partial hours at either edge.
-        let mut edges = Vec::new();
-        if let (Some(since), Some(h)) = (filter.since_ms, first_hour)
-            && since < h
-        {
-            edges.push((since, h.min(until)));
-        }
-        if last_hour != i64::MAX && last_hour < until && first_hour.is_none_or(|h| last_hour >= h) {
-            edges.push((last_hour, until));
-        }
-        for (from, to) in edges {
+        if by == Some(GroupBy::Session) {
+            // The rollup has no sessions: every event in range is read.
             let mut raw = raw_dims.clone();
-            raw.push(format!("at_ms >= {}", bind(from.into())));
-            raw.push(format!("at_ms < {}", bind(to.into())));
+            if let Some(since) = filter.since_ms {
+                raw.push(format!("at_ms >= {}", bind(since.into())));
+            }
+            if until != i64::MAX {
+                raw.push(format!("at_ms < {}", bind(until.into())));
+            }
             parts.push(format!(
-                "SELECT {} AS k, 1, input, output, cache_read, cache_write, reasoning, coalesce(cost_usd, 0), cost_usd IS NULL FROM usage_events{}",
+                "SELECT {} AS k, 1 AS runs, input, output, cache_read, cache_write, reasoning, coalesce(cost_usd, 0) AS cost_usd, cost_usd IS NULL AS unpriced_runs FROM usage_events{}",
                 key(true),
                 where_clause(&raw)
             ));
+        } else {
+            // Rollup: whole hours in range.
+            let mut hourly = dims.clone();
+            if let Some(h) = first_hour {
+                hourly.push(format!("hour_ms >= {}", bind(h.into())));
+            }
+            if last_hour != i64::MAX {
+                hourly.push(format!("hour_ms < {}", bind(last_hour.into())));
+            }
+            parts.push(format!(
+                "SELECT {} AS k, runs, input, output, cache_read, cache_write, reasoning, cost_usd, unpriced_runs FROM usage_hourly{}",
+                key(false),
+                where_clause(&hourly)
+            ));
+            // Raw events in the partial hours at either edge.
+            let mut edges = Vec::new();
+            if let (Some(since), Some(h)) = (filter.since_ms, first_hour)
+                && since < h
+            {
+                edges.push((since, h.min(until)));
+            }
+            if last_hour != i64::MAX
+                && last_hour < until
+                && first_hour.is_none_or(|h| last_hour >= h)
+            {
+                edges.push((last_hour, until));
+            }
+            for (from, to) in edges {
+                let mut raw = raw_dims.clone();
+                raw.push(format!("at_ms >= {}", bind(from.into())));
+                raw.push(format!("at_ms < {}", bind(to.into())));
+                parts.push(format!(
+                    "SELECT {} AS k, 1, input, output, cache_read, cache_write, reasoning, coalesce(cost_usd, 0), cost_usd IS NULL FROM usage_events{}",
+                    key(true),
+                    where_clause(&raw)
+                ));
+            }
         }
         let sql = format!(
             "SELECT k, sum(runs), sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning), sum(cost_usd), sum(unpriced_runs)

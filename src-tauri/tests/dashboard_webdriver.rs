@@ -13,17 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const APP: &str = env!("CARGO_BIN_EXE_aiswitch-desktop");
+mod support;
 
-fn sibling(name: &str) -> PathBuf {
-    let path = Path::new(APP).with_file_name(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build it first with `cargo build -p aiswitch`",
-        path.display()
-    );
-    path
-}
+use support::{APP, sibling};
 
 fn tauri_driver() -> PathBuf {
     let path = std::env::var_os("AISWITCH_TAURI_DRIVER").map_or_else(

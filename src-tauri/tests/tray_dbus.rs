@@ -8,20 +8,12 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on any unexpected error
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-const APP: &str = env!("CARGO_BIN_EXE_aiswitch-desktop");
+mod support;
 
-fn sibling(name: &str) -> PathBuf {
-    let path = Path::new(APP).with_file_name(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build it first with `cargo build -p aiswitch`",
-        path.display()
-    );
-    path
-}
+use support::{APP, sibling};
 
 fn cli(home: &Path, args: &[&str]) {
     let out = Command::new(sibling("aiswitch"))

@@ -151,41 +151,7 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
                 text
             });
         }
-        TasksCommand::Cancel(args) => {
-            // A task the daemon runs is cancelled through it (its recorded pid is
-            // the daemon's own); one run by a CLI gets SIGINT, as Ctrl-C would.
-            let rt = super::daemon::runtime()?;
-            let by_daemon = rt.block_on(async {
-                let client = aiswitch::control::ControlClient::connect(
-                    &aiswitch::daemon::socket_path(&engine),
-                )
-                .await
-                .ok()?;
-                client
-                    .call("task.cancel", Some(json!({ "task": args.id })))
-                    .await
-                    .ok()
-            });
-            if by_daemon.is_none() {
-                let rows = engine.list_tasks(Some(TaskState::Running), 1000)?;
-                let Some(row) = rows.iter().find(|r| r.id == args.id) else {
-                    return Err(CliError::Failed(format!(
-                        "task {} is not running: see `aiswitch tasks list`",
-                        args.id
-                    )));
-                };
-                let pid = engine.task_pid(&row.id)?;
-                nix_kill(pid).map_err(|e| {
-                    CliError::Failed(format!(
-                        "cannot signal the process running task {}: {e}",
-                        row.id
-                    ))
-                })?;
-            }
-            out.emit(&json!({ "cancelled": args.id }), || {
-                format!("asked task {} to cancel", args.id)
-            });
-        }
+        TasksCommand::Cancel(args) => cancel(&engine, &args.id, out)?,
         TasksCommand::Clean(args) => {
             let report = engine.clean_tasks(args.id.as_deref())?;
             out.emit(&report, || {
@@ -201,6 +167,43 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `tasks cancel ID`.
+fn cancel(engine: &aiswitch::Engine, id: &str, out: &Output) -> Result<(), CliError> {
+    // A task the daemon runs is cancelled through it (its recorded pid is
+    // the daemon's own); one run by a CLI gets SIGINT, as Ctrl-C would.
+    let rt = super::daemon::runtime()?;
+    let by_daemon = rt.block_on(async {
+        let client =
+            aiswitch::control::ControlClient::connect(&aiswitch::daemon::socket_path(engine))
+                .await
+                .ok()?;
+        client
+            .call("task.cancel", Some(json!({ "task": id })))
+            .await
+            .ok()
+    });
+    if by_daemon.is_none() {
+        let rows = engine.list_tasks(Some(TaskState::Running), 1000)?;
+        let Some(row) = rows.iter().find(|r| r.id == id) else {
+            return Err(CliError::Failed(format!(
+                "task {} is not running: see `aiswitch tasks list`",
+                id
+            )));
+        };
+        let pid = engine.task_pid(&row.id)?;
+        nix_kill(pid).map_err(|e| {
+            CliError::Failed(format!(
+                "cannot signal the process running task {}: {e}",
+                row.id
+            ))
+        })?;
+    }
+    out.emit(&json!({ "cancelled": id }), || {
+        format!("asked task {} to cancel", id)
+    });
+    Ok(())
 }
 
 /// Sends SIGINT (the graceful cancel) to the process running a task.

@@ -451,34 +451,7 @@ impl Store {
         } else {
             until - until.rem_euclid(HOUR)
         };
-        let key = |raw: bool| match by {
-            None => "'all'".to_owned(),
-            Some(GroupBy::Agent) => "agent".to_owned(),
-            Some(GroupBy::Preset) if raw => "coalesce(preset, '-')".to_owned(),
-            Some(GroupBy::Preset) => "CASE preset WHEN '' THEN '-' ELSE preset END".to_owned(),
-            Some(GroupBy::Model) if raw => "coalesce(model, '-')".to_owned(),
-            Some(GroupBy::Model) => "CASE model WHEN '' THEN '-' ELSE model END".to_owned(),
-            Some(GroupBy::Day) if raw => "local_day(at_ms)".to_owned(),
-            Some(GroupBy::Day) => "local_day(hour_ms)".to_owned(),
-            Some(GroupBy::Week) if raw => "local_week(at_ms)".to_owned(),
-            Some(GroupBy::Week) => "local_week(hour_ms)".to_owned(),
-            Some(GroupBy::Month) if raw => "local_month(at_ms)".to_owned(),
-            Some(GroupBy::Month) => "local_month(hour_ms)".to_owned(),
-            Some(GroupBy::Session) => "coalesce(session_id, '-')".to_owned(),
-        };
-        // With a breakdown, each group is split by model: `key <US> model`.
-        let key = |raw: bool| {
-            let model = if raw {
-                "coalesce(model, '-')"
-            } else {
-                "CASE model WHEN '' THEN '-' ELSE model END"
-            };
-            if by_model {
-                format!("{} || char(31) || {model}", key(raw))
-            } else {
-                key(raw)
-            }
-        };
+        let key = |raw: bool| group_key(by, raw, by_model);
         let mut params: Vec<rusqlite::types::Value> = Vec::new();
         let mut bind = |v: rusqlite::types::Value| {
             params.push(v);
@@ -559,9 +532,18 @@ impl Store {
              FROM ({}) GROUP BY k ORDER BY k",
             parts.join(" UNION ALL ")
         );
+        self.read_groups(&sql, &params)
+    }
+
+    /// Runs a summary query (`k`, then the sums) and keeps the groups with runs.
+    fn read_groups(
+        &self,
+        sql: &str,
+        params: &[rusqlite::types::Value],
+    ) -> Result<Vec<UsageGroup>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(sql)
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |row| {
@@ -588,6 +570,33 @@ impl Store {
             .collect::<Result<_, _>>()
             .map_err(|e| self.sqlite_err(e))?;
         Ok(groups.into_iter().filter(|g| g.runs > 0).collect())
+    }
+}
+
+/// The SQL expression a summary groups on: over raw events (`raw`) or the hourly
+/// rollup; with `by_model`, `key <US> model` (split again by `usage_breakdown`).
+fn group_key(by: Option<GroupBy>, raw: bool, by_model: bool) -> String {
+    let model = if raw {
+        "coalesce(model, '-')"
+    } else {
+        "CASE model WHEN '' THEN '-' ELSE model END"
+    };
+    let at = if raw { "at_ms" } else { "hour_ms" };
+    let key = match by {
+        None => "'all'".to_owned(),
+        Some(GroupBy::Agent) => "agent".to_owned(),
+        Some(GroupBy::Preset) if raw => "coalesce(preset, '-')".to_owned(),
+        Some(GroupBy::Preset) => "CASE preset WHEN '' THEN '-' ELSE preset END".to_owned(),
+        Some(GroupBy::Model) => model.to_owned(),
+        Some(GroupBy::Day) => format!("local_day({at})"),
+        Some(GroupBy::Week) => format!("local_week({at})"),
+        Some(GroupBy::Month) => format!("local_month({at})"),
+        Some(GroupBy::Session) => "coalesce(session_id, '-')".to_owned(),
+    };
+    if by_model {
+        format!("{key} || char(31) || {model}")
+    } else {
+        key
     }
 }
 

@@ -382,3 +382,37 @@ async fn a_timeout_is_reported_as_such() {
     );
     assert_eq!(result.runs[1].status, RunStatus::Succeeded);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_output_keeps_the_newest_megabyte_and_says_what_was_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    workdir(dir.path(), false);
+    // 100,000 lines of about 25 bytes: some 2.5 MB, more than a transcript keeps.
+    let flags = ["--stream-lines", "100000", "--lines-per-sec", "10000000"];
+    let agents = vec![agent("chatty", &flags)];
+    let mut t = task(
+        dir.path(),
+        "go",
+        agents,
+        Order::Parallel,
+        Coordination::Loose,
+    );
+    t.timeout = Duration::from_secs(60);
+    let result = run(t, dir.path()).await;
+    assert_eq!(result.status, TaskStatus::Succeeded, "{:?}", result.runs);
+    let output = &result.runs[0].output;
+    let keep = aiswitch::agents::transcript::KEEP_TEXT_BYTES;
+    assert!(
+        output.len() <= keep + 100,
+        "kept {} bytes, more than the bound",
+        output.len()
+    );
+    assert!(
+        output.starts_with("[… ") && output.contains("bytes of earlier output not kept]"),
+        "the output says some was dropped: {}",
+        &output[..80]
+    );
+    assert!(output.contains("line 99999 at "), "the newest line is kept");
+    assert!(output.ends_with("echo: go"), "the end of the run is kept");
+    assert!(!output.contains("\nline 0 at "), "the oldest line is gone");
+}

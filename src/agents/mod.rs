@@ -10,6 +10,7 @@ mod golden_tests;
 pub mod launch;
 mod manifest;
 mod registry;
+pub mod transcript;
 pub mod version;
 
 use std::path::PathBuf;

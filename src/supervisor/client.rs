@@ -10,13 +10,14 @@ use tokio::sync::mpsc;
 
 use crate::agents::drivers::AcpDriver;
 use crate::agents::event::RunEvent;
+use crate::agents::transcript::Transcript;
 use crate::rpc::{Connection, ErrorObject, Handler, HandlerFuture, Notification, Request};
 
 /// The prompt in flight: its driver state, its events, and a live feed.
 #[derive(Default)]
 pub(crate) struct PromptSink {
     pub driver: AcpDriver,
-    pub events: Vec<RunEvent>,
+    pub events: Transcript,
     pub live: Option<mpsc::UnboundedSender<RunEvent>>,
 }
 

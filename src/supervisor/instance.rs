@@ -442,7 +442,7 @@ impl Instance {
         let events = sink.driver.on_prompt_result(&value);
         sink.push_all(events);
         sink.live = None;
-        let events = std::mem::take(&mut sink.events);
+        let events = std::mem::take(&mut sink.events).into_events();
         let mut summary = RunSummary::from_events(&events);
         summary
             .session_id

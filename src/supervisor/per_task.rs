@@ -14,6 +14,7 @@ use crate::agents::drivers::{ClaudeStreamJson, CodexJson, DriverKind, JsonlDrive
 use crate::agents::event::{RunEvent, RunSummary};
 use crate::agents::launch::write_files;
 use crate::agents::resolve_command;
+use crate::agents::transcript::Transcript;
 
 /// The stream driver for a manifest, if its driver is a stream driver.
 fn stream_driver(spec: &LaunchSpec) -> Option<Box<dyn StreamDriver>> {
@@ -85,7 +86,7 @@ pub async fn run_once(
         text
     });
     let read = async {
-        let mut events = Vec::new();
+        let mut events = Transcript::default();
         if let Some(stdout) = stdout {
             let mut lines = BufReader::new(stdout).lines();
             while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
@@ -108,7 +109,7 @@ pub async fn run_once(
     signal_group(pgid, Signal::SIGKILL); // what is left of the group
     let stderr = stderr_task.await.unwrap_or_default();
     let events = match result {
-        Ok(Ok(events)) => events,
+        Ok(Ok(events)) => events.into_events(),
         Ok(Err(message)) => {
             return Err(SupervisorError::Agent {
                 agent: agent.clone(),

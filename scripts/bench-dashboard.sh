@@ -3,6 +3,9 @@
 # page load to interactive (overview and usage), then a task on three reference
 # agents streaming 1,000 lines/s each for 20 s, watched in real Chromium.
 #   ./scripts/bench-dashboard.sh
+# Soak: the same stream for SOAK_SECS seconds (3600 for the hour), sampling the page's
+# heap and the dashboard's and the daemon's memory every minute:
+#   SOAK_SECS=3600 ./scripts/bench-dashboard.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm --prefix ui run build --silent >/dev/null
@@ -10,6 +13,8 @@ cargo build --release --locked -p aiswitch >&2
 bin="$PWD/target/release"
 home=$(mktemp -d)
 work=$(mktemp -d)
+soak=${SOAK_SECS:-0}
+lines=$(( soak > 0 ? soak * 1000 : 20000 ))
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$home" "$work"; }
 trap cleanup EXIT
@@ -22,7 +27,7 @@ for n in 1 2 3; do
 id = "s$n"
 name = "s$n"
 command = "$bin/aiswitch-agent"
-args = ["--name", "s$n", "--stream-lines", "20000", "--lines-per-sec", "1000"]
+args = ["--name", "s$n", "--stream-lines", "$lines", "--lines-per-sec", "1000"]
 driver = "acp"
 lifetime = "session"
 [inject.anthropic]
@@ -59,12 +64,13 @@ db.execute("""INSERT INTO usage_hourly
 db.commit()
 PY
 "$bin/aiswitch" daemon >/dev/null 2>&1 &
-pids+=($!)
+daemon=$!
+pids+=($daemon)
 fifo="$home/dashboard.out"
 "$bin/aiswitch" dashboard --json >"$fifo" 2>/dev/null &
 dash=$!
 pids+=($dash)
 for _ in $(seq 100); do grep -q url "$fifo" 2>/dev/null && break; sleep 0.1; done
 url=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$fifo")
-node ui/tests/bench.mjs "$url" "$work"
+SOAK_SECS=$soak DASHBOARD_PID=$dash DAEMON_PID=$daemon node ui/tests/bench.mjs "$url" "$work"
 echo "dashboard server RSS after: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$dash/status)"

@@ -5,12 +5,16 @@
 // 2. Live output: a task on three agents streaming 1,000 lines/s each (every line
 //    stamped with the time the agent wrote it); on every animation frame the page's
 //    last line per agent is read and its age taken. Prints one JSON object.
+// With SOAK_SECS the stream lasts that long and memory is sampled every minute.
+import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const [url, workdir] = process.argv.slice(2);
+const soak = Number(process.env.SOAK_SECS ?? 0);
+const lastLine = `line ${(soak > 0 ? soak * 1000 : 20000) - 1} at`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--disable-dev-shm-usage", "--enable-precise-memory-info"],
+  args: ["--disable-dev-shm-usage", "--enable-precise-memory-info", "--js-flags=--expose-gc"],
 });
 const ms = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.round(q * (xs.length - 1)))];
 
@@ -21,7 +25,7 @@ const interactive = async (page) => {
   await page.locator('table[aria-label="Recent tasks"] tbody tr').first().waitFor({ timeout: 30000 });
   await page.locator(".totals strong").first().filter({ hasNotText: /^0$/ }).waitFor({ timeout: 30000 });
 };
-for (let i = 0; i < 10; i++) {
+for (let i = 0; i < (soak > 0 ? 0 : 10); i++) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 820 } });
   const page = await context.newPage();
   let start = Date.now();
@@ -40,50 +44,91 @@ for (let i = 0; i < 10; i++) {
 }
 
 const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
-await page.goto(url.split("?")[0] === url ? url : url);
+await page.goto(url);
 await page.getByRole("navigation").getByRole("link", { name: "Launch" }).click();
 await page.getByLabel("Prompt").fill("stream");
 for (const agent of ["s1", "s2", "s3"]) await page.getByRole("checkbox", { name: agent, exact: true }).check();
 await page.getByRole("radio", { name: "Loose" }).check();
 await page.getByLabel("Working directory").fill(workdir);
+if (soak > 0) await page.getByLabel(/Timeout/).fill(String(soak + 600));
 await page.getByRole("button", { name: "Launch task" }).click();
 await page.waitForURL(/#\/task\//);
-const live = await page.evaluate(
-  () =>
-    new Promise((resolve) => {
-      const ages = [];
-      const started = Date.now();
-      const tick = () => {
-        const columns = [...document.querySelectorAll("section.card")];
-        let finished = 0;
-        for (const column of columns) {
-          const text = column.querySelector("pre.output")?.textContent ?? "";
-          const last = text.trimEnd().split("\n").pop() ?? "";
-          const m = /^line (\d+) at (\d+)$/.exec(last);
-          if (m) ages.push(Date.now() - Number(m[2]));
-          if (text.includes("line 19999 at")) finished++;
-        }
-        if (finished === 3 || Date.now() - started > 120000) {
-          resolve({ ages, seconds: (Date.now() - started) / 1000, finished, heap: performance.memory?.usedJSHeapSize ?? null });
-        } else {
-          requestAnimationFrame(tick);
-        }
-      };
-      requestAnimationFrame(tick);
-    }),
-);
+// On every animation frame: the age of each column's newest line (the agent stamps
+// each line with the time it wrote it) and whether the column shows the last line.
+await page.evaluate((lastLine) => {
+  const w = window;
+  w.__ages = [];
+  w.__finished = 0;
+  const tick = () => {
+    let finished = 0;
+    for (const column of document.querySelectorAll("section.card")) {
+      const text = column.querySelector("pre.output")?.textContent ?? "";
+      const m = /line (\d+) at (\d+)\s*$/.exec(text);
+      if (m) w.__ages.push(Date.now() - Number(m[2]));
+      if (text.includes(lastLine)) finished++;
+    }
+    w.__finished = finished;
+    if (finished < 3) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}, lastLine);
+const rssMib = (pid) => {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1];
+    return +(kb / 1024).toFixed(1);
+  } catch {
+    return null;
+  }
+};
+const take = () =>
+  page.evaluate(() => {
+    const w = window;
+    const ages = w.__ages;
+    w.__ages = [];
+    w.gc?.();
+    return { ages, finished: w.__finished, heap: performance.memory?.usedJSHeapSize ?? null };
+  });
+const started = Date.now();
+const ages = [];
+const samples = [];
+let finished = 0;
+let heap = null;
+const deadline = started + (soak > 0 ? soak + 120 : 120) * 1000;
+while (finished < 3 && Date.now() < deadline) {
+  await page.waitForTimeout(soak > 0 ? 60000 : 500); // the sampling period, not a synchronisation
+  const s = await take();
+  ages.push(...s.ages);
+  finished = s.finished;
+  heap = s.heap;
+  if (soak > 0) {
+    const sample = {
+      minute: Math.round((Date.now() - started) / 60000),
+      page_heap_mib: heap && +(heap / 1048576).toFixed(1),
+      dashboard_rss_mib: rssMib(process.env.DASHBOARD_PID),
+      daemon_rss_mib: rssMib(process.env.DAEMON_PID),
+      age_p50_ms: ms(s.ages, 0.5),
+      age_p99_ms: ms(s.ages, 0.99),
+    };
+    samples.push(sample);
+    console.error(JSON.stringify(sample));
+  }
+}
 await browser.close();
 console.log(
   JSON.stringify({
-    first_load_ms: { p50: ms(overview, 0.5), max: Math.max(...overview) },
-    reload_ms: { p50: ms(reload, 0.5), max: Math.max(...reload) },
-    usage_ms: { p50: ms(usage, 0.5), max: Math.max(...usage) },
+    ...(soak > 0
+      ? { soak_samples: samples }
+      : {
+          first_load_ms: { p50: ms(overview, 0.5), max: Math.max(...overview) },
+          reload_ms: { p50: ms(reload, 0.5), max: Math.max(...reload) },
+          usage_ms: { p50: ms(usage, 0.5), max: Math.max(...usage) },
+        }),
     live: {
-      agents_finished: live.finished,
-      seconds: live.seconds,
-      samples: live.ages.length,
-      age_ms: { p50: ms(live.ages, 0.5), p99: ms(live.ages, 0.99), max: Math.max(...live.ages) },
-      page_heap_mib: live.heap && +(live.heap / 1048576).toFixed(1),
+      agents_finished: finished,
+      seconds: (Date.now() - started) / 1000,
+      samples: ages.length,
+      age_ms: { p50: ms(ages, 0.5), p99: ms(ages, 0.99), max: ages.reduce((a, b) => Math.max(a, b), 0) },
+      page_heap_mib: heap && +(heap / 1048576).toFixed(1),
     },
   }),
 );

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::daemon::{Daemon, Follower};
-use common::{Home, procs};
+use common::{Home, slow_task};
 use serde_json::Value;
 
 fn setup() -> (Home, Daemon, String) {
@@ -74,43 +73,9 @@ fn task_events_arrive_in_order_over_events_follow() {
 #[test]
 fn a_daemon_task_is_cancelled_through_the_daemon() {
     let (home, daemon, work) = setup();
-    common::reference::register(
-        &home,
-        "slowpoke",
-        &["--latency-ms", "30000"],
-        "[inject.custom]\n",
-    );
-    let child = home
-        .cmd(&[
-            "apply",
-            "p",
-            "--agents",
-            "slowpoke",
-            "--task",
-            "go",
-            "--workdir",
-            &work,
-            "--coordination-mode",
-            "loose",
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut id = None;
-    assert!(procs::eventually(Duration::from_secs(10), || {
-        let list = home
-            .run(&["tasks", "list", "--status", "running", "--json"])
-            .ok()
-            .json();
-        id = list["tasks"]
-            .as_array()
-            .unwrap()
-            .first()
-            .map(|t| t["id"].as_str().unwrap().to_owned());
-        id.is_some()
-    }));
-    home.run(&["tasks", "cancel", &id.unwrap()]).ok();
+    slow_task::register_slowpoke(&home, "[inject.custom]\n");
+    let (child, id) = slow_task::start(&home, "p", "slowpoke", &work);
+    home.run(&["tasks", "cancel", &id]).ok();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -125,6 +90,32 @@ fn a_daemon_task_is_cancelled_through_the_daemon() {
             .json()["agents"],
         serde_json::json!([])
     );
+}
+
+#[test]
+fn one_agent_of_a_daemon_task_is_cancelled_and_the_other_finishes() {
+    let (home, _daemon, work) = setup();
+    slow_task::register_slowpoke(&home, "[inject.custom]\n");
+    let (child, id) = slow_task::start(&home, "p", "slowpoke,aiswitch-agent", &work);
+    let refused = home.run(&["tasks", "cancel", &id, "--agent", "nobody"]);
+    assert_eq!(refused.code, Some(1));
+    assert!(
+        refused.stderr.contains("has no running agent nobody"),
+        "{}",
+        refused.stderr
+    );
+    home.run(&["tasks", "cancel", &id, "--agent", "slowpoke"])
+        .ok();
+    let out = child.wait_with_output().unwrap();
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result["status"], "succeeded",
+        "loose: the other agent's run stands"
+    );
+    assert_eq!(result["runs"][0]["status"], "cancelled");
+    assert_eq!(result["runs"][0]["error"], "cancelled by the user");
+    assert_eq!(result["runs"][1]["status"], "succeeded");
+    assert_eq!(result["runs"][1]["output"], "echo: go");
 }
 
 #[test]

@@ -185,6 +185,7 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         "a switch rolled back from its snapshot",
         "an isolated task on three agents shows each agent's run and diff",
         "keep this one: that agent's file is in the working directory",
+        "one agent of a running task is cancelled from its column, the other finishes",
         "a running task is cancelled from its page",
         "an alert from a crashing agent is acknowledged on the page",
         "the task history searches on the server",
@@ -207,5 +208,25 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         .iter()
         .map(|t| t["status"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["failed", "cancelled", "succeeded"]);
+    assert_eq!(states, ["failed", "cancelled", "succeeded", "succeeded"]);
+    let one_cancelled = &tasks["tasks"][2];
+    let cancelled = home
+        .run(&[
+            "tasks",
+            "show",
+            one_cancelled["id"].as_str().unwrap(),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let run_of = |agent: &str| {
+        cancelled["task"]["result"]["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["agent"] == agent)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(run_of("slow"), Some("cancelled".into()));
+    assert_eq!(run_of("ref-c"), Some("succeeded".into()));
 }

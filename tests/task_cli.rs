@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Home, procs};
+use common::{Home, procs, slow_task};
 
 fn home_with_preset() -> Home {
     let home = Home::new();
@@ -211,24 +211,7 @@ fn the_demo_runs_three_agents_in_isolated_worktrees() {
 }
 
 fn register_slow_agent(home: &Home) {
-    common::reference::register(
-        home,
-        "slowpoke",
-        &["--latency-ms", "30000"],
-        "[inject.anthropic]\n",
-    );
-}
-
-fn running_task(home: &Home) -> Option<String> {
-    let list = home
-        .run(&["tasks", "list", "--status", "running", "--json"])
-        .ok()
-        .json();
-    list["tasks"]
-        .as_array()
-        .unwrap()
-        .first()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
+    slow_task::register_slowpoke(home, "[inject.anthropic]\n");
 }
 
 #[test]
@@ -267,32 +250,7 @@ fn tasks_cancel_stops_a_running_task_gracefully() {
     let home = home_with_preset();
     register_slow_agent(&home);
     let work = home.root().join("work").display().to_string();
-    let child = home
-        .cmd(&[
-            "apply",
-            "p",
-            "--agents",
-            "slowpoke,aiswitch-agent",
-            "--task",
-            "go",
-            "--workdir",
-            &work,
-            "--coordination-mode",
-            "loose",
-            "--json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut id = None;
-    assert!(procs::eventually(
-        std::time::Duration::from_secs(10),
-        || {
-            id = running_task(&home);
-            id.is_some()
-        }
-    ));
-    let id = id.unwrap();
+    let (child, id) = slow_task::start(&home, "p", "slowpoke,aiswitch-agent", &work);
     home.run(&["tasks", "cancel", &id]).ok();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "a cancelled task failed");
@@ -335,7 +293,7 @@ fn a_killed_task_is_marked_interrupted() {
         .unwrap();
     assert!(procs::eventually(
         std::time::Duration::from_secs(10),
-        || running_task(&home).is_some()
+        || slow_task::running_task(&home).is_some()
     ));
     child.kill().unwrap();
     child.wait().unwrap();

@@ -20,7 +20,7 @@ pub struct TasksArgs {
 enum TasksCommand {
     List(ListArgs),
     Show(ShowArgs),
-    Cancel(IdArgs),
+    Cancel(CancelArgs),
     Keep(KeepArgs),
     Clean(CleanArgs),
 }
@@ -63,14 +63,19 @@ struct ShowArgs {
     id: String,
 }
 
-/// Cancel a running task gracefully (as Ctrl-C in its terminal would).
+/// Cancel a running task gracefully (as Ctrl-C in its terminal would), or one agent
+/// of it while the others go on (a task the daemon or the app runs).
 ///
-/// Example: aiswitch tasks cancel t10a4dbd389
+/// Examples: aiswitch tasks cancel t10a4dbd389
+///           aiswitch tasks cancel t10a4dbd389 --agent codex
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
-struct IdArgs {
+struct CancelArgs {
     /// The task id.
     id: String,
+    /// Cancel only this agent of the task.
+    #[arg(long, value_name = "AGENT")]
+    agent: Option<String>,
 }
 
 /// Remove the worktrees of one task, or of every finished task. The agents' branches
@@ -151,7 +156,7 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
                 text
             });
         }
-        TasksCommand::Cancel(args) => cancel(&engine, &args.id, out)?,
+        TasksCommand::Cancel(args) => cancel(&engine, &args.id, args.agent.as_deref(), out)?,
         TasksCommand::Clean(args) => {
             let report = engine.clean_tasks(args.id.as_deref())?;
             out.emit(&report, || {
@@ -169,22 +174,40 @@ pub fn tasks(args: TasksArgs, out: &Output) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `tasks cancel ID`.
-fn cancel(engine: &aiswitch::Engine, id: &str, out: &Output) -> Result<(), CliError> {
+/// `tasks cancel ID [--agent A]`.
+fn cancel(
+    engine: &aiswitch::Engine,
+    id: &str,
+    agent: Option<&str>,
+    out: &Output,
+) -> Result<(), CliError> {
     // A task the daemon runs is cancelled through it (its recorded pid is
     // the daemon's own); one run by a CLI gets SIGINT, as Ctrl-C would.
     let rt = super::daemon::runtime()?;
+    let params = match agent {
+        Some(agent) => json!({ "task": id, "agent": agent }),
+        None => json!({ "task": id }),
+    };
     let by_daemon = rt.block_on(async {
         let client =
             aiswitch::control::ControlClient::connect(&aiswitch::daemon::socket_path(engine))
                 .await
                 .ok()?;
-        client
-            .call("task.cancel", Some(json!({ "task": id })))
-            .await
-            .ok()
+        Some(client.call("task.cancel", Some(params)).await)
     });
-    if by_daemon.is_none() {
+    if let Some(agent) = agent {
+        return match by_daemon {
+            Some(Ok(answer)) => {
+                out.emit(&answer, || format!("asked {agent} of task {id} to cancel"));
+                Ok(())
+            }
+            Some(Err(e)) => Err(super::daemon::remote(e)),
+            None => Err(CliError::Failed(format!(
+                "no daemon runs task {id}: one agent can be cancelled only in a task the daemon or the app runs (`aiswitch task` runs its tasks there when `aiswitch daemon` is running); cancel the whole task with `aiswitch tasks cancel {id}`"
+            ))),
+        };
+    }
+    if !matches!(by_daemon, Some(Ok(_))) {
         let rows = engine.list_tasks(Some(TaskState::Running), 1000)?;
         let Some(row) = rows.iter().find(|r| r.id == id) else {
             return Err(CliError::Failed(format!(

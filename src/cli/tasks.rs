@@ -129,11 +129,11 @@ pub fn execute(engine: &Engine, spec: TaskSpec, out: &Output) -> Result<ExitCode
             display.finish();
         });
         // First Ctrl-C: cancel gracefully (session/cancel, then stop); second: exit.
-        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        let (canceller, cancel_rx) = aiswitch::coordinator::cancellation();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("aiswitch: cancelling the task (Ctrl-C again to quit at once)");
-                cancel_tx.send_replace(true);
+                canceller.cancel_all();
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(130);
                 }

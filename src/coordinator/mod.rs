@@ -9,6 +9,7 @@
 //!
 //! Not here: persistence of tasks and the live terminal display (front-ends).
 
+mod cancel;
 mod run;
 mod snapshot;
 mod workspace;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use crate::agents::event::TokenCounts;
 use crate::supervisor::LaunchSpec;
 
+pub use cancel::{CancelWatch, Canceller, cancellation};
 pub use run::run_task;
 pub use workspace::{Workspace, WorkspaceError, is_dirty, is_git_repo};
 

@@ -8,8 +8,8 @@ use tokio::sync::{mpsc, watch};
 use super::snapshot::{Snapshots, Tree};
 use super::workspace::{self, Workspace};
 use super::{
-    Coordination, Order, RunResult, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus,
-    chain_prompt,
+    CancelWatch, Coordination, Order, RunResult, RunStatus, TaskEvent, TaskResult, TaskSpec,
+    TaskStatus, chain_prompt,
 };
 use crate::agents::Lifetime;
 use crate::agents::event::{RunEvent, TokenCounts};
@@ -24,7 +24,7 @@ pub async fn run_task(
     spec: TaskSpec,
     options: SupervisorOptions,
     live: Option<mpsc::UnboundedSender<TaskEvent>>,
-    user_cancel: Option<watch::Receiver<bool>>,
+    user_cancel: Option<CancelWatch>,
 ) -> TaskResult {
     let started = Instant::now();
     if let Some(live) = &live {
@@ -160,7 +160,7 @@ async fn run_prepared(
     spec: TaskSpec,
     options: SupervisorOptions,
     live: Option<mpsc::UnboundedSender<TaskEvent>>,
-    user_cancel: Option<watch::Receiver<bool>>,
+    user_cancel: Option<CancelWatch>,
     (workspaces, snapshots): Prepared,
     mut notes: Vec<String>,
     started: Instant,
@@ -175,14 +175,13 @@ async fn run_prepared(
     let strict = spec.coordination == Coordination::Strict;
     // The user's cancel (Ctrl-C, `tasks cancel`) cancels every agent in any mode.
     let cancelled_by_user = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if let Some(mut user) = user_cancel {
+    if let Some(mut user) = user_cancel.clone() {
         let cancel_tx = cancel_tx.clone();
         let flag = cancelled_by_user.clone();
         tokio::spawn(async move {
-            if user.wait_for(|c| *c).await.is_ok() {
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                cancel_tx.send_replace(true);
-            }
+            user.all().await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            cancel_tx.send_replace(true);
         });
     }
 
@@ -202,6 +201,7 @@ async fn run_prepared(
                     locks: locks.clone(),
                     workdir_lock: strict.then(|| workdir_lock.clone()),
                     cancel: cancel_rx.clone(),
+                    user_cancel: user_cancel.clone(),
                     live: live.clone(),
                 };
                 set.spawn(async move { (index, job.run().await) });
@@ -225,6 +225,18 @@ async fn run_prepared(
                     runs[index] = Some(skipped(assignment));
                     continue;
                 }
+                if user_cancel
+                    .as_ref()
+                    .is_some_and(|u| u.agent_cancelled(&assignment.launch.name))
+                {
+                    runs[index] = Some(blank(
+                        assignment,
+                        RunStatus::Cancelled,
+                        Some(CANCELLED_BY_USER.into()),
+                        0,
+                    ));
+                    continue;
+                }
                 let prompt = match (&previous, spec.chain) {
                     (Some((agent, output)), true) => chain_prompt(&spec.prompt, agent, output),
                     _ => spec.prompt.clone(),
@@ -238,6 +250,7 @@ async fn run_prepared(
                     locks: locks.clone(),
                     workdir_lock: strict.then(|| workdir_lock.clone()),
                     cancel: cancel_rx.clone(),
+                    user_cancel: user_cancel.clone(),
                     live: live.clone(),
                 };
                 let mut result = job.run().await;
@@ -430,7 +443,20 @@ struct Job {
     locks: Option<Arc<FileLocks>>,
     workdir_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     cancel: watch::Receiver<bool>,
+    /// The user's cancel of this agent alone.
+    user_cancel: Option<CancelWatch>,
     live: Option<mpsc::UnboundedSender<TaskEvent>>,
+}
+
+/// Why a run the user cancelled by itself has no result.
+const CANCELLED_BY_USER: &str = "cancelled by the user";
+
+/// Resolves when the user cancels `agent` alone.
+async fn agent_cancelled(user: Option<CancelWatch>, agent: &str) {
+    match user {
+        Some(mut user) => user.agent(agent).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Job {
@@ -476,12 +502,18 @@ impl Job {
             })
         };
         let session = launch.manifest.lifetime == Lifetime::Session;
+        let mut by_user = false;
         let work = async {
             if session {
                 let handle = self.supervisor.start(launch.clone()).await?;
                 let outcome = tokio::select! {
                     outcome = handle.prompt(&self.prompt, Some(tx)) => Some(outcome),
                     () = cancelled(&mut self.cancel) => {
+                        handle.cancel().await;
+                        None
+                    }
+                    () = agent_cancelled(self.user_cancel.clone(), &agent) => {
+                        by_user = true;
                         handle.cancel().await;
                         None
                     }
@@ -496,6 +528,10 @@ impl Job {
                 tokio::select! {
                     outcome = run_once(&launch, &self.prompt, self.timeout, Some(tx)) => Ok(Some(outcome?)),
                     () = cancelled(&mut self.cancel) => Ok(None),
+                    () = agent_cancelled(self.user_cancel.clone(), &agent) => {
+                        by_user = true;
+                        Ok(None)
+                    }
                 }
             }
         };
@@ -508,7 +544,11 @@ impl Job {
             Ok(Ok(None)) => blank(
                 &self.assignment,
                 RunStatus::Cancelled,
-                Some("cancelled: another agent of this strict task failed".into()),
+                Some(if by_user {
+                    CANCELLED_BY_USER.into()
+                } else {
+                    "cancelled: another agent of this strict task failed".into()
+                }),
                 duration_ms,
             ),
             Ok(Err(e)) => {

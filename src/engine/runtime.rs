@@ -11,14 +11,16 @@ use tokio::sync::{Mutex, broadcast, watch};
 use super::Engine;
 use crate::Error;
 use crate::agents::AgentError;
-use crate::coordinator::{TaskResult, TaskSpec};
+use crate::coordinator::{Canceller, TaskResult, TaskSpec, cancellation};
 use crate::events::{Event, EventRecord};
 use crate::presets::PresetName;
 use crate::supervisor::{AgentHandle, AgentState, Supervisor, SupervisorEvent};
 
 /// A task the daemon runs.
 struct RunningTask {
-    cancel: watch::Sender<bool>,
+    cancel: Canceller,
+    /// Its agents, for cancelling one of them.
+    agents: Vec<String>,
     /// `Some` once the task has ended.
     done: watch::Receiver<Option<TaskResult>>,
 }
@@ -144,7 +146,8 @@ impl AgentRuntime {
     pub fn assign(&self, spec: TaskSpec) -> Result<String, Error> {
         self.engine.begin_task(&spec)?;
         let id = spec.id.clone();
-        let (cancel, cancel_rx) = watch::channel(false);
+        let (cancel, cancel_rx) = cancellation();
+        let agents = spec.agents.iter().map(|a| a.launch.name.clone()).collect();
         let (done_tx, done) = watch::channel(None);
         let (live_tx, mut live_rx) = tokio::sync::mpsc::unbounded_channel();
         let events = self.events.clone();
@@ -157,8 +160,14 @@ impl AgentRuntime {
             }
         });
         // In the table before it can end, so it can leave it when it ends.
-        self.lock_tasks()
-            .insert(id.clone(), RunningTask { cancel, done });
+        self.lock_tasks().insert(
+            id.clone(),
+            RunningTask {
+                cancel,
+                agents,
+                done,
+            },
+        );
         let engine = self.engine.clone();
         let tasks = self.tasks.clone();
         tokio::spawn(async move {
@@ -176,11 +185,19 @@ impl AgentRuntime {
         Ok(id)
     }
 
-    /// Cancels a task this daemon runs; false when it does not run it.
-    pub fn cancel_task(&self, id: &str) -> bool {
-        self.lock_tasks().get(id).is_some_and(|t| {
-            t.cancel.send_replace(true);
-            true
+    /// Cancels a task this daemon runs, or with `agent` that agent alone (the others
+    /// go on). False when it does not run the task or the task has no such agent.
+    pub fn cancel_task(&self, id: &str, agent: Option<&str>) -> bool {
+        self.lock_tasks().get(id).is_some_and(|t| match agent {
+            None => {
+                t.cancel.cancel_all();
+                true
+            }
+            Some(agent) if t.agents.iter().any(|a| a == agent) => {
+                t.cancel.cancel_agent(agent);
+                true
+            }
+            Some(_) => false,
         })
     }
 
@@ -298,7 +315,7 @@ impl AgentRuntime {
             .lock_tasks()
             .values()
             .map(|t| {
-                t.cancel.send_replace(true);
+                t.cancel.cancel_all();
                 t.done.clone()
             })
             .collect();

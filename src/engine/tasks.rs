@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use super::{Engine, TaskError};
 use crate::Error;
 use crate::events::Event;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::alerts::AlertKind;
-use crate::coordinator::{RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus, run_task};
+use crate::coordinator::{
+    CancelWatch, RunStatus, TaskEvent, TaskResult, TaskSpec, TaskStatus, run_task,
+};
 use crate::store::{TaskQuery, TaskRow, TaskState};
 
 /// One run's stored events.
@@ -38,7 +40,7 @@ impl Engine {
         &self,
         spec: TaskSpec,
         live: Option<mpsc::UnboundedSender<TaskEvent>>,
-        cancel: Option<watch::Receiver<bool>>,
+        cancel: Option<CancelWatch>,
     ) -> Result<TaskResult, Error> {
         self.begin_task(&spec)?;
         Ok(self.run_begun_task(spec, live, cancel).await)
@@ -70,7 +72,7 @@ impl Engine {
         &self,
         spec: TaskSpec,
         live: Option<mpsc::UnboundedSender<TaskEvent>>,
-        cancel: Option<watch::Receiver<bool>>,
+        cancel: Option<CancelWatch>,
     ) -> TaskResult {
         let options = self.supervisor_options();
         let mut result = run_task(spec, options, live, cancel).await;

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod fake_provider;
 pub mod procs;
 pub mod reference;
+pub mod slow_task;
 
 use std::collections::BTreeMap;
 use std::io::Write;

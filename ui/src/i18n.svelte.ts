@@ -51,6 +51,7 @@ const words = {
   writePrompt: ["Write a prompt.", "请填写提示词。"],
   task: ["Task", "任务"],
   cancel: ["Cancel", "取消"],
+  cancelTask: ["Cancel task", "取消任务"],
   output: ["Output", "输出"],
   status: ["Status", "状态"],
   started: ["Started", "开始时间"],

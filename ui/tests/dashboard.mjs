@@ -99,10 +99,20 @@ try {
   step("keep this one: that agent's file is in the working directory, no other");
   await shot("dashboard-task");
 
-  // A long task, cancelled from its page.
+  // One agent of a running task cancelled from its column; the other goes on.
+  await launch({ prompt: "one of you may stop", agents: ["slow", "ref-c"], coordination: "Loose" });
+  const slowColumn = page.getByRole("region", { name: "slow", exact: true });
+  await slowColumn.getByText("running").waitFor(deadline);
+  await page.getByRole("button", { name: "Cancel slow", exact: true }).click();
+  await slowColumn.getByText("cancelled by the user").waitFor(deadline);
+  await page.getByRole("region", { name: "ref-c", exact: true }).getByText("succeeded").waitFor(deadline);
+  await page.getByLabel("Status").filter({ hasText: "succeeded" }).waitFor(deadline);
+  step("one agent of a running task is cancelled from its column, the other finishes");
+
+  // A long task, cancelled as a whole from its page.
   await launch({ prompt: "take your time", agents: ["slow"], coordination: "Loose" });
   await page.getByRole("region", { name: "slow", exact: true }).getByText("running").waitFor(deadline);
-  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Cancel task", exact: true }).click();
   await page.getByLabel("Status").filter({ hasText: "cancelled" }).waitFor(deadline);
   step("a running task is cancelled from its page");
 
@@ -126,7 +136,7 @@ try {
   await page.getByText("1–1 / 1").waitFor(deadline);
   step("the task history searches on the server");
   await page.getByLabel("Search").fill("");
-  await page.getByText("1–3 / 3").waitFor(deadline);
+  await page.getByText("1–4 / 4").waitFor(deadline);
   await shot("dashboard-tasks");
 
   // Usage: the page's totals are the ledger's.

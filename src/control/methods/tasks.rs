@@ -35,10 +35,10 @@ pub(super) const METHODS: &[Method] = &[
     },
     Method {
         name: "task.cancel",
-        summary: "Cancel a task the daemon runs (session/cancel, then stop).",
-        params: r#"{"task": "t10ac833178"}"#,
-        result: r#"{"cancelled": "t10ac833178"}"#,
-        errors: "-40101 task not found or not run by this daemon",
+        summary: "Cancel a task the daemon runs (session/cancel, then stop), or with `agent` that agent alone while the others go on.",
+        params: r#"{"task": "t10ac833178", "agent": "codex"}"#,
+        result: r#"{"cancelled": "t10ac833178", "agent": "codex"}"#,
+        errors: "-40101 task not found or not run by this daemon, or no such agent in it",
         serve: |call| ready(cancel(&call)),
     },
     Method {
@@ -65,6 +65,15 @@ struct TaskParams {
     task: String,
     #[serde(default)]
     wait: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelParams {
+    task: String,
+    /// One agent of the task; the others go on.
+    #[serde(default)]
+    agent: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -107,11 +116,21 @@ async fn result(call: Call) -> Result<Value, ErrorObject> {
 }
 
 fn cancel(call: &Call) -> Result<Value, ErrorObject> {
-    let p: TaskParams = call.params()?;
-    if call.runtime.cancel_task(&p.task) {
-        Ok(json!({ "cancelled": p.task }))
-    } else {
-        Err(task_not_found(&p.task))
+    let p: CancelParams = call.params()?;
+    match (
+        call.runtime.cancel_task(&p.task, p.agent.as_deref()),
+        p.agent,
+    ) {
+        (true, None) => Ok(json!({ "cancelled": p.task })),
+        (true, Some(agent)) => Ok(json!({ "cancelled": p.task, "agent": agent })),
+        (false, None) => Err(task_not_found(&p.task)),
+        (false, Some(agent)) => Err(ErrorObject::new(
+            TASK_NOT_FOUND,
+            format!(
+                "task {} has no running agent {agent} in this daemon: see `aiswitch tasks show {}`",
+                p.task, p.task
+            ),
+        )),
     }
 }
 

@@ -87,6 +87,9 @@ impl Home {
             .env("AISWITCH_HOME", self.aiswitch_home())
             .env("HOME", self.user_home())
             .env("XDG_CONFIG_HOME", self.user_home().join(".config"))
+            // What a command leaves in the temporary directory (the demo's project)
+            // goes with the test's own directory.
+            .env("TMPDIR", self.root())
             .stdin(Stdio::null());
         cmd
     }

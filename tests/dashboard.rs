@@ -155,7 +155,12 @@ fn a_person_launches_watches_and_switches_from_the_page() {
     home.run(&["use", "ref"]).ok();
     let anthropic = "[inject.anthropic]\n";
     common::reference::register(&home, "ref-b", &["--name", "ref-b"], anthropic);
-    common::reference::register(&home, "ref-c", &["--name", "ref-c"], anthropic);
+    common::reference::register(
+        &home,
+        "ref-c",
+        &["--name", "ref-c", "--think", "Where do notes go?"],
+        anthropic,
+    );
     common::reference::register(&home, "slow", &["--latency-ms", "20000"], anthropic);
     common::reference::register(&home, "crashy", &["--crash-after", "0"], anthropic);
     let _daemon = Daemon::start(&home, &[]);
@@ -184,6 +189,7 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         "env show agrees",
         "a switch rolled back from its snapshot",
         "an isolated task on three agents shows each agent's run and diff",
+        "each column shows the agent's reasoning and tool calls",
         "keep this one: that agent's file is in the working directory",
         "one agent of a running task is cancelled from its column, the other finishes",
         "a running task is cancelled from its page",

@@ -223,6 +223,8 @@ fn changes_the_tray(event: &Event) -> bool {
         event,
         Event::AgentLog { .. }
             | Event::RunOutput { .. }
+            | Event::RunThought { .. }
+            | Event::RunToolCall { .. }
             | Event::RunUsage { .. }
             | Event::Subscribed { .. }
     )

@@ -98,8 +98,12 @@ fn print_lines(partial: &mut HashMap<String, String>, event: TaskEvent) {
     match event {
         TaskEvent::TaskStarted { .. }
         | TaskEvent::TaskFinished { .. }
+        | TaskEvent::Thought { .. }
         | TaskEvent::Usage { .. } => {}
         TaskEvent::Started { agent } => lines.push(format!("[{agent}] started")),
+        TaskEvent::ToolCall { agent, name } => {
+            lines.push(format!("[{agent}] → {}", for_terminal(&name)));
+        }
         TaskEvent::Output { agent, text } => {
             let buffer = partial.entry(agent.clone()).or_default();
             buffer.push_str(&text);
@@ -187,6 +191,12 @@ fn update_bars(multi: &MultiProgress, bars: &mut HashMap<String, AgentLine>, eve
                 line.bar.finish();
             }
         }
-        TaskEvent::TaskFinished { .. } => {}
+        TaskEvent::ToolCall { agent, name } => {
+            if let Some(line) = bars.get_mut(&agent) {
+                line.latest = tail(&format!("→ {}", for_terminal(&name)), 40);
+                line.refresh();
+            }
+        }
+        TaskEvent::TaskFinished { .. } | TaskEvent::Thought { .. } => {}
     }
 }

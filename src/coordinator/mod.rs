@@ -211,6 +211,22 @@ pub enum TaskEvent {
         /// The text.
         text: String,
     },
+    /// A piece of an agent's reasoning (thought) in its turn.
+    #[serde(rename = "run_thought")]
+    Thought {
+        /// The agent.
+        agent: String,
+        /// The text.
+        text: String,
+    },
+    /// An agent called a tool (its title: "Edit src/lib.rs", "Run cargo test").
+    #[serde(rename = "run_tool_call")]
+    ToolCall {
+        /// The agent.
+        agent: String,
+        /// The tool or the call's title.
+        name: String,
+    },
     /// Tokens an agent reported so far in its turn.
     #[serde(rename = "run_usage")]
     Usage {

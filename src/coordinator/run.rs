@@ -487,6 +487,18 @@ impl Job {
                                 text,
                             });
                         }
+                        RunEvent::Thought { text } => {
+                            let _ = live.send(TaskEvent::Thought {
+                                agent: agent.clone(),
+                                text,
+                            });
+                        }
+                        RunEvent::ToolCall { name, .. } => {
+                            let _ = live.send(TaskEvent::ToolCall {
+                                agent: agent.clone(),
+                                name,
+                            });
+                        }
                         RunEvent::Usage(report) => {
                             usage.push(RunEvent::Usage(report));
                             let tokens =

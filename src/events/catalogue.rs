@@ -41,6 +41,8 @@ pub fn examples() -> Vec<(Event, &'static str)> {
         (Event::TaskStarted { task: task.clone(), agents: vec![agent.clone()], title: "add tests".into() }, "a task started"),
         (Event::RunStarted { task: task.clone(), agent: agent.clone() }, "live: an agent of the task started its turn"),
         (Event::RunOutput { task: task.clone(), agent: agent.clone(), text: "Done.".into() }, "live: a piece of its output"),
+        (Event::RunThought { task: task.clone(), agent: agent.clone(), text: "The parser needs a test for empty input.".into() }, "live: a piece of its reasoning"),
+        (Event::RunToolCall { task: task.clone(), agent: agent.clone(), name: "Edit src/parser.rs".into() }, "live: it called a tool"),
         (Event::RunUsage { task: task.clone(), agent: agent.clone(), tokens }, "live: tokens so far in its turn"),
         (Event::RunFinished { task: task.clone(), agent: agent.clone(), status: RunStatus::Succeeded }, "live: it finished its turn"),
         (Event::TaskFinished { task, status: TaskStatus::Failed, reason: Some("claude failed: exited".into()), tokens, cost_usd: Some(0.0081) }, "a task ended: succeeded, failed or cancelled, with the reason"),
@@ -104,14 +106,17 @@ mod tests {
             Event::DaemonStarted { .. } => 31,
             Event::DaemonStopping { .. } => 32,
             Event::AgentProbed { .. } => 33,
+            Event::RunThought { .. } => 34,
+            Event::RunToolCall { .. } => 35,
         }
     }
 
     #[test]
     fn every_event_has_one_example_that_round_trips() {
         let examples = examples();
-        let ordinals: Vec<usize> = examples.iter().map(|(e, _)| ordinal(e)).collect();
-        assert_eq!(ordinals, (0..=33).collect::<Vec<_>>());
+        let mut ordinals: Vec<usize> = examples.iter().map(|(e, _)| ordinal(e)).collect();
+        ordinals.sort_unstable();
+        assert_eq!(ordinals, (0..=35).collect::<Vec<_>>());
         for (event, _) in examples {
             let text = serde_json::to_string(&event).expect("serialise");
             let back: Event = serde_json::from_str(&text).expect("deserialise");

@@ -165,6 +165,24 @@ pub enum Event {
         /// The text.
         text: String,
     },
+    /// A piece of an agent's reasoning in a task (live).
+    RunThought {
+        /// The task.
+        task: String,
+        /// The agent.
+        agent: String,
+        /// The text.
+        text: String,
+    },
+    /// An agent of a task called a tool (live).
+    RunToolCall {
+        /// The task.
+        task: String,
+        /// The agent.
+        agent: String,
+        /// The tool or the call's title.
+        name: String,
+    },
     /// Tokens an agent reported so far in its turn (live).
     RunUsage {
         /// The task.
@@ -373,6 +391,8 @@ impl Event {
                 | Self::AgentEnvRestarted { .. }
                 | Self::RunStarted { .. }
                 | Self::RunOutput { .. }
+                | Self::RunThought { .. }
+                | Self::RunToolCall { .. }
                 | Self::RunUsage { .. }
                 | Self::RunFinished { .. }
                 | Self::Subscribed { .. }
@@ -387,6 +407,8 @@ impl Event {
             TaskEvent::TaskStarted { .. } | TaskEvent::TaskFinished { .. } => return None,
             TaskEvent::Started { agent } => Self::RunStarted { task, agent },
             TaskEvent::Output { agent, text } => Self::RunOutput { task, agent, text },
+            TaskEvent::Thought { agent, text } => Self::RunThought { task, agent, text },
+            TaskEvent::ToolCall { agent, name } => Self::RunToolCall { task, agent, name },
             TaskEvent::Usage { agent, tokens } => Self::RunUsage {
                 task,
                 agent,
@@ -415,6 +437,14 @@ impl Event {
             Self::RunOutput { task, agent, text } if task == id => TaskEvent::Output {
                 agent: agent.clone(),
                 text: text.clone(),
+            },
+            Self::RunThought { task, agent, text } if task == id => TaskEvent::Thought {
+                agent: agent.clone(),
+                text: text.clone(),
+            },
+            Self::RunToolCall { task, agent, name } if task == id => TaskEvent::ToolCall {
+                agent: agent.clone(),
+                name: name.clone(),
             },
             Self::RunUsage {
                 task,

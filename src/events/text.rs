@@ -95,6 +95,8 @@ fn tasks(event: &Event) -> Option<String> {
         } => format!("task {task} started on {}: {title}", agents.join(", ")),
         Event::RunStarted { task, agent } => format!("task {task}: {agent} started"),
         Event::RunOutput { task, agent, text } => format!("task {task}: {agent}: {text}"),
+        Event::RunThought { task, agent, text } => format!("task {task}: {agent} thinks: {text}"),
+        Event::RunToolCall { task, agent, name } => format!("task {task}: {agent} → {name}"),
         Event::RunUsage {
             task,
             agent,

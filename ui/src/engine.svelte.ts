@@ -10,7 +10,9 @@ export interface Preset { name: string; kind: string; base_url: string | null; m
 export interface TaskRow { id: string; prompt: string; status: string; agents: string; coordination: string; order: string; started_ms: number; ended_ms: number | null }
 export interface Budget { id: number; scope: string; period: string; limit: { usd?: number; tokens?: number }; spent: number; percent: number; hard_stop: boolean }
 export interface Alert { id: number; kind: string; subject: string; message: string; at_ms?: number }
-export interface Run { agent: string; status: string; output: string; trimmed?: boolean; tokens: Tokens | null; started_ms: number; ended_ms: number | null; error?: string | null; diff?: string | null; cost_usd?: number | null }
+/** What an agent did besides answering: its reasoning and the tools it called. */
+export interface Activity { kind: "thought" | "tool"; text: string }
+export interface Run { agent: string; status: string; output: string; activity?: Activity[]; trimmed?: boolean; tokens: Tokens | null; started_ms: number; ended_ms: number | null; duration_ms?: number; error?: string | null; diff?: string | null; cost_usd?: number | null }
 export interface TaskLive { id: string; title: string; agents: string[]; status: string; reason?: string; runs: Record<string, Run>; tokens?: Tokens; cost_usd?: number | null }
 
 export const engine = $state({
@@ -110,6 +112,22 @@ function run(task: TaskLive, agent: string): Run {
  *  is what slows a page down); older lines are dropped from the top, and the whole
  *  output is loaded from the result when the task ends. */
 const KEEP_OUTPUT = 16 * 1024;
+/** The most activity entries kept per run (the newest), and of one thought's text. */
+const KEEP_ACTIVITY = 50;
+const KEEP_THOUGHT = 2000;
+
+/** Adds a thought (joined to the thought before it) or a tool call to a run. */
+function addActivity(r: Run, kind: Activity["kind"], text: string) {
+  const list = (r.activity ??= []);
+  const last = list[list.length - 1];
+  if (kind === "thought" && last?.kind === "thought") {
+    last.text = (last.text + text).slice(-KEEP_THOUGHT);
+  } else {
+    list.push({ kind, text: text.slice(-KEEP_THOUGHT) });
+    if (list.length > KEEP_ACTIVITY) list.splice(0, list.length - KEEP_ACTIVITY);
+  }
+}
+
 /** Output arrived since the last frame, per task and agent: the page updates once a
  *  frame however fast agents write. */
 const pendingOutput = new Map<string, Map<string, string>>();
@@ -162,6 +180,8 @@ function follow(e: EngineEvent) {
     if (e.event === "run_started" && agent) Object.assign(run(task, agent), { status: "running", started_ms: e.at_ms });
     if (e.event === "run_output" && agent) queueOutput(id, agent, String(e.text ?? ""));
     if (e.event === "run_usage" && agent) run(task, agent).tokens = e.tokens as Tokens;
+    if (e.event === "run_thought" && agent) addActivity(run(task, agent), "thought", String(e.text ?? ""));
+    if (e.event === "run_tool_call" && agent) addActivity(run(task, agent), "tool", String(e.name ?? ""));
     if (e.event === "run_finished" && agent) flushOutput();
     if (e.event === "run_finished" && agent) Object.assign(run(task, agent), { status: String(e.status), ended_ms: e.at_ms });
     if (e.event === "task_finished") {
@@ -208,8 +228,19 @@ export async function loadTask(id: string) {
     task.cost_usd = result.cost_usd;
     for (const r of result.runs ?? []) {
       const live = run(task, r.agent);
-      Object.assign(live, { status: r.status, output: r.output || live.output, trimmed: false, tokens: r.tokens, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
+      Object.assign(live, { status: r.status, output: r.output || live.output, trimmed: false, tokens: r.tokens, duration_ms: r.duration_ms, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
       if (!task.agents.includes(r.agent)) task.agents.push(r.agent);
+    }
+    const stored = await transport
+      .call<{ transcripts: { agent: string; events: { type: string; text?: string; name?: string }[] }[] }>("task.transcript", { task: id })
+      .catch(() => null);
+    for (const { agent, events } of stored?.transcripts ?? []) {
+      const r = run(task, agent);
+      r.activity = [];
+      for (const ev of events) {
+        if (ev.type === "thought") addActivity(r, "thought", ev.text ?? "");
+        if (ev.type === "tool_call") addActivity(r, "tool", ev.name ?? "");
+      }
     }
   }
   engine.live[id] = task;

@@ -52,6 +52,8 @@ const words = {
   task: ["Task", "任务"],
   cancel: ["Cancel", "取消"],
   cancelTask: ["Cancel task", "取消任务"],
+  activity: ["Thoughts and tool calls", "思考与工具调用"],
+  thinking: ["Thinking", "思考"],
   output: ["Output", "输出"],
   status: ["Status", "状态"],
   started: ["Started", "开始时间"],
@@ -138,6 +140,16 @@ const states: Record<string, string> = {
 /** A state in the page's language. */
 export function stateWord(state: string): string {
   return i18n.lang === "zh" ? (states[state] ?? state) : state.replace("_", " ");
+}
+
+/** A moment in the page's language, in the user's time zone. */
+export function when(ms: number): string {
+  return new Date(ms).toLocaleString(i18n.lang === "zh" ? "zh-CN" : undefined);
+}
+
+/** An order or coordination mode as the table shows it ("parallel · isolated"). */
+export function modeWord(mode: string): string {
+  return mode in words ? t(mode as Word).toLowerCase() : mode;
 }
 
 function initial(): Lang {

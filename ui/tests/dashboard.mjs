@@ -92,6 +92,10 @@ try {
   }
   await page.getByLabel("Status").filter({ hasText: "succeeded" }).waitFor(deadline);
   step("an isolated task on three agents shows each agent's run and diff");
+  const activity = (agent) => page.getByRole("list", { name: `Thoughts and tool calls: ${agent}` });
+  await activity("ref-b").getByText("→ Write notes/ref-b.md").waitFor(deadline);
+  await activity("ref-c").getByText("Where do notes go?").waitFor(deadline);
+  step("each column shows the agent's reasoning and tool calls");
   await page.getByRole("button", { name: "Keep this one: ref-b" }).click();
   await page.getByRole("status").filter({ hasText: "ref-b: Kept in" }).waitFor(deadline);
   if (readFileSync(`${workdir}/notes/ref-b.md`, "utf8") !== "by ref-b") throw new Error("the kept file is not in the workdir");

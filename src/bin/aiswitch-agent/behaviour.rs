@@ -52,6 +52,9 @@ pub struct Behaviour {
     /// Stop answering from prompt N+1 on (0: hang on the first prompt).
     #[arg(long)]
     pub hang_after: Option<u64>,
+    /// Before each reply, send this text as one agent_thought_chunk (reasoning).
+    #[arg(long, value_name = "TEXT")]
+    pub think: Option<String>,
     /// Before each reply, stream this many bytes of agent_thought_chunk updates.
     #[arg(long)]
     pub flood_bytes: Option<usize>,

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use agent_client_protocol_schema::ProtocolVersion;
 use agent_client_protocol_schema::v1::{
     ContentBlock, ContentChunk, Cost, InitializeResponse, NewSessionResponse, PromptResponse,
-    SessionNotification, SessionUpdate, StopReason, TextContent, Usage, UsageUpdate,
+    SessionNotification, SessionUpdate, StopReason, TextContent, ToolCall, ToolKind, Usage,
+    UsageUpdate,
 };
 use clap::Parser;
 use serde_json::{Value, json};
@@ -242,6 +243,12 @@ impl Agent {
             line.push(b'\n');
             self.raw(&line);
         }
+        if let Some(thought) = &self.behaviour.think {
+            let update = SessionUpdate::AgentThoughtChunk(ContentChunk::new(ContentBlock::Text(
+                TextContent::new(thought.clone()),
+            )));
+            self.notify_update(&session, update);
+        }
         if let Some(bytes) = self.behaviour.flood_bytes {
             self.flood(&session, bytes);
         }
@@ -337,7 +344,10 @@ impl Agent {
     /// Asks the client to write a file (`PATH CONTENT`), after permission if asked.
     fn write_file(&mut self, session: &str, rest: &str) -> String {
         let (path, content) = rest.split_once(' ').unwrap_or((rest, ""));
+        let title = format!("Write {path}");
         let path = self.cwd.join(path);
+        let call = ToolCall::new("write-1", title).kind(ToolKind::Edit);
+        self.notify_update(session, SessionUpdate::ToolCall(call));
         if self.behaviour.permission {
             let params = json!({
                 "sessionId": session,

@@ -34,6 +34,14 @@ pub(super) const METHODS: &[Method] = &[
         serve: |call| Box::pin(result(call)),
     },
     Method {
+        name: "task.transcript",
+        summary: "A finished task's transcripts: each agent's run events in order (text, thoughts, tool calls, usage), as `tasks show` prints them.",
+        params: r#"{"task": "t10ac833178"}"#,
+        result: r#"{"transcripts": [{"agent": "claude", "events": [{"type": "tool_call", "id": "c1", "name": "Edit src/lib.rs"}, {"type": "text", "text": "Done."}]}]}"#,
+        errors: "-40101 task not found",
+        serve: |call| ready(transcript(&call)),
+    },
+    Method {
         name: "task.cancel",
         summary: "Cancel a task the daemon runs (session/cancel, then stop), or with `agent` that agent alone while the others go on.",
         params: r#"{"task": "t10ac833178", "agent": "codex"}"#,
@@ -113,6 +121,13 @@ async fn result(call: Call) -> Result<Value, ErrorObject> {
     let details = call.engine().task_details(&p.task).map_err(engine_error)?;
     let details = details.ok_or_else(|| task_not_found(&p.task))?;
     Ok(details.task.result.unwrap_or(Value::Null))
+}
+
+fn transcript(call: &Call) -> Result<Value, ErrorObject> {
+    let p: TaskParams = call.params()?;
+    let details = call.engine().task_details(&p.task).map_err(engine_error)?;
+    let details = details.ok_or_else(|| task_not_found(&p.task))?;
+    Ok(json!({ "transcripts": to_value(&details.transcripts)? }))
 }
 
 fn cancel(call: &Call) -> Result<Value, ErrorObject> {

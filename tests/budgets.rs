@@ -150,6 +150,19 @@ fn bad_budgets_are_one_line_and_write_nothing() {
             "--refuse-unpriced needs --limit-usd and --hard-stop",
         ),
         (&["budget", "remove", "42"], "budget 42 does not exist"),
+        (
+            &[
+                "budget",
+                "set",
+                "--id",
+                "42",
+                "--period",
+                "day",
+                "--limit-usd",
+                "5",
+            ],
+            "budget 42 does not exist",
+        ),
         (&["alerts", "ack", "42"], "alert 42 does not exist"),
     ];
     for (args, says) in cases {
@@ -160,6 +173,50 @@ fn bad_budgets_are_one_line_and_write_nothing() {
         assert_eq!(run.stderr.trim().lines().count(), 1, "{args:?}");
         assert_eq!(before, home.snapshot(), "{args:?} wrote something");
     }
+}
+
+#[test]
+fn a_budget_changed_in_place_keeps_its_id_and_what_it_spent() {
+    let home = home();
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    home.run(&[
+        "budget",
+        "set",
+        "--scope",
+        "preset:p",
+        "--thresholds",
+        "50",
+        "--period",
+        "month",
+        "--limit-usd",
+        "1",
+    ])
+    .ok();
+    task(&home, "p", "billing");
+    let before = spent(&home);
+    assert!(before > 0.0, "the run was counted");
+    home.run(&[
+        "budget",
+        "set",
+        "--id",
+        "1",
+        "--period",
+        "month",
+        "--limit-usd",
+        "30",
+        "--hard-stop",
+    ])
+    .ok();
+    let list = home.run(&["budget", "list", "--json"]).ok().json();
+    let budgets = list["budgets"].as_array().unwrap();
+    assert_eq!(budgets.len(), 1, "changed, not added: {list}");
+    assert_eq!(budgets[0]["id"], 1);
+    assert_eq!(budgets[0]["limit"]["usd"], 30.0);
+    assert_eq!(budgets[0]["hard_stop"], true);
+    assert_eq!(budgets[0]["scope"], "preset:p", "the scope not given stays");
+    assert_eq!(budgets[0]["thresholds"], serde_json::json!([50]));
+    assert_eq!(spent(&home), before, "what it spent stays");
 }
 
 #[test]

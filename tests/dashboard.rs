@@ -163,6 +163,25 @@ fn a_person_launches_watches_and_switches_from_the_page() {
     );
     common::reference::register(&home, "slow", &["--latency-ms", "20000"], anthropic);
     common::reference::register(&home, "crashy", &["--crash-after", "0"], anthropic);
+    // The user's own Claude Code: a settings file that competes with presets (the
+    // doctor shows it) and a log of two requests (imported from the Usage page).
+    let claude = home.user_home().join(".claude");
+    std::fs::create_dir_all(claude.join("projects/-work-app")).unwrap();
+    std::fs::write(
+        claude.join("settings.json"),
+        r#"{"env": {"ANTHROPIC_BASE_URL": "https://proxy.example.com"}}"#,
+    )
+    .unwrap();
+    let line = |msg: &str| {
+        format!(
+            r#"{{"type":"assistant","timestamp":"2026-11-25T00:10:59.742Z","requestId":"r-{msg}","sessionId":"s","message":{{"id":"{msg}","model":"claude-sonnet-4-5","usage":{{"input_tokens":10,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}}}}"#
+        ) + "\n"
+    };
+    std::fs::write(
+        claude.join("projects/-work-app/session.jsonl"),
+        line("m1") + &line("m2"),
+    )
+    .unwrap();
     let _daemon = Daemon::start(&home, &[]);
     let served = Served::start(&home);
     let workdir = tempfile::tempdir().unwrap();
@@ -196,7 +215,9 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         "an alert from a crashing agent is acknowledged on the page",
         "the task history searches on the server",
         "usage totals equal tokens summary",
-        "a budget set and removed on the page is the engine's",
+        "a budget set, changed and removed on the page is the engine's",
+        "the doctor's findings are on the providers page",
+        "claude logs imported from the page enter the ledger",
         "the page speaks Chinese",
     ] {
         assert!(run.stdout.contains(step), "{step}: {}", run.stdout);

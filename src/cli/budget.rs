@@ -24,17 +24,22 @@ enum BudgetCommand {
     Remove(RemoveArgs),
 }
 
-/// Add a budget. With --hard-stop, runs that would go over are refused before they
-/// start (an estimate is reserved for runs in flight).
+/// Add a budget, or with --id change one. With --hard-stop, runs that would go over
+/// are refused before they start (an estimate is reserved for runs in flight).
 ///
-/// Example: aiswitch budget set --scope preset:deepseek --period month --limit-usd 20 --hard-stop
+/// Examples: aiswitch budget set --scope preset:deepseek --period month --limit-usd 20 --hard-stop
+///           aiswitch budget set --id 2 --period month --limit-usd 30
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 struct SetArgs {
-    /// global, agent:NAME or preset:NAME.
-    #[arg(long, default_value = "global")]
-    scope: String,
-    /// day, week (from Monday) or month; UTC.
+    /// Change budget ID (from `budget list`) to these settings instead of adding one;
+    /// its scope and thresholds stay unless given, and what it spent so far stays.
+    #[arg(long, value_name = "ID")]
+    id: Option<i64>,
+    /// global, agent:NAME or preset:NAME [default: global].
+    #[arg(long)]
+    scope: Option<String>,
+    /// day, week (from Monday) or month, in your time zone (the `timezone` setting).
     #[arg(long, value_enum)]
     period: Period,
     /// The limit in USD.
@@ -48,9 +53,9 @@ struct SetArgs {
     /// The limit in tokens (input + output + cache).
     #[arg(long)]
     limit_tokens: Option<u64>,
-    /// Percents of the limit that raise an alert, once each per period.
-    #[arg(long, default_value = "80,100")]
-    thresholds: String,
+    /// Percents of the limit that raise an alert, once each per period [default: 80,100].
+    #[arg(long)]
+    thresholds: Option<String>,
     /// Refuse new runs that would go over the limit.
     #[arg(long)]
     hard_stop: bool,
@@ -82,16 +87,45 @@ pub fn budget(args: BudgetArgs, out: &Output) -> Result<ExitCode, CliError> {
     let engine = engine()?;
     match args.command {
         BudgetCommand::Set(a) => {
+            // Changing a budget keeps what was not given; adding one takes defaults.
+            let kept = match a.id {
+                Some(id) => engine
+                    .budget_statuses()?
+                    .into_iter()
+                    .find(|b| b.budget.id == id)
+                    .map(|b| b.budget),
+                None => None,
+            };
+            let scope = a
+                .scope
+                .or_else(|| kept.as_ref().map(|b| b.scope.to_string()))
+                .unwrap_or_else(|| "global".into());
+            let thresholds = a
+                .thresholds
+                .or_else(|| {
+                    kept.as_ref().map(|b| {
+                        let parts: Vec<String> =
+                            b.thresholds.iter().map(ToString::to_string).collect();
+                        parts.join(",")
+                    })
+                })
+                .unwrap_or_else(|| "80,100".into());
             let request = BudgetRequest {
-                scope: a.scope,
+                scope,
                 period: a.period,
                 limit_usd: a.limit_usd,
                 limit_tokens: a.limit_tokens,
-                thresholds: a.thresholds,
+                thresholds,
                 hard_stop: a.hard_stop,
                 refuse_unpriced: a.refuse_unpriced,
             };
-            let id = engine.set_budget(&request)?;
+            let id = match a.id {
+                Some(id) => {
+                    engine.update_budget(id, &request)?;
+                    id
+                }
+                None => engine.set_budget(&request)?,
+            };
             out.emit(&json!({ "id": id }), || format!("budget {id} set"));
         }
         BudgetCommand::List(_) => {

@@ -2,10 +2,9 @@
 
 use std::process::ExitCode;
 
-use aiswitch::engine::{ImportReport, default_log_dir};
+use aiswitch::engine::SourceReport;
 use aiswitch::usage::LogSource;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
 
 use super::output::{CliError, Output, engine};
 
@@ -51,7 +50,7 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
     let sources: Vec<LogSource> = match args.which {
         Which::Claude => vec![LogSource::Claude],
         Which::Codex => vec![LogSource::Codex],
-        Which::All => vec![LogSource::Claude, LogSource::Codex],
+        Which::All => LogSource::ALL.to_vec(),
     };
     if args.path.is_some() && sources.len() > 1 {
         return Err(CliError::Usage("--path needs one source: `usage import claude --path P` or `usage import codex --path P`".into()));
@@ -65,31 +64,20 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
         )));
     }
     let engine = engine()?;
-    let mut reports = Vec::new();
-    for source in sources {
-        let dir = match &args.path {
-            Some(path) => path.clone(),
-            None => match default_log_dir(source) {
-                Some(dir) if dir.exists() => dir,
-                _ => continue, // that agent has never run here
-            },
-        };
-        let report: ImportReport = engine.import_usage(source, &dir)?;
-        reports.push((source.agent(), report));
-    }
-    let body = json!(
-        reports
-            .iter()
-            .map(|(a, r)| json!({ "agent": a, "report": r }))
-            .collect::<Vec<_>>()
-    );
-    out.emit(&body, || {
+    let reports = match (&args.path, sources.as_slice()) {
+        (Some(path), &[source]) => vec![SourceReport {
+            agent: source.agent(),
+            report: engine.import_usage(source, path)?,
+        }],
+        _ => engine.import_default_logs(&sources)?,
+    };
+    out.emit(&reports, || {
         if reports.is_empty() {
             return "no Claude Code or Codex logs found".into();
         }
         reports
             .iter()
-            .map(|(a, r)| {
+            .map(|SourceReport { agent: a, report: r }| {
                 format!(
                     "{a}: {} new entries from {} file(s) ({} bytes read), {} already imported, {} from runs aiswitch recorded itself, {} corrupt line(s) skipped",
                     r.imported, r.files, r.bytes_read, r.duplicates, r.recorded_by_aiswitch, r.corrupt_lines

@@ -31,6 +31,27 @@ pub struct BudgetRequest {
 impl Engine {
     /// Validates and adds a budget; returns its id. Nothing is written when invalid.
     pub fn set_budget(&self, request: &BudgetRequest) -> Result<i64, Error> {
+        let budget = self.checked_budget(0, request)?;
+        let id = self.open_store()?.add_budget(&budget)?;
+        self.record(&[Event::BudgetSet {
+            budget: Budget { id, ..budget },
+        }])?;
+        Ok(id)
+    }
+
+    /// Changes budget `id` to `request` in place (its spending so far and its
+    /// reservations stay). Nothing is written when invalid or unknown.
+    pub fn update_budget(&self, id: i64, request: &BudgetRequest) -> Result<(), Error> {
+        let budget = self.checked_budget(id, request)?;
+        if !self.open_store()?.update_budget(&budget)? {
+            return Err(BudgetError::NotFound(id).into());
+        }
+        self.record(&[Event::BudgetSet { budget }])
+    }
+
+    /// `request` validated into budget `id`: the scope names a known agent or
+    /// preset, one positive limit, thresholds that parse.
+    fn checked_budget(&self, id: i64, request: &BudgetRequest) -> Result<Budget, Error> {
         let scope: Scope = request.scope.parse()?;
         let unknown = |what, name: &str, list| BudgetError::UnknownTarget {
             scope: request.scope.clone(),
@@ -61,26 +82,15 @@ impl Engine {
         if request.refuse_unpriced && !(request.hard_stop && matches!(limit, Limit::Usd(_))) {
             return Err(BudgetError::RefuseUnpricedNeedsUsd.into());
         }
-        let thresholds = parse_thresholds(&request.thresholds)?;
-        let id = self.open_store()?.add_budget(
-            &scope,
-            request.period,
-            limit,
-            &thresholds,
-            request.hard_stop,
-            request.refuse_unpriced,
-        )?;
-        let budget = Budget {
+        Ok(Budget {
             id,
             scope,
             period: request.period,
             limit,
-            thresholds,
+            thresholds: parse_thresholds(&request.thresholds)?,
             hard_stop: request.hard_stop,
             refuse_unpriced: request.refuse_unpriced,
-        };
-        self.record(&[Event::BudgetSet { budget }])?;
-        Ok(id)
+        })
     }
 
     /// Every budget with what is spent in its current period.

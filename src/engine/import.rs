@@ -178,4 +178,30 @@ impl Engine {
         self.fire_budget_thresholds()?;
         Ok(report)
     }
+
+    /// Imports each of `sources` from where its CLI keeps its logs; a source whose
+    /// directory does not exist (that CLI never ran here) is left out of the answer.
+    pub fn import_default_logs(&self, sources: &[LogSource]) -> Result<Vec<SourceReport>, Error> {
+        let mut reports = Vec::new();
+        for &source in sources {
+            let Some(dir) = default_log_dir(source).filter(|d| d.exists()) else {
+                continue;
+            };
+            let report = self.import_usage(source, &dir)?;
+            reports.push(SourceReport {
+                agent: source.agent(),
+                report,
+            });
+        }
+        Ok(reports)
+    }
+}
+
+/// One source's import, as `usage import` and `usage.import` answer it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// The agent whose logs were read.
+    pub agent: &'static str,
+    /// What the import did.
+    pub report: ImportReport,
 }

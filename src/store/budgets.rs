@@ -67,27 +67,29 @@ fn pid_alive(pid: i64) -> bool {
 }
 
 impl Store {
-    /// Adds a budget; returns its id.
-    pub fn add_budget(
-        &mut self,
-        scope: &Scope,
-        period: Period,
-        limit: Limit,
-        thresholds: &[u32],
-        hard_stop: bool,
-        refuse_unpriced: bool,
-    ) -> Result<i64, StoreError> {
-        let (usd, tokens) = match limit {
-            Limit::Usd(v) => (Some(v), None),
-            Limit::Tokens(t) => (None, Some(i64::try_from(t).unwrap_or(i64::MAX))),
-        };
+    /// Adds `budget` (its id is ignored); returns the new id.
+    pub fn add_budget(&mut self, budget: &Budget) -> Result<i64, StoreError> {
+        let (usd, tokens) = limit_columns(budget.limit);
         self.conn
             .execute(
                 "INSERT INTO budgets (scope, period, limit_usd, limit_tokens, thresholds, hard_stop, created_ms, refuse_unpriced) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                rusqlite::params![scope.to_string(), period.as_str(), usd, tokens, serde_json::to_string(thresholds).unwrap_or_default(), hard_stop, super::now_ms(), refuse_unpriced],
+                rusqlite::params![budget.scope.to_string(), budget.period.as_str(), usd, tokens, serde_json::to_string(&budget.thresholds).unwrap_or_default(), budget.hard_stop, super::now_ms(), budget.refuse_unpriced],
             )
             .map_err(|e| self.sqlite_err(e))?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Replaces the settings of budget `budget.id`; false when there is none.
+    pub fn update_budget(&mut self, budget: &Budget) -> Result<bool, StoreError> {
+        let (usd, tokens) = limit_columns(budget.limit);
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE budgets SET scope = ?2, period = ?3, limit_usd = ?4, limit_tokens = ?5, thresholds = ?6, hard_stop = ?7, refuse_unpriced = ?8 WHERE id = ?1",
+                rusqlite::params![budget.id, budget.scope.to_string(), budget.period.as_str(), usd, tokens, serde_json::to_string(&budget.thresholds).unwrap_or_default(), budget.hard_stop, budget.refuse_unpriced],
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        Ok(changed > 0)
     }
 
     /// Every budget.
@@ -488,5 +490,13 @@ impl Store {
             .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.sqlite_err(e))
+    }
+}
+
+/// A limit as the `limit_usd` and `limit_tokens` columns hold it.
+fn limit_columns(limit: Limit) -> (Option<f64>, Option<i64>) {
+    match limit {
+        Limit::Usd(v) => (Some(v), None),
+        Limit::Tokens(t) => (None, Some(i64::try_from(t).unwrap_or(i64::MAX))),
     }
 }

@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::agents::event::TokenCounts;
 
 /// Which agent's logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogSource {
     /// Claude Code.
     Claude,
@@ -16,6 +17,9 @@ pub enum LogSource {
 }
 
 impl LogSource {
+    /// Every source, in the order `usage import all` reads them.
+    pub const ALL: [Self; 2] = [Self::Claude, Self::Codex];
+
     /// The agent name the entries are recorded under.
     pub fn agent(self) -> &'static str {
         match self {

@@ -8,7 +8,7 @@ export interface AgentInfo { id: string; name: string; driver: string; lifetime:
 export interface AgentStatus { agent: string; state: string; pid: number | null; cpu_percent: number | null; memory_bytes: number | null; preset: string | null; restarts: number }
 export interface Preset { name: string; kind: string; base_url: string | null; model: string | null; api_key: string | null; current?: boolean }
 export interface TaskRow { id: string; prompt: string; status: string; agents: string; coordination: string; order: string; started_ms: number; ended_ms: number | null }
-export interface Budget { id: number; scope: string; period: string; limit: { usd?: number; tokens?: number }; spent: number; percent: number; hard_stop: boolean }
+export interface Budget { id: number; scope: string; period: string; limit: { usd?: number; tokens?: number }; thresholds: number[]; spent: number; percent: number; hard_stop: boolean }
 export interface Alert { id: number; kind: string; subject: string; message: string; at_ms?: number }
 /** What an agent did besides answering: its reasoning and the tools it called. */
 export interface Activity { kind: "thought" | "tool"; text: string }

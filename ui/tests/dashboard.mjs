@@ -71,6 +71,10 @@ try {
   await page.getByRole("table", { name: "Providers" }).getByRole("row", { name: /^aiswitch-agent deepseek/ }).waitFor(deadline);
   if (aiswitch(["env", "show", "aiswitch-agent"]).preset !== "deepseek") throw new Error("the rollback did not reach the engine");
   step("a switch rolled back from its snapshot");
+  const doctor = page.getByRole("table", { name: "Doctor" });
+  await doctor.getByText("env.ANTHROPIC_BASE_URL").waitFor(deadline);
+  await doctor.getByText(".claude/settings.json").waitFor(deadline);
+  step("the doctor's findings are on the providers page");
   await shot("dashboard-providers");
 
   // An isolated parallel task on three agents, watched live, one agent's changes kept.
@@ -159,11 +163,24 @@ try {
   await budgets.getByRole("cell", { name: "global · hard stop" }).waitFor(deadline);
   const set = aiswitch(["budget", "list"]).budgets;
   if (set.length !== 1 || set[0].period !== "day" || set[0].limit.usd !== 5 || !set[0].hard_stop) throw new Error(`budget list: ${JSON.stringify(set)}`);
+  await budgets.getByRole("button", { name: /Edit budget/ }).click();
+  const editForm = page.getByRole("form", { name: /Edit budget/ });
+  await editForm.getByLabel("Limit (USD)").fill("7.5");
+  await editForm.getByRole("button", { name: "Save" }).click();
+  await budgets.getByRole("cell", { name: /\$7\.50/ }).waitFor(deadline);
+  const changed = aiswitch(["budget", "list"]).budgets;
+  if (changed.length !== 1 || changed[0].id !== set[0].id || changed[0].limit.usd !== 7.5) throw new Error(`budget list after the edit: ${JSON.stringify(changed)}`);
+  await page.getByRole("button", { name: "Import Claude Code logs" }).click();
+  await page.getByRole("status").filter({ hasText: "claude: 2 new entries" }).waitFor(deadline);
+  const byAgent = aiswitch(["tokens", "summary", "--all", "--by", "agent"]).groups;
+  const claude = byAgent.find((g) => g.key === "claude");
+  if (!claude || claude.tokens.input !== 20) throw new Error(`the ledger after the import: ${JSON.stringify(byAgent)}`);
+  step("claude logs imported from the page enter the ledger");
   await shot("dashboard-usage");
   await budgets.getByRole("button", { name: /Remove budget/ }).click();
   await page.getByText("No budgets yet").waitFor(deadline);
   if (aiswitch(["budget", "list"]).budgets.length !== 0) throw new Error("the budget is still there");
-  step("a budget set and removed on the page is the engine's");
+  step("a budget set, changed and removed on the page is the engine's");
 
   await nav("Overview").click();
   await page.getByRole("table", { name: "Recent tasks" }).getByRole("cell", { name: "succeeded" }).first().waitFor(deadline);

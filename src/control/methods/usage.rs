@@ -7,6 +7,7 @@ use super::{Call, Method, engine_error, invalid, ready, to_value};
 use crate::budget::Period;
 use crate::rpc::ErrorObject;
 use crate::store::{GroupBy, UsageFilter};
+use crate::usage::LogSource;
 
 pub(super) const METHODS: &[Method] = &[
     Method {
@@ -18,6 +19,14 @@ pub(super) const METHODS: &[Method] = &[
         serve: |call| ready(summary(&call)),
     },
     Method {
+        name: "usage.import",
+        summary: "Import the agents' own usage logs from where they keep them (~/.claude/projects, ~/.codex/sessions), incrementally, as `usage import` does; an `import_finished` event per source. A source never run here is left out.",
+        params: r#"{"source": "all"}"#,
+        result: r#"[{"agent": "claude", "report": {"files": 12, "bytes_read": 1048576, "imported": 340, "duplicates": 0, "corrupt_lines": 0, "recorded_by_aiswitch": 4}}]"#,
+        errors: "-32602 unknown source",
+        serve: |call| ready(import(&call)),
+    },
+    Method {
         name: "budget.list",
         summary: "Budgets with what is spent this period, the percent and the period's end.",
         params: "-",
@@ -27,7 +36,7 @@ pub(super) const METHODS: &[Method] = &[
     },
     Method {
         name: "budget.set",
-        summary: "Add a budget (USD or tokens) with thresholds and an optional hard stop.",
+        summary: "Add a budget (USD or tokens) with thresholds and an optional hard stop; with `id`, change that budget in place (what it spent stays).",
         params: r#"{"scope": "preset:deepseek", "period": "month", "limit_usd": 20, "thresholds": "80,100", "hard_stop": true, "refuse_unpriced": false}"#,
         result: r#"{"id": 1}"#,
         errors: "-32602 invalid scope (or an agent or preset that does not exist), period, limit or thresholds",
@@ -69,6 +78,29 @@ pub(super) const METHODS: &[Method] = &[
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ImportParams {
+    /// `claude`, `codex` or `all` (the default).
+    #[serde(default)]
+    source: Option<String>,
+}
+
+fn import(call: &Call) -> Result<Value, ErrorObject> {
+    let p: ImportParams = call.params()?;
+    let sources: Vec<LogSource> = match p.source.as_deref().unwrap_or("all") {
+        "all" => LogSource::ALL.to_vec(),
+        one => vec![
+            serde_json::from_value(json!(one))
+                .map_err(|_| invalid(format!("unknown source {one}: claude, codex or all")))?,
+        ],
+    };
+    let engine = call.engine();
+    let reports = tokio::task::block_in_place(|| engine.import_default_logs(&sources))
+        .map_err(engine_error)?;
+    to_value(&reports)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SummaryParams {
     agent: Option<String>,
     preset: Option<String>,
@@ -82,6 +114,9 @@ struct SummaryParams {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BudgetParams {
+    /// Change this budget instead of adding one.
+    #[serde(default)]
+    id: Option<i64>,
     #[serde(default = "global")]
     scope: String,
     period: Period,
@@ -153,7 +188,12 @@ fn set_budget(call: &Call) -> Result<Value, ErrorObject> {
         hard_stop: p.hard_stop,
         refuse_unpriced: p.refuse_unpriced,
     };
-    let id = call.engine().set_budget(&request).map_err(engine_error)?;
+    let engine = call.engine();
+    let id = match p.id {
+        Some(id) => engine.update_budget(id, &request).map(|()| id),
+        None => engine.set_budget(&request),
+    }
+    .map_err(engine_error)?;
     Ok(json!({ "id": id }))
 }
 

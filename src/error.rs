@@ -47,6 +47,9 @@ pub enum Error {
     /// An agent's changes could not be kept.
     #[error(transparent)]
     Keep(#[from] crate::engine::KeepError),
+    /// A usage export could not be written.
+    #[error(transparent)]
+    Export(#[from] crate::engine::ExportError),
 }
 
 impl From<ManifestError> for Error {
@@ -106,6 +109,7 @@ impl Error {
             Self::Env(e) => e.code(),
             Self::Keep(crate::engine::KeepError::NoRun { .. }) => -40101,
             Self::Keep(_) => -40102,
+            Self::Export(_) => -40404,
         }
     }
 
@@ -138,6 +142,7 @@ impl Error {
             Self::Env(_) => "env",
             Self::Keep(crate::engine::KeepError::Conflict { .. }) => "keep_conflict",
             Self::Keep(_) => "keep_failed",
+            Self::Export(_) => "export_failed",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use aiswitch::Engine;
+use aiswitch::engine::ExportFormat;
 use aiswitch::store::{GroupBy, UsageFilter, UsageGroup, now_ms};
 use aiswitch::usage::blocks::Block;
 use aiswitch::usage::{TimeError, Timeframe, timeframe_start};
@@ -45,7 +46,27 @@ enum TokensCommand {
     #[command(verbatim_doc_comment)]
     Sessions(PeriodArgs),
     Blocks(BlocksArgs),
+    Export(ExportArgs),
     Reprice(RepriceArgs),
+}
+
+/// Write the ledger out, one row per usage event in time order: CSV with a header
+/// (for a spreadsheet) or JSON Lines. The whole ledger unless --since, --timeframe or
+/// --until narrow it. Columns: docs/usage-export.md.
+///
+/// Examples: aiswitch tokens export --format csv > usage.csv
+///           aiswitch tokens export --format jsonl --since 2026-11-01 --output nov.jsonl
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+struct ExportArgs {
+    #[command(flatten)]
+    filters: Filters,
+    /// csv or jsonl.
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Write to this file (replaced when it exists) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
 }
 
 /// Recompute costs with the current price table and preset price overrides (costs
@@ -190,6 +211,33 @@ pub fn tokens(args: TokensArgs, out: &Output) -> Result<ExitCode, CliError> {
             out.emit(&json!({ "blocks": blocks }), || {
                 blocks_table(&blocks, engine.calendar())
             });
+        }
+        TokensCommand::Export(mut args) => {
+            args.filters.all = args.filters.since.is_none() && args.filters.timeframe.is_none();
+            let (engine, filter) = args.filters.resolve()?;
+            let rows = match &args.output {
+                Some(path) => {
+                    // Written beside the target and renamed: a failed export leaves
+                    // no half file where the old one was.
+                    let dir = path
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    let cannot = |e: std::io::Error| {
+                        CliError::Failed(format!("cannot write {}: {e}", path.display()))
+                    };
+                    let file = tempfile::NamedTempFile::new_in(dir).map_err(cannot)?;
+                    let rows = engine.export_usage(&filter, args.format, file.as_file())?;
+                    file.persist(path).map_err(|e| cannot(e.error))?;
+                    rows
+                }
+                None => engine.export_usage(&filter, args.format, std::io::stdout().lock())?,
+            };
+            if let Some(path) = &args.output {
+                out.emit(&json!({ "rows": rows, "file": path }), || {
+                    format!("{rows} usage row(s) written to {}", path.display())
+                });
+            }
         }
         TokensCommand::Reprice(args) => {
             let engine = engine()?;

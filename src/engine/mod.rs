@@ -20,6 +20,7 @@ mod plan;
 mod runtime;
 mod tasks;
 mod usage;
+mod usage_export;
 mod views;
 
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};
 pub use plan::{TaskError, TaskRequest};
 pub use runtime::{AgentRuntime, AgentStatusView};
 pub use tasks::{CleanReport, TaskDetails, Transcript};
+pub use usage_export::{ExportError, ExportFormat};
 pub use views::{AgentProviders, PresetOverview, PresetProblem, UsageReport};
 
 /// The engine handle.

@@ -9,6 +9,7 @@ mod events;
 mod metrics;
 mod tasks;
 mod usage;
+mod usage_export;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub use budgets::{AlertRow, BudgetStatus};
 pub use events::now_ms;
 pub use tasks::{TaskQuery, TaskRow, TaskState};
 pub use usage::{GroupBy, UsageAdded, UsageFilter, UsageGroup, UsageRow};
+pub use usage_export::UsageRecord;
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.
 const MIGRATIONS: &[&str] = &[

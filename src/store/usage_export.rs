@@ -1,0 +1,115 @@
+//! The usage ledger row by row, for export: every column a spreadsheet or another
+//! tool needs, in time order, streamed (a million rows are never held at once).
+
+use serde::Serialize;
+
+use super::{Store, StoreError, UsageFilter};
+
+/// One usage event as `tokens export` writes it. The field order is the column
+/// order of the CSV; it is part of the documented format and only grows at the end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsageRecord {
+    /// The ledger's row id.
+    pub id: i64,
+    /// When, as RFC 3339 in UTC.
+    pub time: String,
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// The agent's id.
+    pub agent: String,
+    /// The copy of the agent in a task (`claude-2`), when there were several.
+    pub instance: Option<String>,
+    /// The preset it ran with.
+    pub preset: Option<String>,
+    /// The provider (the preset's kind or the log's).
+    pub provider: Option<String>,
+    /// The model.
+    pub model: Option<String>,
+    /// The task it belonged to.
+    pub task: Option<String>,
+    /// The CLI's own session id.
+    pub session: Option<String>,
+    /// Input tokens (not cached).
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Tokens read from the cache.
+    pub cache_read: u64,
+    /// Tokens written to the cache.
+    pub cache_write: u64,
+    /// Reasoning tokens (part of output where the provider says so).
+    pub reasoning: u64,
+    /// Cost in USD; empty when it could not be priced.
+    pub cost_usd: Option<f64>,
+    /// Where the cost came from: agent, table or unpriced.
+    pub cost_source: String,
+    /// Where the counts came from: agent, log_import, gateway or estimate.
+    pub count_source: String,
+}
+
+impl Store {
+    /// Calls `each` with every usage event under `filter`, oldest first; stops at the
+    /// first error `each` returns.
+    pub fn each_usage<E: From<StoreError>>(
+        &self,
+        filter: &UsageFilter,
+        mut each: impl FnMut(UsageRecord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, at_ms, agent, instance, preset, provider, model, task_id, session_id,
+                        input, output, cache_read, cache_write, reasoning, cost_usd, cost_source,
+                        count_source
+                 FROM usage_events
+                 WHERE at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR agent = ?3)
+                   AND (?4 IS NULL OR preset = ?4) AND (?5 IS NULL OR model = ?5)
+                 ORDER BY at_ms, id",
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        let mut rows = stmt
+            .query((
+                filter.since_ms.unwrap_or(i64::MIN),
+                filter.until_ms.unwrap_or(i64::MAX),
+                &filter.agent,
+                &filter.preset,
+                &filter.model,
+            ))
+            .map_err(|e| self.sqlite_err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.sqlite_err(e))? {
+            let record = read_record(row).map_err(|e| self.sqlite_err(e))?;
+            each(record)?;
+        }
+        Ok(())
+    }
+}
+
+fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageRecord> {
+    let n = |i: usize| -> rusqlite::Result<u64> {
+        Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
+    };
+    let at_ms: i64 = row.get(1)?;
+    let time = jiff::Timestamp::from_millisecond(at_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    Ok(UsageRecord {
+        id: row.get(0)?,
+        time,
+        at_ms,
+        agent: row.get(2)?,
+        instance: row.get(3)?,
+        preset: row.get(4)?,
+        provider: row.get(5)?,
+        model: row.get(6)?,
+        task: row.get(7)?,
+        session: row.get(8)?,
+        input: n(9)?,
+        output: n(10)?,
+        cache_read: n(11)?,
+        cache_write: n(12)?,
+        reasoning: n(13)?,
+        cost_usd: row.get(14)?,
+        cost_source: row.get(15)?,
+        count_source: row.get(16)?,
+    })
+}

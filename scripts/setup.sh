@@ -3,7 +3,8 @@
 # the system libraries Tauri needs (apt, only when missing), Xvfb, D-Bus and Python's
 # GObject bindings for the desktop tests (the tray is read over D-Bus as a panel does),
 # zsh and fish for the shell-integration tests, Chromium and fonts (Latin and CJK) for
-# the dashboard tests, WebKitWebDriver for the app's dashboard test, and the UI's npm
+# the dashboard tests, WebKitWebDriver for the app's dashboard test, Prometheus (a real
+# server scrapes the metrics endpoint in a test), and the UI's npm
 # packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ packages=(
   libayatana-appindicator3-1 python3-gi gir1.2-gtk-3.0
   zsh fish
   chromium fonts-dejavu-core fonts-noto-cjk webkit2gtk-driver
+  prometheus
 )
 missing=()
 for pkg in "${packages[@]}"; do

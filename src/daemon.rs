@@ -142,6 +142,18 @@ pub async fn run(
         },
     );
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Settings were checked when the engine loaded them.
+    let metrics = match runtime.engine().settings().metrics_address() {
+        Ok(Some(address)) => {
+            let serving = crate::prometheus::serve(runtime.clone(), address, stop_rx.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = serving.await {
+                    tracing::error!(%address, error = %e, "cannot serve metrics (metrics_listen)");
+                }
+            }))
+        }
+        _ => None,
+    };
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon ready");
     ready(&socket);
@@ -157,6 +169,9 @@ pub async fn run(
     announce(&runtime, Event::DaemonStopping { pid });
     stop_tx.send_replace(true);
     let _ = server.await;
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     runtime.shutdown().await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("daemon stopped; every agent stopped, socket removed");

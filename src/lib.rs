@@ -21,6 +21,7 @@ pub mod escape;
 pub mod events;
 pub mod paths;
 pub mod presets;
+pub mod prometheus;
 pub mod redact;
 pub mod rpc;
 pub mod settings;

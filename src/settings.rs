@@ -39,6 +39,10 @@ pub struct Settings {
     /// The first day of a week for weekly budgets and reports: `monday`, `sunday`, ...
     /// (`AISWITCH_WEEK_START`).
     pub week_start: String,
+    /// Where the engine host serves Prometheus metrics (`GET /metrics`), e.g.
+    /// `127.0.0.1:9464`; unset: not served (`AISWITCH_METRICS_LISTEN`). An address
+    /// other than loopback is served too, with a warning in the daemon's log.
+    pub metrics_listen: Option<String>,
 }
 
 /// A language the GUI speaks.
@@ -77,6 +81,7 @@ impl Default for Settings {
             language: Language::Auto,
             timezone: "system".to_owned(),
             week_start: "monday".to_owned(),
+            metrics_listen: None,
         }
     }
 }
@@ -87,6 +92,11 @@ pub enum SettingsError {
     /// `timezone` or `week_start` names nothing.
     #[error("invalid setting: {0}")]
     Calendar(#[from] crate::calendar::CalendarError),
+    /// `metrics_listen` is not an address and port.
+    #[error(
+        "invalid setting metrics_listen {0:?}: expected an address and port such as 127.0.0.1:9464"
+    )]
+    MetricsListen(String),
     /// `config.toml` exists but cannot be read.
     #[error("cannot read settings file {path}: {source}")]
     Read {
@@ -177,8 +187,23 @@ impl Settings {
         if let Some(value) = lookup("AISWITCH_WEEK_START") {
             self.week_start = value;
         }
+        if let Some(value) = lookup("AISWITCH_METRICS_LISTEN") {
+            self.metrics_listen = Some(value).filter(|v| !v.is_empty());
+        }
         self.calendar()?;
+        self.metrics_address()?;
         Ok(())
+    }
+
+    /// The address `metrics_listen` names, if set.
+    pub fn metrics_address(&self) -> Result<Option<std::net::SocketAddr>, SettingsError> {
+        self.metrics_listen
+            .as_deref()
+            .map(|text| {
+                text.parse()
+                    .map_err(|_| SettingsError::MetricsListen(text.to_owned()))
+            })
+            .transpose()
     }
 }
 

@@ -6,24 +6,15 @@
 mod common;
 
 use common::Home;
+use common::logs::{claude_line, write_claude_log};
 use serde_json::Value;
-
-/// A Claude Code log line for one request.
-fn claude_line(msg: &str, model: &str, input: u64, at: &str) -> String {
-    let model = serde_json::to_string(model).unwrap();
-    format!(
-        r#"{{"type":"assistant","timestamp":"{at}","requestId":"r-{msg}","sessionId":"s-1","message":{{"id":"{msg}","model":{model},"usage":{{"input_tokens":{input},"output_tokens":5,"cache_creation_input_tokens":0,"cache_read_input_tokens":2}}}}}}"#
-    ) + "\n"
-}
 
 fn home_with_usage() -> Home {
     let home = Home::new();
-    let log = home.user_home().join(".claude/projects/-app/s.jsonl");
-    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
     let text = claude_line("m1", "claude-sonnet-4-5", 100, "2026-11-02T10:00:00Z")
         // A model name a naive CSV writer would break: a comma and a quote.
         + &claude_line("m2", r#"odd "model", v2"#, 30, "2026-11-20T10:00:00Z");
-    std::fs::write(&log, text).unwrap();
+    write_claude_log(&home, &text);
     home.run(&["usage", "import", "claude"]).ok();
     home
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use super::Engine;
 use crate::Error;
-use crate::store::{UsageFilter, UsageRecord};
+use crate::store::{UsageFilter, UsageRecord, UsageTotal};
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -57,6 +57,15 @@ impl Engine {
             }
         }
         Ok(rows)
+    }
+
+    /// The ledger's totals per agent, preset, model and count source (the
+    /// Prometheus counters); empty before anything was recorded.
+    pub fn usage_totals(&self) -> Result<Vec<UsageTotal>, Error> {
+        if !self.paths.database().exists() {
+            return Ok(Vec::new());
+        }
+        Ok(self.open_store()?.usage_totals()?)
     }
 }
 

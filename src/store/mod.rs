@@ -20,7 +20,7 @@ pub use budgets::{AlertRow, BudgetStatus};
 pub use events::now_ms;
 pub use tasks::{TaskQuery, TaskRow, TaskState};
 pub use usage::{GroupBy, UsageAdded, UsageFilter, UsageGroup, UsageRow};
-pub use usage_export::UsageRecord;
+pub use usage_export::{UsageRecord, UsageTotal};
 
 /// The migrations, in order. Index + 1 is the schema version each one produces.
 const MIGRATIONS: &[&str] = &[

@@ -113,3 +113,56 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageRecord> {
         count_source: row.get(16)?,
     })
 }
+
+/// The ledger's totals per agent, preset, model and count source: what the
+/// Prometheus counters report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageTotal {
+    /// The agent's id.
+    pub agent: String,
+    /// The preset, empty when none.
+    pub preset: String,
+    /// The model, empty when unknown.
+    pub model: String,
+    /// Where the counts came from (agent, log_import, gateway, estimate).
+    pub source: String,
+    /// Token counts: input, output, cache read, cache write, reasoning.
+    pub tokens: [u64; 5],
+    /// Priced cost in USD (unpriced events add nothing).
+    pub cost_usd: f64,
+    /// Usage events.
+    pub events: u64,
+}
+
+impl Store {
+    /// Totals of the whole ledger per agent, preset, model and source.
+    pub fn usage_totals(&self) -> Result<Vec<UsageTotal>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT agent, coalesce(preset, ''), coalesce(model, ''), count_source,
+                        sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning),
+                        coalesce(sum(cost_usd), 0), count(*)
+                 FROM usage_events GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                let n = |i: usize| -> rusqlite::Result<u64> {
+                    Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
+                };
+                Ok(UsageTotal {
+                    agent: row.get(0)?,
+                    preset: row.get(1)?,
+                    model: row.get(2)?,
+                    source: row.get(3)?,
+                    tokens: [n(4)?, n(5)?, n(6)?, n(7)?, n(8)?],
+                    cost_usd: row.get(9)?,
+                    events: n(10)?,
+                })
+            })
+            .map_err(|e| self.sqlite_err(e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| self.sqlite_err(e))
+    }
+}

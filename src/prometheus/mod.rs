@@ -1,0 +1,209 @@
+//! The opt-in Prometheus endpoint of the engine host: with `metrics_listen` set, the
+//! daemon serves `GET /metrics` there. Counters are the ledger's totals (tokens by
+//! type, cost, usage events) per agent, preset, model and count source; gauges are
+//! the supervised agents now (state, CPU, memory) and each budget's spending and
+//! limit. Everything is read at scrape time from the store and the runtime: there
+//! is no second copy of the numbers to drift.
+
+mod exposition;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+pub use exposition::{Exposition, Kind};
+
+use crate::Error;
+use crate::budget::Limit;
+use crate::engine::{AgentRuntime, AgentStatusView};
+use crate::store::{BudgetStatus, UsageTotal};
+
+/// Serves `GET /metrics` on `address` until `stop` turns true.
+pub async fn serve(
+    runtime: Arc<AgentRuntime>,
+    address: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    if !address.ip().is_loopback() {
+        tracing::warn!(%address, "metrics are served beyond this machine (metrics_listen is not a loopback address)");
+    }
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    tracing::info!(%address, "serving Prometheus metrics at /metrics");
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .with_state(runtime);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await
+}
+
+async fn scrape(
+    axum::extract::State(runtime): axum::extract::State<Arc<AgentRuntime>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let agents = runtime.status().await;
+    let engine = runtime.engine().clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let totals = engine.usage_totals()?;
+        let budgets = engine.budget_statuses()?;
+        Ok::<_, Error>((totals, budgets))
+    })
+    .await;
+    match read {
+        Ok(Ok((totals, budgets))) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            page(&totals, &agents, &budgets),
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot read the metrics");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
+        Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The metrics page.
+pub fn page(totals: &[UsageTotal], agents: &[AgentStatusView], budgets: &[BudgetStatus]) -> String {
+    let mut page = Exposition::default();
+    const TOKENS: &str = "aiswitch_tokens_total";
+    page.family(
+        TOKENS,
+        Kind::Counter,
+        "Tokens in the usage ledger, by type.",
+    );
+    for t in totals {
+        let types = ["input", "output", "cache_read", "cache_write", "reasoning"];
+        for (kind, count) in types.iter().zip(t.tokens) {
+            let mut labels = usage_labels(t);
+            labels.push(("type", kind));
+            page.sample(TOKENS, &labels, count as f64);
+        }
+    }
+    const COST: &str = "aiswitch_cost_usd_total";
+    page.family(
+        COST,
+        Kind::Counter,
+        "Priced cost in the usage ledger, US dollars.",
+    );
+    for t in totals {
+        page.sample(COST, &usage_labels(t), t.cost_usd);
+    }
+    const EVENTS: &str = "aiswitch_usage_events_total";
+    page.family(
+        EVENTS,
+        Kind::Counter,
+        "Usage events (requests or runs) in the ledger.",
+    );
+    for t in totals {
+        page.sample(EVENTS, &usage_labels(t), t.events as f64);
+    }
+    agent_gauges(&mut page, agents);
+    budget_gauges(&mut page, budgets);
+    page.into_text()
+}
+
+fn usage_labels(t: &UsageTotal) -> Vec<(&'static str, &str)> {
+    vec![
+        ("agent", &t.agent),
+        ("preset", &t.preset),
+        ("model", &t.model),
+        ("source", &t.source),
+    ]
+}
+
+fn agent_gauges(page: &mut Exposition, agents: &[AgentStatusView]) {
+    const UP: &str = "aiswitch_agent_state";
+    page.family(
+        UP,
+        Kind::Gauge,
+        "1 for the state each supervised agent is in.",
+    );
+    for a in agents {
+        page.sample(UP, &[("agent", &a.agent), ("state", a.state.as_str())], 1.0);
+    }
+    const CPU: &str = "aiswitch_agent_cpu_percent";
+    page.family(
+        CPU,
+        Kind::Gauge,
+        "CPU of an agent's process tree, percent of one core.",
+    );
+    for a in agents {
+        page.sample(CPU, &[("agent", &a.agent)], f64::from(a.cpu_percent));
+    }
+    const MEMORY: &str = "aiswitch_agent_memory_bytes";
+    page.family(
+        MEMORY,
+        Kind::Gauge,
+        "Resident memory of an agent's process tree.",
+    );
+    for a in agents {
+        page.sample(MEMORY, &[("agent", &a.agent)], a.memory_bytes as f64);
+    }
+    const RESTARTS: &str = "aiswitch_agent_restarts";
+    page.family(
+        RESTARTS,
+        Kind::Gauge,
+        "Restarts of a supervised agent since it was started.",
+    );
+    for a in agents {
+        page.sample(RESTARTS, &[("agent", &a.agent)], f64::from(a.restarts));
+    }
+}
+
+fn budget_gauges(page: &mut Exposition, budgets: &[BudgetStatus]) {
+    const SPENT: &str = "aiswitch_budget_spent";
+    const LIMIT: &str = "aiswitch_budget_limit";
+    let labels = |b: &BudgetStatus| {
+        let unit = match b.budget.limit {
+            Limit::Usd(_) => "usd",
+            Limit::Tokens(_) => "tokens",
+        };
+        (
+            b.budget.id.to_string(),
+            b.budget.scope.to_string(),
+            b.budget.period.as_str(),
+            unit,
+        )
+    };
+    page.family(
+        SPENT,
+        Kind::Gauge,
+        "Spent in the budget's current period (USD or tokens, see unit).",
+    );
+    for b in budgets {
+        let (id, scope, period, unit) = labels(b);
+        let l = [
+            ("budget", id.as_str()),
+            ("scope", &scope),
+            ("period", period),
+            ("unit", unit),
+        ];
+        page.sample(SPENT, &l, b.spent);
+    }
+    page.family(
+        LIMIT,
+        Kind::Gauge,
+        "The budget's limit (USD or tokens, see unit).",
+    );
+    for b in budgets {
+        let (id, scope, period, unit) = labels(b);
+        let l = [
+            ("budget", id.as_str()),
+            ("scope", &scope),
+            ("period", period),
+            ("unit", unit),
+        ];
+        let limit = match b.budget.limit {
+            Limit::Usd(v) => v,
+            Limit::Tokens(t) => t as f64,
+        };
+        page.sample(LIMIT, &l, limit);
+    }
+}

@@ -366,3 +366,88 @@ fn daily_weekly_monthly_and_blocks_report_the_same_ledger() {
         "all in the past"
     );
 }
+
+/// A fixture of an agent's real log (recorded from the real CLI against the fake
+/// provider: 11 input and 7 output tokens per request).
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/agent-logs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn gemini_and_qwen_logs_import_once_with_every_request() {
+    let home = Home::new();
+    let chat = home
+        .user_home()
+        .join(".gemini/tmp/work/chats/session-2026-12-01T18-38-672676fc.jsonl");
+    append(&chat, &fixture("gemini-0.61.0-session.jsonl"));
+    // Qwen Code logs each API request, the memory extractor's too (two here).
+    let usage = home
+        .user_home()
+        .join(".qwen/usage/token-usage-2026-12.jsonl");
+    append(&usage, &fixture("qwen-0.24.4-token-usage.jsonl"));
+
+    let first = home.run(&["usage", "import", "all", "--json"]).ok().json();
+    let imported: Vec<(String, u64)> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["agent"].as_str().unwrap().to_owned(),
+                r["report"]["imported"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        imported,
+        [("gemini".to_owned(), 1), ("qwen".to_owned(), 2)],
+        "{first}"
+    );
+    let sums = total(&home);
+    let by_agent = |agent: &str| {
+        sums["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["key"] == agent)
+            .unwrap()["tokens"]
+            .clone()
+    };
+    assert_eq!(by_agent("gemini")["input"], 11);
+    assert_eq!(by_agent("gemini")["output"], 7);
+    assert_eq!(by_agent("qwen")["input"], 22, "both requests, as billed");
+    assert_eq!(by_agent("qwen")["output"], 14);
+
+    let again = home.run(&["usage", "import", "all", "--json"]).ok().json();
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["report"]["imported"] == 0),
+        "imported twice, counted once: {again}"
+    );
+    // A new message appended to the chat: only it is read; the session is still known.
+    let next = r#"{"id":"m-next","timestamp":"2026-12-01T18:40:00.000Z","type":"gemini","content":"more","tokens":{"input":100,"output":9,"cached":40,"thoughts":3,"tool":0,"total":112},"model":"gemini-2.5-pro"}"#;
+    append(&chat, &format!("{next}\n"));
+    home.run(&["usage", "import", "gemini"]).ok();
+    let sessions = home
+        .run(&["tokens", "sessions", "--all", "--agent", "gemini", "--json"])
+        .ok()
+        .json();
+    let groups = sessions["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{sessions}");
+    assert_eq!(groups[0]["key"], "672676fc-096c-4bc9-baae-6622c83e09a4");
+    assert_eq!(groups[0]["runs"], 2);
+    assert_eq!(
+        groups[0]["tokens"]["input"],
+        11 + 60,
+        "cached tokens split out"
+    );
+    assert_eq!(groups[0]["tokens"]["cache_read"], 40);
+    assert_eq!(groups[0]["tokens"]["output"], 7 + 12, "thoughts are output");
+}

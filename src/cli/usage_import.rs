@@ -25,22 +25,26 @@ enum UsageCommand {
 enum Which {
     Claude,
     Codex,
+    Gemini,
+    Qwen,
     All,
 }
 
-/// Import Claude Code's and Codex's own usage logs, incrementally: a second run reads
-/// only what was added, counts nothing twice, and what was imported stays after the
-/// agents delete their logs. Sessions that aiswitch ran itself (tasks, agents check)
+/// Import the agents' own usage logs (Claude Code, Codex, Gemini CLI, Qwen Code),
+/// incrementally: a second run reads only what was added, counts nothing twice, and
+/// what was imported stays after the agents delete their logs. Sessions that aiswitch ran itself (tasks, agents check)
 /// are already in the ledger and are skipped, matched by the CLI's session id.
 ///
 /// Example: aiswitch usage import all
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 struct ImportArgs {
-    /// claude (~/.claude/projects), codex (~/.codex/sessions) or all.
+    /// claude (~/.claude/projects), codex (~/.codex/sessions), gemini
+    /// (~/.gemini/tmp/*/chats), qwen (~/.qwen/usage, every API request including the
+    /// background ones) or all.
     #[arg(value_enum, default_value = "all")]
     which: Which,
-    /// Read this file or directory instead (with claude or codex).
+    /// Read this file or directory instead (with one source).
     #[arg(long)]
     path: Option<std::path::PathBuf>,
 }
@@ -50,10 +54,15 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
     let sources: Vec<LogSource> = match args.which {
         Which::Claude => vec![LogSource::Claude],
         Which::Codex => vec![LogSource::Codex],
+        Which::Gemini => vec![LogSource::Gemini],
+        Which::Qwen => vec![LogSource::Qwen],
         Which::All => LogSource::ALL.to_vec(),
     };
     if args.path.is_some() && sources.len() > 1 {
-        return Err(CliError::Usage("--path needs one source: `usage import claude --path P` or `usage import codex --path P`".into()));
+        return Err(CliError::Usage(
+            "--path needs one source: `usage import claude --path P` (or codex, gemini, qwen)"
+                .into(),
+        ));
     }
     if let Some(path) = &args.path
         && !path.exists()
@@ -73,7 +82,7 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
     };
     out.emit(&reports, || {
         if reports.is_empty() {
-            return "no Claude Code or Codex logs found".into();
+            return "no Claude Code, Codex, Gemini CLI or Qwen Code logs found".into();
         }
         reports
             .iter()

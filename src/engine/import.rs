@@ -38,7 +38,22 @@ pub fn default_log_dir(source: LogSource) -> Option<PathBuf> {
     Some(match source {
         LogSource::Claude => home.join(".claude/projects"),
         LogSource::Codex => home.join(".codex/sessions"),
+        LogSource::Gemini => home.join(".gemini/tmp"),
+        LogSource::Qwen => home.join(".qwen/usage"),
     })
+}
+
+/// The session a log's first line names (Gemini's chat header).
+fn first_line_session(source: LogSource, file: &Path) -> Option<String> {
+    use std::io::BufRead;
+    let mut first = String::new();
+    std::io::BufReader::new(std::fs::File::open(file).ok()?)
+        .read_line(&mut first)
+        .ok()?;
+    match parse_line(source, first.trim_end(), "") {
+        Line::Session(session) => Some(session),
+        _ => None,
+    }
 }
 
 fn jsonl_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -106,7 +121,9 @@ impl Engine {
             let mut model: Option<String> = None;
             let mut session = match source {
                 LogSource::Codex => codex_session_from_path(&file),
-                LogSource::Claude => None,
+                // The session is on the first line; read it when starting past it.
+                LogSource::Gemini if start > 0 => first_line_session(source, &file),
+                LogSource::Claude | LogSource::Gemini | LogSource::Qwen => None,
             };
             let mut offset = start;
             for raw in bytes[..complete].split_inclusive(|&b| b == b'\n') {

@@ -1,6 +1,8 @@
-//! Reading the agents' own usage logs: Claude Code (`~/.claude/projects/**/*.jsonl`)
-//! and Codex (`~/.codex/sessions/**/*.jsonl`). Pure parsing; the engine reads files
-//! incrementally and stores what this returns.
+//! Reading the agents' own usage logs: Claude Code (`~/.claude/projects/**/*.jsonl`),
+//! Codex (`~/.codex/sessions/**/*.jsonl`), Gemini CLI (`~/.gemini/tmp/*/chats/*.jsonl`,
+//! one line per message, checked with 0.61.0) and Qwen Code (`~/.qwen/usage/*.jsonl`,
+//! one line per API request including its background calls, checked with 0.24.4).
+//! Pure parsing; the engine reads files incrementally and stores what this returns.
 
 use serde_json::Value;
 
@@ -14,17 +16,23 @@ pub enum LogSource {
     Claude,
     /// Codex.
     Codex,
+    /// Gemini CLI.
+    Gemini,
+    /// Qwen Code.
+    Qwen,
 }
 
 impl LogSource {
     /// Every source, in the order `usage import all` reads them.
-    pub const ALL: [Self; 2] = [Self::Claude, Self::Codex];
+    pub const ALL: [Self; 4] = [Self::Claude, Self::Codex, Self::Gemini, Self::Qwen];
 
     /// The agent name the entries are recorded under.
     pub fn agent(self) -> &'static str {
         match self {
             Self::Claude => "claude",
             Self::Codex => "codex",
+            Self::Gemini => "gemini",
+            Self::Qwen => "qwen",
         }
     }
 }
@@ -155,7 +163,73 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
                 _ => Line::Other,
             }
         }
+        LogSource::Gemini => gemini_line(&value),
+        LogSource::Qwen => qwen_line(&value),
     }
+}
+
+fn text_at(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Counts in Gemini's convention (prompt tokens include the cached ones; thoughts
+/// are not in the candidates) as the ledger keeps them (input without the cached
+/// part; output with the reasoning in it, as OpenAI and Anthropic count).
+fn gemini_counts(input: u64, output: u64, cached: u64, thoughts: u64) -> TokenCounts {
+    TokenCounts {
+        input: input.saturating_sub(cached),
+        output: output + thoughts,
+        cache_read: cached,
+        cache_write: 0,
+        reasoning: thoughts,
+    }
+}
+
+/// A Gemini CLI chat line: the session header, or a model message with its tokens.
+fn gemini_line(value: &Value) -> Line {
+    if value.get("projectHash").is_some()
+        && let Some(session) = text_at(value, "sessionId")
+    {
+        return Line::Session(session);
+    }
+    let (Some("gemini"), Some(tokens)) = (
+        value.get("type").and_then(Value::as_str),
+        value.get("tokens"),
+    ) else {
+        return Line::Other;
+    };
+    Line::Entry(LogEntry {
+        at_ms: timestamp(value),
+        model: text_at(value, "model"),
+        tokens: gemini_counts(
+            u(tokens, "input"),
+            u(tokens, "output"),
+            u(tokens, "cached"),
+            u(tokens, "thoughts"),
+        ),
+        key: format!("gemini:{}", text_at(value, "id").unwrap_or_default()),
+        session: None,
+    })
+}
+
+/// A Qwen Code usage record: one API request (the main turn, or a background call
+/// such as the memory extractor, which no report the CLI prints includes).
+fn qwen_line(value: &Value) -> Line {
+    let (Some(id), Some(_)) = (text_at(value, "id"), value.get("inputTokens")) else {
+        return Line::Other;
+    };
+    Line::Entry(LogEntry {
+        at_ms: timestamp(value),
+        model: text_at(value, "model"),
+        tokens: gemini_counts(
+            u(value, "inputTokens"),
+            u(value, "outputTokens"),
+            u(value, "cachedTokens"),
+            u(value, "thoughtsTokens"),
+        ),
+        key: format!("qwen:{id}"),
+        session: text_at(value, "sessionId"),
+    })
 }
 
 /// The session id in a Codex log's file name (`rollout-<time>-<uuid>.jsonl`), for an

@@ -170,7 +170,7 @@ try {
   await budgets.getByRole("cell", { name: /\$7\.50/ }).waitFor(deadline);
   const changed = aiswitch(["budget", "list"]).budgets;
   if (changed.length !== 1 || changed[0].id !== set[0].id || changed[0].limit.usd !== 7.5) throw new Error(`budget list after the edit: ${JSON.stringify(changed)}`);
-  await page.getByRole("button", { name: "Import Claude Code logs" }).click();
+  await page.getByRole("button", { name: "Import the agents' logs" }).click();
   await page.getByRole("status").filter({ hasText: "claude: 2 new entries" }).waitFor(deadline);
   const byAgent = aiswitch(["tokens", "summary", "--all", "--by", "agent"]).groups;
   const claude = byAgent.find((g) => g.key === "claude");

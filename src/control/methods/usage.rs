@@ -20,7 +20,7 @@ pub(super) const METHODS: &[Method] = &[
     },
     Method {
         name: "usage.import",
-        summary: "Import the agents' own usage logs from where they keep them (~/.claude/projects, ~/.codex/sessions), incrementally, as `usage import` does; an `import_finished` event per source. A source never run here is left out.",
+        summary: "Import the agents' own usage logs from where they keep them (~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp, ~/.qwen/usage), incrementally, as `usage import` does; an `import_finished` event per source. A source never run here is left out.",
         params: r#"{"source": "all"}"#,
         result: r#"[{"agent": "claude", "report": {"files": 12, "bytes_read": 1048576, "imported": 340, "duplicates": 0, "corrupt_lines": 0, "recorded_by_aiswitch": 4}}]"#,
         errors: "-32602 unknown source",
@@ -79,7 +79,7 @@ pub(super) const METHODS: &[Method] = &[
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ImportParams {
-    /// `claude`, `codex` or `all` (the default).
+    /// `claude`, `codex`, `gemini`, `qwen` or `all` (the default).
     #[serde(default)]
     source: Option<String>,
 }
@@ -88,10 +88,11 @@ fn import(call: &Call) -> Result<Value, ErrorObject> {
     let p: ImportParams = call.params()?;
     let sources: Vec<LogSource> = match p.source.as_deref().unwrap_or("all") {
         "all" => LogSource::ALL.to_vec(),
-        one => vec![
-            serde_json::from_value(json!(one))
-                .map_err(|_| invalid(format!("unknown source {one}: claude, codex or all")))?,
-        ],
+        one => vec![serde_json::from_value(json!(one)).map_err(|_| {
+            invalid(format!(
+                "unknown source {one}: claude, codex, gemini, qwen or all"
+            ))
+        })?],
     };
     let engine = call.engine();
     let reports = tokio::task::block_in_place(|| engine.import_default_logs(&sources))

@@ -451,3 +451,53 @@ fn gemini_and_qwen_logs_import_once_with_every_request() {
     assert_eq!(groups[0]["tokens"]["cache_read"], 40);
     assert_eq!(groups[0]["tokens"]["output"], 7 + 12, "thoughts are output");
 }
+
+#[test]
+fn opencode_messages_import_from_its_database_once() {
+    let home = Home::new();
+    // OpenCode's own database, with its real `message` table and rows.
+    let db = home.user_home().join(".local/share/opencode/opencode.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // Only the `message` table is kept as a fixture; its `session` table is not.
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    conn.execute_batch(&fixture("opencode-1.18.33-message.sql"))
+        .unwrap();
+    let insert = |row: &serde_json::Value| {
+        conn.execute(
+            "INSERT INTO message VALUES (?1, ?2, ?3, ?4, ?5)",
+            (
+                row["id"].as_str().unwrap(),
+                row["session_id"].as_str().unwrap(),
+                row["time_created"].as_i64().unwrap(),
+                row["time_updated"].as_i64().unwrap(),
+                row["data"].as_str().unwrap(),
+            ),
+        )
+        .unwrap();
+    };
+    for line in fixture("opencode-1.18.33-message.jsonl").lines() {
+        insert(&serde_json::from_str(line).unwrap());
+    }
+    // A message still streaming (no `completed` time) waits for the next import.
+    let streaming = r#"{"role":"assistant","time":{"created":1796150400000},"tokens":{"input":5,"output":1,"reasoning":0,"cache":{"read":0,"write":0}},"modelID":"gpt-fake","providerID":"aiswitch","cost":0}"#;
+    insert(
+        &serde_json::json!({"id": "msg_streaming", "session_id": "ses_dcd188e69ffe25DAPQko5YAFgb", "time_created": 1796150400000i64, "time_updated": 1796150400000i64, "data": streaming}),
+    );
+
+    let first = home
+        .run(&["usage", "import", "opencode", "--json"])
+        .ok()
+        .json();
+    assert_eq!(first[0]["agent"], "opencode");
+    assert_eq!(first[0]["report"]["imported"], 1, "{first}");
+    let sums = total(&home);
+    assert_eq!(sums["groups"][0]["key"], "opencode");
+    assert_eq!(sums["groups"][0]["tokens"]["input"], 11);
+    assert_eq!(sums["groups"][0]["tokens"]["output"], 7);
+    let again = home
+        .run(&["usage", "import", "opencode", "--json"])
+        .ok()
+        .json();
+    assert_eq!(again[0]["report"]["imported"], 0, "counted once");
+}

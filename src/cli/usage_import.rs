@@ -27,10 +27,12 @@ enum Which {
     Codex,
     Gemini,
     Qwen,
+    Opencode,
     All,
 }
 
-/// Import the agents' own usage logs (Claude Code, Codex, Gemini CLI, Qwen Code),
+/// Import the agents' own usage logs (Claude Code, Codex, Gemini CLI, Qwen Code,
+/// OpenCode),
 /// incrementally: a second run reads only what was added, counts nothing twice, and
 /// what was imported stays after the agents delete their logs. Sessions that aiswitch ran itself (tasks, agents check)
 /// are already in the ledger and are skipped, matched by the CLI's session id.
@@ -41,7 +43,8 @@ enum Which {
 struct ImportArgs {
     /// claude (~/.claude/projects), codex (~/.codex/sessions), gemini
     /// (~/.gemini/tmp/*/chats), qwen (~/.qwen/usage, every API request including the
-    /// background ones) or all.
+    /// background ones), opencode (~/.local/share/opencode/opencode.db, read-only) or
+    /// all.
     #[arg(value_enum, default_value = "all")]
     which: Which,
     /// Read this file or directory instead (with one source).
@@ -56,6 +59,7 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
         Which::Codex => vec![LogSource::Codex],
         Which::Gemini => vec![LogSource::Gemini],
         Which::Qwen => vec![LogSource::Qwen],
+        Which::Opencode => vec![LogSource::OpenCode],
         Which::All => LogSource::ALL.to_vec(),
     };
     if args.path.is_some() && sources.len() > 1 {
@@ -82,7 +86,7 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
     };
     out.emit(&reports, || {
         if reports.is_empty() {
-            return "no Claude Code, Codex, Gemini CLI or Qwen Code logs found".into();
+            return "no Claude Code, Codex, Gemini CLI, Qwen Code or OpenCode logs found".into();
         }
         reports
             .iter()

@@ -12,7 +12,7 @@ use crate::Error;
 use crate::events::Event;
 use crate::presets::{PresetError, PriceOverrides};
 use crate::store::UsageRow;
-use crate::usage::{Line, LogSource, codex_session_from_path, parse_line};
+use crate::usage::{Line, LogSource, codex_session_from_path, opencode_message, parse_line};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,7 +40,35 @@ pub fn default_log_dir(source: LogSource) -> Option<PathBuf> {
         LogSource::Codex => home.join(".codex/sessions"),
         LogSource::Gemini => home.join(".gemini/tmp"),
         LogSource::Qwen => home.join(".qwen/usage"),
+        LogSource::OpenCode => directories::BaseDirs::new()?.data_dir().join("opencode"),
     })
+}
+
+/// Stores the rows of one file (or database) that are new: one row per key (Claude
+/// Code repeats a message over several lines: its last line wins), none of a session
+/// aiswitch recorded from the agent itself.
+fn keep_new(
+    store: &mut crate::store::Store,
+    rows: Vec<UsageRow>,
+    ours: &std::collections::HashSet<String>,
+    report: &mut ImportReport,
+    added: &mut crate::store::UsageAdded,
+) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    let mut unique: Vec<UsageRow> = rows
+        .into_iter()
+        .rev()
+        .filter(|r| seen.insert(r.source_key.clone()))
+        .collect();
+    unique.reverse();
+    let before = unique.len();
+    unique.retain(|r| r.session_id.as_ref().is_none_or(|s| !ours.contains(s)));
+    report.recorded_by_aiswitch += before - unique.len();
+    let new = store.insert_usage(&unique)?;
+    report.imported += new.rows;
+    report.duplicates += unique.len() - new.rows;
+    added.merge(new);
+    Ok(())
 }
 
 /// The session a log's first line names (Gemini's chat header).
@@ -80,6 +108,9 @@ impl Engine {
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             }
             .into());
+        }
+        if source == LogSource::OpenCode {
+            return self.import_opencode(dir);
         }
         let mut files = Vec::new();
         if dir.is_file() {
@@ -123,7 +154,9 @@ impl Engine {
                 LogSource::Codex => codex_session_from_path(&file),
                 // The session is on the first line; read it when starting past it.
                 LogSource::Gemini if start > 0 => first_line_session(source, &file),
-                LogSource::Claude | LogSource::Gemini | LogSource::Qwen => None,
+                LogSource::Claude | LogSource::Gemini | LogSource::Qwen | LogSource::OpenCode => {
+                    None
+                }
             };
             let mut offset = start;
             for raw in bytes[..complete].split_inclusive(|&b| b == b'\n') {
@@ -162,26 +195,92 @@ impl Engine {
                 }
                 offset += raw.len() as u64;
             }
-            // Claude Code repeats a message over several lines: keep its last line.
-            let mut seen = std::collections::HashSet::new();
-            let mut unique: Vec<UsageRow> = rows
-                .into_iter()
-                .rev()
-                .filter(|r| seen.insert(r.source_key.clone()))
-                .collect();
-            unique.reverse();
-            // A call aiswitch recorded from the agent itself counts once.
-            let before = unique.len();
-            unique.retain(|r| r.session_id.as_ref().is_none_or(|s| !ours.contains(s)));
-            report.recorded_by_aiswitch += before - unique.len();
-            let new = store.insert_usage(&unique)?;
-            report.imported += new.rows;
-            report.duplicates += unique.len() - new.rows;
-            added.merge(new);
+            keep_new(&mut store, rows, &ours, &mut report, &mut added)?;
             report.bytes_read += complete as u64;
             store.set_import_offset(&key, start + complete as u64, size)?;
         }
         drop(store);
+        self.finish_import(source, report, added)
+    }
+
+    /// OpenCode keeps its messages in a SQLite database (`dir` is it or the folder
+    /// holding `opencode.db`): its finished assistant messages, read-only.
+    fn import_opencode(&self, dir: &Path) -> Result<ImportReport, Error> {
+        let db = if dir.is_dir() {
+            dir.join("opencode.db")
+        } else {
+            dir.to_path_buf()
+        };
+        let unreadable = |e: rusqlite::Error| PresetError::Read {
+            path: db.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let conn = rusqlite::Connection::open_with_flags(
+            &db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(unreadable)?;
+        let messages: Vec<(String, String, String)> = conn
+            .prepare("SELECT id, session_id, data FROM message ORDER BY time_created")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .map_err(unreadable)?;
+        let table = self.price_table();
+        let mut report = ImportReport {
+            files: 1,
+            ..ImportReport::default()
+        };
+        let mut rows = Vec::new();
+        for (id, session, data) in &messages {
+            report.bytes_read += data.len() as u64;
+            let Some(message) = opencode_message(id, session, data) else {
+                continue;
+            };
+            let priced = table.price(
+                message.entry.model.as_deref(),
+                &message.entry.tokens,
+                None,
+                &PriceOverrides::default(),
+            );
+            let (cost_usd, cost_source) = match message.cost_usd {
+                Some(cost) if cost > 0.0 => (Some(cost), "agent"),
+                _ => (priced.cost_usd, priced.source),
+            };
+            rows.push(UsageRow {
+                at_ms: message.entry.at_ms,
+                agent: LogSource::OpenCode.agent().to_owned(),
+                preset: None,
+                provider: message.provider,
+                model: message.entry.model,
+                task_id: None,
+                tokens: message.entry.tokens,
+                cost_usd,
+                cost_source,
+                count_source: "log_import",
+                price_version: (cost_source == "table").then(|| table.version.clone()),
+                source_key: Some(message.entry.key),
+                instance: None,
+                session_id: message.entry.session,
+            });
+        }
+        let mut store = self.open_store()?;
+        let ours = store.agent_sessions()?;
+        let mut added = crate::store::UsageAdded::default();
+        keep_new(&mut store, rows, &ours, &mut report, &mut added)?;
+        drop(store);
+        self.finish_import(LogSource::OpenCode, report, added)
+    }
+
+    /// Announces an import (the usage it added, `import_finished`) and fires budget
+    /// thresholds it crossed.
+    fn finish_import(
+        &self,
+        source: LogSource,
+        report: ImportReport,
+        added: crate::store::UsageAdded,
+    ) -> Result<ImportReport, Error> {
         let mut events = Vec::with_capacity(2);
         if added.rows > 0 {
             events.push(added.into());

@@ -20,11 +20,21 @@ pub enum LogSource {
     Gemini,
     /// Qwen Code.
     Qwen,
+    /// OpenCode.
+    #[value(name = "opencode")]
+    #[serde(rename = "opencode")]
+    OpenCode,
 }
 
 impl LogSource {
     /// Every source, in the order `usage import all` reads them.
-    pub const ALL: [Self; 4] = [Self::Claude, Self::Codex, Self::Gemini, Self::Qwen];
+    pub const ALL: [Self; 5] = [
+        Self::Claude,
+        Self::Codex,
+        Self::Gemini,
+        Self::Qwen,
+        Self::OpenCode,
+    ];
 
     /// The agent name the entries are recorded under.
     pub fn agent(self) -> &'static str {
@@ -33,6 +43,7 @@ impl LogSource {
             Self::Codex => "codex",
             Self::Gemini => "gemini",
             Self::Qwen => "qwen",
+            Self::OpenCode => "opencode",
         }
     }
 }
@@ -165,7 +176,53 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
         }
         LogSource::Gemini => gemini_line(&value),
         LogSource::Qwen => qwen_line(&value),
+        // A database, not lines: see `opencode_message`.
+        LogSource::OpenCode => Line::Other,
     }
+}
+
+/// One OpenCode assistant message as its database holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenCodeMessage {
+    /// The usage entry.
+    pub entry: LogEntry,
+    /// The provider OpenCode named.
+    pub provider: Option<String>,
+    /// The cost OpenCode computed (0 for models it has no price for).
+    pub cost_usd: Option<f64>,
+}
+
+/// A row of OpenCode's `message` table (`data` is its JSON), when it is a finished
+/// assistant message (one still streaming has no final counts yet: read next time).
+pub fn opencode_message(id: &str, session: &str, data: &str) -> Option<OpenCodeMessage> {
+    let value: Value = serde_json::from_str(data).ok()?;
+    if value.get("role").and_then(Value::as_str) != Some("assistant")
+        || value.pointer("/time/completed").is_none()
+    {
+        return None;
+    }
+    let tokens = value.get("tokens")?;
+    let cache = &tokens["cache"];
+    Some(OpenCodeMessage {
+        entry: LogEntry {
+            at_ms: value
+                .pointer("/time/created")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            model: text_at(&value, "modelID"),
+            tokens: TokenCounts {
+                input: u(tokens, "input"),
+                output: u(tokens, "output"),
+                cache_read: u(cache, "read"),
+                cache_write: u(cache, "write"),
+                reasoning: u(tokens, "reasoning"),
+            },
+            key: format!("opencode:{id}"),
+            session: Some(session.to_owned()),
+        },
+        provider: text_at(&value, "providerID"),
+        cost_usd: value.get("cost").and_then(Value::as_f64),
+    })
 }
 
 fn text_at(value: &Value, key: &str) -> Option<String> {

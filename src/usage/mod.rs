@@ -7,7 +7,10 @@ mod metrics;
 mod prices;
 mod time;
 
-pub use import::{Line, LogEntry, LogSource, codex_session_from_path, parse_line};
+pub use import::{
+    Line, LogEntry, LogSource, OpenCodeMessage, codex_session_from_path, opencode_message,
+    parse_line,
+};
 pub use metrics::{BUCKETS, MethodStats, MetricKey, MetricsRecorder};
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
 pub use time::{TimeError, Timeframe, format_utc, timeframe_start};

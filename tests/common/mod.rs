@@ -88,6 +88,7 @@ impl Home {
             .env("AISWITCH_HOME", self.aiswitch_home())
             .env("HOME", self.user_home())
             .env("XDG_CONFIG_HOME", self.user_home().join(".config"))
+            .env("XDG_DATA_HOME", self.user_home().join(".local/share"))
             // What a command leaves in the temporary directory (the demo's project)
             // goes with the test's own directory.
             .env("TMPDIR", self.root())

@@ -20,7 +20,7 @@ pub(super) const METHODS: &[Method] = &[
     },
     Method {
         name: "usage.import",
-        summary: "Import the agents' own usage logs from where they keep them (~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp, ~/.qwen/usage), incrementally, as `usage import` does; an `import_finished` event per source. A source never run here is left out.",
+        summary: "Import the agents' own usage logs from where they keep them (~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp, ~/.qwen/usage, OpenCode's database), incrementally, as `usage import` does; an `import_finished` event per source. A source never run here is left out.",
         params: r#"{"source": "all"}"#,
         result: r#"[{"agent": "claude", "report": {"files": 12, "bytes_read": 1048576, "imported": 340, "duplicates": 0, "corrupt_lines": 0, "recorded_by_aiswitch": 4}}]"#,
         errors: "-32602 unknown source",
@@ -79,7 +79,7 @@ pub(super) const METHODS: &[Method] = &[
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ImportParams {
-    /// `claude`, `codex`, `gemini`, `qwen` or `all` (the default).
+    /// `claude`, `codex`, `gemini`, `qwen`, `opencode` or `all` (the default).
     #[serde(default)]
     source: Option<String>,
 }
@@ -90,7 +90,7 @@ fn import(call: &Call) -> Result<Value, ErrorObject> {
         "all" => LogSource::ALL.to_vec(),
         one => vec![serde_json::from_value(json!(one)).map_err(|_| {
             invalid(format!(
-                "unknown source {one}: claude, codex, gemini, qwen or all"
+                "unknown source {one}: claude, codex, gemini, qwen, opencode or all"
             ))
         })?],
     };

@@ -9,12 +9,17 @@ use super::event::RunEvent;
 /// How much text and reasoning a transcript keeps (the newest).
 pub const KEEP_TEXT_BYTES: usize = 1 << 20;
 
+/// How many tool calls a transcript keeps (the newest); the rest are counted.
+pub const KEEP_TOOL_CALLS: usize = 10_000;
+
 /// The events of one run, text joined and bounded.
 #[derive(Debug, Default, Clone)]
 pub struct Transcript {
     events: Vec<RunEvent>,
     text_bytes: usize,
     dropped_bytes: u64,
+    tool_calls: usize,
+    dropped_tool_calls: u64,
 }
 
 impl Transcript {
@@ -28,11 +33,17 @@ impl Transcript {
             }
             (_, event) => {
                 self.text_bytes += text_len(&event);
+                if matches!(event, RunEvent::ToolCall { .. }) {
+                    self.tool_calls += 1;
+                }
                 self.events.push(event);
             }
         }
         if self.text_bytes > KEEP_TEXT_BYTES {
             self.drop_oldest_text();
+        }
+        if self.tool_calls > KEEP_TOOL_CALLS {
+            self.drop_oldest_tool_calls();
         }
     }
 
@@ -48,11 +59,17 @@ impl Transcript {
 
     /// The events, with a note before the first text when some were dropped.
     pub fn into_events(mut self) -> Vec<RunEvent> {
-        if self.dropped_bytes > 0 {
-            let note = format!(
-                "[… {} bytes of earlier output not kept]\n",
-                self.dropped_bytes
-            );
+        if self.dropped_bytes > 0 || self.dropped_tool_calls > 0 {
+            let note = match self.dropped_tool_calls {
+                0 => format!(
+                    "[… {} bytes of earlier output not kept]\n",
+                    self.dropped_bytes
+                ),
+                calls => format!(
+                    "[… {} bytes of earlier output and {calls} earlier tool calls not kept]\n",
+                    self.dropped_bytes
+                ),
+            };
             match self
                 .events
                 .iter_mut()
@@ -63,6 +80,22 @@ impl Transcript {
             }
         }
         self.events
+    }
+
+    /// Drops the oldest tool calls down to three quarters of the limit (a quarter at
+    /// a time, so the scan is rare).
+    fn drop_oldest_tool_calls(&mut self) {
+        let mut excess = self.tool_calls - KEEP_TOOL_CALLS / 4 * 3;
+        self.tool_calls -= excess;
+        self.dropped_tool_calls += excess as u64;
+        self.events.retain(|e| {
+            if excess > 0 && matches!(e, RunEvent::ToolCall { .. }) {
+                excess -= 1;
+                false
+            } else {
+                true
+            }
+        });
     }
 
     /// Trims the oldest text down to three quarters of the limit, so trimming happens
@@ -175,6 +208,39 @@ mod tests {
                 .count(),
             200
         );
+    }
+
+    #[test]
+    fn a_flood_of_tool_calls_keeps_the_newest_and_counts_the_rest() {
+        let mut transcript = Transcript::default();
+        for n in 0..(KEEP_TOOL_CALLS * 3) {
+            transcript.push(RunEvent::ToolCall {
+                id: n.to_string(),
+                name: "read".into(),
+            });
+        }
+        transcript.push(text("done"));
+        let events = transcript.into_events();
+        let calls: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::ToolCall { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(calls.len() <= KEEP_TOOL_CALLS);
+        let last = (KEEP_TOOL_CALLS * 3 - 1).to_string();
+        assert_eq!(calls.last(), Some(&last.as_str()), "the newest is kept");
+        let dropped = KEEP_TOOL_CALLS * 3 - calls.len();
+        let summary = RunSummary::from_events(&events);
+        assert!(
+            summary.text.starts_with(&format!(
+                "[… 0 bytes of earlier output and {dropped} earlier tool calls not kept]"
+            )),
+            "{}",
+            &summary.text[..80.min(summary.text.len())]
+        );
+        assert!(summary.text.ends_with("done"));
     }
 
     #[test]

@@ -32,10 +32,10 @@ enum Which {
 }
 
 /// Import the agents' own usage logs (Claude Code, Codex, Gemini CLI, Qwen Code,
-/// OpenCode),
-/// incrementally: a second run reads only what was added, counts nothing twice, and
-/// what was imported stays after the agents delete their logs. Sessions that aiswitch ran itself (tasks, agents check)
-/// are already in the ledger and are skipped, matched by the CLI's session id.
+/// OpenCode), incrementally: a second run reads only what was added, counts nothing
+/// twice, and what was imported stays after the agents delete their logs. Sessions
+/// that aiswitch ran itself (tasks, agents check) are already in the ledger and are
+/// skipped, matched by the CLI's session id.
 ///
 /// Example: aiswitch usage import all
 #[derive(Debug, Args)]

@@ -70,6 +70,7 @@ const words = {
   noOverrides: ["No user settings compete with a preset.", "没有与预设冲突的用户设置。"],
   directory: ["Directory", "目录"],
   ok: ["ok", "正常"],
+  checking: ["Checking…", "正在检查…"],
   activity: ["Thoughts and tool calls", "思考与工具调用"],
   thinking: ["Thinking", "思考"],
   output: ["Output", "输出"],

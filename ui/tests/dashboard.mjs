@@ -187,7 +187,7 @@ try {
   await shot("dashboard-overview");
 
   // Every page in dark, then in Chinese (screenshots for the README).
-  const ready = { tasks: "table tbody tr", usage: "[data-testid=total-tokens]", alerts: "h2", overview: "table tbody tr", launch: "textarea", providers: "table tbody tr" };
+  const ready = { tasks: "table tbody tr", usage: "[data-testid=total-tokens]", alerts: "h2", overview: "table tbody tr", launch: "textarea", providers: "[data-testid=doctor-directories] tbody tr" };
   const pages = [
     ["overview", "Overview", "概览"],
     ["launch", "Launch", "启动任务"],

@@ -10,6 +10,7 @@
 //! Not here: persistence of tasks and the live terminal display (front-ends).
 
 mod cancel;
+mod progress;
 mod run;
 mod snapshot;
 mod workspace;
@@ -23,6 +24,7 @@ use crate::agents::event::TokenCounts;
 use crate::supervisor::LaunchSpec;
 
 pub use cancel::{CancelWatch, Canceller, cancellation};
+pub use progress::join_output;
 pub use run::run_task;
 pub use workspace::{Workspace, WorkspaceError, is_dirty, is_git_repo};
 

@@ -153,9 +153,13 @@ impl AgentRuntime {
         let events = self.events.clone();
         let task_id = id.clone();
         tokio::spawn(async move {
-            while let Some(event) = live_rx.recv().await {
-                if let Some(event) = Event::of_task(&task_id, event) {
-                    let _ = events.send(EventRecord::live(event));
+            // What is queued when the relay wakes goes out together, output joined.
+            let mut queued = Vec::new();
+            while live_rx.recv_many(&mut queued, 1024).await > 0 {
+                for event in crate::coordinator::join_output(std::mem::take(&mut queued)) {
+                    if let Some(event) = Event::of_task(&task_id, event) {
+                        let _ = events.send(EventRecord::live(event));
+                    }
                 }
             }
         });

@@ -71,6 +71,7 @@ const words = {
   directory: ["Directory", "目录"],
   ok: ["ok", "正常"],
   checking: ["Checking…", "正在检查…"],
+  probeOnSwitch: ["When switching, also send a test prompt through the new provider (one request)", "切换时通过新服务商发送一条测试提示（一次请求）"],
   activity: ["Thoughts and tool calls", "思考与工具调用"],
   thinking: ["Thinking", "思考"],
   output: ["Output", "输出"],

@@ -57,10 +57,12 @@ try {
   await presets.getByRole("cell", { name: "added-from-a-terminal", exact: true }).waitFor(deadline);
   step("a preset added in a terminal appears without a reload");
 
+  await page.getByRole("checkbox", { name: /send a test prompt/ }).check();
   await page.getByLabel("Switch to aiswitch-agent").selectOption("deepseek");
   await page.getByRole("status").filter({ hasText: "aiswitch-agent: switched → deepseek" }).waitFor(deadline);
   if (aiswitch(["env", "show", "aiswitch-agent"]).preset !== "deepseek") throw new Error("env show does not agree");
   step("switching a provider from the page switches it (verified; env show agrees)");
+  await page.getByRole("checkbox", { name: /send a test prompt/ }).uncheck();
   await page.getByLabel("Switch to aiswitch-agent").selectOption("added-from-a-terminal");
   await page.getByRole("status").filter({ hasText: "switched → added-from-a-terminal" }).waitFor(deadline);
   const rollBack = page.getByLabel("Roll back to aiswitch-agent");

@@ -123,6 +123,8 @@ fn a_real_prometheus_scrapes_the_ledgers_totals() {
         .ok()
         .json();
 
+    home.run(&["budget", "set", "--period", "month", "--limit-usd", "20"])
+        .ok();
     let metrics = free_port();
     let listen = format!("127.0.0.1:{metrics}");
     let _daemon = Daemon::start(&home, &[("AISWITCH_METRICS_LISTEN", &listen)]);
@@ -139,6 +141,13 @@ fn a_real_prometheus_scrapes_the_ledgers_totals() {
     assert!(
         page.contains(
             r#"aiswitch_tokens_total{agent="claude",preset="",model="claude-sonnet-4-5",source="log_import",type="input"} 130"#
+        ),
+        "{page}"
+    );
+
+    assert!(
+        page.contains(
+            r#"aiswitch_budget_limit{budget="1",scope="global",period="month",unit="usd"} 20"#
         ),
         "{page}"
     );

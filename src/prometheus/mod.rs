@@ -118,92 +118,94 @@ fn usage_labels(t: &UsageTotal) -> Vec<(&'static str, &str)> {
     ]
 }
 
-fn agent_gauges(page: &mut Exposition, agents: &[AgentStatusView]) {
-    const UP: &str = "aiswitch_agent_state";
-    page.family(
-        UP,
-        Kind::Gauge,
-        "1 for the state each supervised agent is in.",
-    );
-    for a in agents {
-        page.sample(UP, &[("agent", &a.agent), ("state", a.state.as_str())], 1.0);
-    }
-    const CPU: &str = "aiswitch_agent_cpu_percent";
-    page.family(
-        CPU,
-        Kind::Gauge,
-        "CPU of an agent's process tree, percent of one core.",
-    );
-    for a in agents {
-        page.sample(CPU, &[("agent", &a.agent)], f64::from(a.cpu_percent));
-    }
-    const MEMORY: &str = "aiswitch_agent_memory_bytes";
-    page.family(
-        MEMORY,
-        Kind::Gauge,
-        "Resident memory of an agent's process tree.",
-    );
-    for a in agents {
-        page.sample(MEMORY, &[("agent", &a.agent)], a.memory_bytes as f64);
-    }
-    const RESTARTS: &str = "aiswitch_agent_restarts";
-    page.family(
-        RESTARTS,
-        Kind::Gauge,
-        "Restarts of a supervised agent since it was started.",
-    );
-    for a in agents {
-        page.sample(RESTARTS, &[("agent", &a.agent)], f64::from(a.restarts));
+/// One gauge family with a sample per item.
+fn gauge<T>(
+    page: &mut Exposition,
+    name: &str,
+    help: &str,
+    items: &[T],
+    labels: impl Fn(&T) -> Vec<(&'static str, String)>,
+    value: impl Fn(&T) -> f64,
+) {
+    page.family(name, Kind::Gauge, help);
+    for item in items {
+        let owned = labels(item);
+        let borrowed: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        page.sample(name, &borrowed, value(item));
     }
 }
 
+fn agent_gauges(page: &mut Exposition, agents: &[AgentStatusView]) {
+    let agent = |a: &AgentStatusView| vec![("agent", a.agent.clone())];
+    gauge(
+        page,
+        "aiswitch_agent_state",
+        "1 for the state each supervised agent is in.",
+        agents,
+        |a| {
+            vec![
+                ("agent", a.agent.clone()),
+                ("state", a.state.as_str().to_owned()),
+            ]
+        },
+        |_| 1.0,
+    );
+    gauge(
+        page,
+        "aiswitch_agent_cpu_percent",
+        "CPU of an agent's process tree, percent of one core.",
+        agents,
+        agent,
+        |a| f64::from(a.cpu_percent),
+    );
+    gauge(
+        page,
+        "aiswitch_agent_memory_bytes",
+        "Resident memory of an agent's process tree.",
+        agents,
+        agent,
+        |a| a.memory_bytes as f64,
+    );
+    gauge(
+        page,
+        "aiswitch_agent_restarts",
+        "Restarts of a supervised agent since it was started.",
+        agents,
+        agent,
+        |a| f64::from(a.restarts),
+    );
+}
+
 fn budget_gauges(page: &mut Exposition, budgets: &[BudgetStatus]) {
-    const SPENT: &str = "aiswitch_budget_spent";
-    const LIMIT: &str = "aiswitch_budget_limit";
     let labels = |b: &BudgetStatus| {
         let unit = match b.budget.limit {
             Limit::Usd(_) => "usd",
             Limit::Tokens(_) => "tokens",
         };
-        (
-            b.budget.id.to_string(),
-            b.budget.scope.to_string(),
-            b.budget.period.as_str(),
-            unit,
-        )
+        vec![
+            ("budget", b.budget.id.to_string()),
+            ("scope", b.budget.scope.to_string()),
+            ("period", b.budget.period.as_str().to_owned()),
+            ("unit", unit.to_owned()),
+        ]
     };
-    page.family(
-        SPENT,
-        Kind::Gauge,
+    gauge(
+        page,
+        "aiswitch_budget_spent",
         "Spent in the budget's current period (USD or tokens, see unit).",
+        budgets,
+        labels,
+        |b| b.spent,
     );
-    for b in budgets {
-        let (id, scope, period, unit) = labels(b);
-        let l = [
-            ("budget", id.as_str()),
-            ("scope", &scope),
-            ("period", period),
-            ("unit", unit),
-        ];
-        page.sample(SPENT, &l, b.spent);
-    }
-    page.family(
-        LIMIT,
-        Kind::Gauge,
+    gauge(
+        page,
+        "aiswitch_budget_limit",
         "The budget's limit (USD or tokens, see unit).",
-    );
-    for b in budgets {
-        let (id, scope, period, unit) = labels(b);
-        let l = [
-            ("budget", id.as_str()),
-            ("scope", &scope),
-            ("period", period),
-            ("unit", unit),
-        ];
-        let limit = match b.budget.limit {
+        budgets,
+        labels,
+        |b| match b.budget.limit {
             Limit::Usd(v) => v,
             Limit::Tokens(t) => t as f64,
-        };
-        page.sample(LIMIT, &l, limit);
-    }
+        },
+    );
 }

@@ -19,6 +19,7 @@ pub mod env;
 mod error;
 pub mod escape;
 pub mod events;
+pub mod gateway;
 pub mod paths;
 pub mod presets;
 pub mod prometheus;

@@ -1,0 +1,212 @@
+//! Launch leases: each agent launch that goes through the gateway gets a random
+//! token standing in for the API key. The token maps to the launch (agent, task,
+//! copy) and to the upstream it currently uses; it stops working when the launch
+//! ends (its [`Lease`] is dropped). A switch re-points every lease that follows the
+//! agent's environment at once; requests in flight keep the upstream they started on.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, Weak};
+
+use super::upstream::Upstream;
+
+/// Who a launch is, for the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaunchInfo {
+    /// The agent's id.
+    pub agent: String,
+    /// The copy's label in a task (`claude-2`), when it differs from the id.
+    pub instance: Option<String>,
+    /// The task, when the launch runs one.
+    pub task_id: Option<String>,
+}
+
+/// Whether a launch follows its agent's switched environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// It keeps the preset it was started with.
+    Pinned,
+    /// `env switch` re-points it.
+    FollowsAgent,
+}
+
+#[derive(Debug)]
+struct Entry {
+    info: LaunchInfo,
+    binding: Binding,
+    upstream: Arc<Upstream>,
+}
+
+/// The live leases, by token.
+#[derive(Debug, Default)]
+pub struct LeaseTable {
+    entries: RwLock<HashMap<String, Entry>>,
+}
+
+/// What a request with a valid token is served with.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The launch.
+    pub info: LaunchInfo,
+    /// Its upstream at this moment.
+    pub upstream: Arc<Upstream>,
+}
+
+impl LeaseTable {
+    /// Registers a launch under a fresh token.
+    pub fn issue(
+        self: &Arc<Self>,
+        info: LaunchInfo,
+        binding: Binding,
+        upstream: Upstream,
+    ) -> std::io::Result<Lease> {
+        let token = format!("aiswitch-{}", random_hex()?);
+        let entry = Entry {
+            info,
+            binding,
+            upstream: Arc::new(upstream),
+        };
+        self.write().insert(token.clone(), entry);
+        Ok(Lease {
+            token,
+            table: Arc::downgrade(self),
+        })
+    }
+
+    /// The launch holding `token`, if it is live.
+    pub fn resolve(&self, token: &str) -> Option<Resolved> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.get(token).map(|e| Resolved {
+            info: e.info.clone(),
+            upstream: e.upstream.clone(),
+        })
+    }
+
+    /// Points every live launch of `agent` that follows its environment at
+    /// `upstream`; returns how many.
+    pub fn switch(&self, agent: &str, upstream: &Upstream) -> usize {
+        let shared = Arc::new(upstream.clone());
+        let mut switched = 0;
+        for entry in self.write().values_mut() {
+            if entry.binding == Binding::FollowsAgent && entry.info.agent == agent {
+                entry.upstream = shared.clone();
+                switched += 1;
+            }
+        }
+        switched
+    }
+
+    /// How many launches are live.
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// True when no launch is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Entry>> {
+        self.entries.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A live launch's token; the token is refused once this is dropped.
+#[derive(Debug)]
+pub struct Lease {
+    token: String,
+    table: Weak<LeaseTable>,
+}
+
+impl Lease {
+    /// The token the launch sends in place of the API key.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(table) = self.table.upgrade() {
+            table.write().remove(&self.token);
+        }
+    }
+}
+
+/// 128 random bits as hex, from the kernel.
+pub fn random_hex() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::ProviderKind;
+
+    fn upstream(preset: &str) -> Upstream {
+        Upstream::new(
+            preset,
+            ProviderKind::Anthropic,
+            Some("http://127.0.0.1:1"),
+            "sk-real",
+        )
+    }
+
+    fn info(agent: &str) -> LaunchInfo {
+        LaunchInfo {
+            agent: agent.to_owned(),
+            ..LaunchInfo::default()
+        }
+    }
+
+    #[test]
+    fn a_token_works_while_its_lease_lives() {
+        let table = Arc::new(LeaseTable::default());
+        let lease = table
+            .issue(info("claude"), Binding::Pinned, upstream("a"))
+            .expect("issue");
+        let token = lease.token().to_owned();
+        assert!(token.starts_with("aiswitch-") && token.len() > 30);
+        assert_eq!(
+            table.resolve(&token).map(|r| r.info.agent).as_deref(),
+            Some("claude")
+        );
+        drop(lease);
+        assert!(table.resolve(&token).is_none());
+        assert!(table.resolve("sk-real").is_none());
+    }
+
+    #[test]
+    fn a_switch_moves_following_launches_of_that_agent_only() {
+        let table = Arc::new(LeaseTable::default());
+        let follows = table
+            .issue(info("claude"), Binding::FollowsAgent, upstream("a"))
+            .expect("issue");
+        let pinned = table
+            .issue(info("claude"), Binding::Pinned, upstream("a"))
+            .expect("issue");
+        let other = table
+            .issue(info("codex"), Binding::FollowsAgent, upstream("a"))
+            .expect("issue");
+        let in_flight = table.resolve(follows.token()).expect("live").upstream;
+        assert_eq!(table.switch("claude", &upstream("b")), 1);
+        let preset = |l: &Lease| {
+            table
+                .resolve(l.token())
+                .expect("live")
+                .upstream
+                .preset
+                .clone()
+        };
+        assert_eq!(
+            (preset(&follows), preset(&pinned), preset(&other)),
+            ("b".into(), "a".into(), "a".into())
+        );
+        assert_eq!(
+            in_flight.preset, "a",
+            "a request already served keeps its upstream"
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! One request through the gateway: check the launch's token, put the real key in
+//! its place, forward to the launch's current upstream, and pass the response back
+//! as it streams while the meter reads its usage and the quota headers are noted.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{HeaderMap, Request, Response, StatusCode, Uri};
+use serde_json::json;
+
+use super::api::Api;
+use super::body::MeteredBody;
+use super::lease::Resolved;
+use super::meter::Meter;
+use super::{Metered, Observation, QuotaSeen, Shared};
+use crate::store::now_ms;
+
+/// What the client receives: the upstream's body, or the gateway's own answer.
+pub type GatewayBody = Either<MeteredBody, Full<Bytes>>;
+
+/// Where the client put its credential, so the real key goes in the same place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Header(&'static str),
+    Bearer,
+    Query,
+}
+
+const X_API_KEY: &str = "x-api-key";
+const X_GOOG_API_KEY: &str = "x-goog-api-key";
+
+/// Headers that belong to one hop, never forwarded; `accept-encoding` is dropped
+/// so the provider answers uncompressed and the meter can read it.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "host",
+    "accept-encoding",
+];
+
+fn credential(req: &Request<Incoming>) -> Option<(String, Place)> {
+    let headers = req.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(key) = text(X_API_KEY) {
+        return Some((key.to_owned(), Place::Header(X_API_KEY)));
+    }
+    if let Some(token) = text("authorization").and_then(|v| v.strip_prefix("Bearer ")) {
+        return Some((token.trim().to_owned(), Place::Bearer));
+    }
+    if let Some(key) = text(X_GOOG_API_KEY) {
+        return Some((key.to_owned(), Place::Header(X_GOOG_API_KEY)));
+    }
+    req.uri()
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("key="))
+        .map(|key| (key.to_owned(), Place::Query))
+}
+
+/// Serves one request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<GatewayBody>, Infallible> {
+    let api = Api::of(req.uri().path());
+    let Some((token, place)) = credential(&req) else {
+        return Ok(refusal(
+            api,
+            StatusCode::UNAUTHORIZED,
+            "aiswitch gateway: this request has no launch token; start the agent through aiswitch",
+        ));
+    };
+    let Some(launch) = shared.table.resolve(&token) else {
+        return Ok(refusal(
+            api,
+            StatusCode::UNAUTHORIZED,
+            "aiswitch gateway: unknown or ended launch token; start the agent through aiswitch again",
+        ));
+    };
+    if let Some(refused) = shared
+        .admission
+        .as_ref()
+        .and_then(|admit| admit(&launch).err())
+    {
+        return Ok(refusal(api, StatusCode::TOO_MANY_REQUESTS, &refused));
+    }
+    let model_in_path = Api::model_in_path(req.uri().path()).map(str::to_owned);
+    let forwarded = match forward_request(req, &launch, &token, place) {
+        Ok(forwarded) => forwarded,
+        Err(why) => return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why)),
+    };
+    let provider = launch.upstream.provider();
+    let response = match shared.client.request(forwarded).await {
+        Ok(response) => response,
+        Err(e) => {
+            let why = format!(
+                "aiswitch gateway: cannot reach {provider} for preset {}: {e}",
+                launch.upstream.preset
+            );
+            return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
+        }
+    };
+    let at_ms = now_ms();
+    let windows = super::quota::windows(response.headers(), at_ms);
+    if !windows.is_empty() {
+        let _ = shared.sink.send(Observation::Quota(QuotaSeen {
+            at_ms,
+            preset: launch.upstream.preset.clone(),
+            provider: provider.clone(),
+            windows,
+        }));
+    }
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let meter = Meter::new(api, content_type);
+    let sink = shared.sink.clone();
+    let status = parts.status.as_u16();
+    let on_end = Box::new(move |meter: Meter| {
+        let reading = meter.finish();
+        if reading.metered {
+            let _ = sink.send(Observation::Usage(Metered {
+                at_ms,
+                info: launch.info,
+                preset: launch.upstream.preset.clone(),
+                provider,
+                model: reading.model.or(model_in_path),
+                tokens: reading.tokens,
+                status,
+            }));
+        }
+    });
+    Ok(Response::from_parts(
+        parts,
+        Either::Left(MeteredBody::new(body, meter, on_end)),
+    ))
+}
+
+/// The request as it goes upstream: the launch's upstream URL, the real key in
+/// the token's place, no hop-by-hop headers.
+fn forward_request(
+    req: Request<Incoming>,
+    launch: &Resolved,
+    token: &str,
+    place: Place,
+) -> Result<Request<Incoming>, String> {
+    let (mut parts, body) = req.into_parts();
+    let key = launch.upstream.api_key();
+    let mut path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_owned();
+    if place == Place::Query {
+        path_and_query = path_and_query.replace(
+            &format!("key={token}"),
+            &format!("key={}", percent_encode(key)),
+        );
+    }
+    let url = launch.upstream.url(&path_and_query);
+    let uri: Uri = url.parse().map_err(|e| {
+        format!(
+            "aiswitch gateway: preset {} has a base URL that is not a URL ({e})",
+            launch.upstream.preset
+        )
+    })?;
+    strip_hop_by_hop(&mut parts.headers);
+    let credential_error = |_| {
+        format!(
+            "aiswitch gateway: the key of preset {} cannot be sent in a header",
+            launch.upstream.preset
+        )
+    };
+    match place {
+        Place::Header(name) => {
+            let value = HeaderValue::from_str(key).map_err(credential_error)?;
+            parts.headers.insert(HeaderName::from_static(name), value);
+        }
+        Place::Bearer => {
+            let value =
+                HeaderValue::from_str(&format!("Bearer {key}")).map_err(credential_error)?;
+            parts.headers.insert(header::AUTHORIZATION, value);
+        }
+        Place::Query => {}
+    }
+    if let Some(host) = uri
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        parts.headers.insert(header::HOST, host);
+    }
+    parts.uri = uri;
+    parts.version = hyper::Version::HTTP_11;
+    Ok(Request::from_parts(parts, body))
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The gateway's own answer, in the error format of the API the client speaks,
+/// so the CLI shows the message.
+pub fn refusal(api: Api, status: StatusCode, message: &str) -> Response<GatewayBody> {
+    let body = match api {
+        Api::AnthropicMessages => {
+            json!({"type": "error", "error": {"type": anthropic_type(status), "message": message}})
+        }
+        Api::Gemini => {
+            json!({"error": {"code": status.as_u16(), "message": message, "status": google_status(status)}})
+        }
+        _ => {
+            json!({"error": {"message": message, "type": openai_type(status), "code": status.as_u16()}})
+        }
+    };
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn anthropic_type(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "authentication_error",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limit_error",
+        _ => "api_error",
+    }
+}
+
+fn openai_type(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "invalid_request_error",
+        StatusCode::TOO_MANY_REQUESTS => "insufficient_quota",
+        _ => "server_error",
+    }
+}
+
+fn google_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::TOO_MANY_REQUESTS => "RESOURCE_EXHAUSTED",
+        _ => "UNAVAILABLE",
+    }
+}

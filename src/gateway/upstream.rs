@@ -1,0 +1,100 @@
+//! Where a launch's requests go: the preset's base URL (or the provider's official
+//! one) and its real key, which only the gateway ever holds.
+
+use std::fmt;
+
+use crate::presets::ProviderKind;
+
+/// A provider endpoint with its credential.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// The preset it comes from.
+    pub preset: String,
+    /// The preset's API family.
+    pub kind: ProviderKind,
+    /// The base URL, without a trailing `/`; a request's path is appended.
+    pub base_url: String,
+    api_key: String,
+}
+
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upstream")
+            .field("preset", &self.preset)
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Upstream {
+    /// The upstream of a preset of `kind` at `base_url` (none: the provider's
+    /// official URL) with `api_key`.
+    pub fn new(preset: &str, kind: ProviderKind, base_url: Option<&str>, api_key: &str) -> Self {
+        let base = base_url.unwrap_or_else(|| official_url(kind));
+        Self {
+            preset: preset.to_owned(),
+            kind,
+            base_url: base.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+        }
+    }
+
+    /// The real key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The provider's name for the ledger: the host of the base URL.
+    pub fn provider(&self) -> String {
+        self.base_url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .unwrap_or(&self.base_url)
+            .to_owned()
+    }
+
+    /// The URL of a request whose path and query are `path_and_query`.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.base_url)
+    }
+}
+
+/// Where a CLI sends requests of `kind` when no base URL is set, as the CLIs
+/// themselves compose it (OpenAI's base includes `/v1`).
+pub fn official_url(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Anthropic => "https://api.anthropic.com",
+        ProviderKind::Openai => "https://api.openai.com/v1",
+        ProviderKind::Gemini => "https://generativelanguage.googleapis.com",
+        _ => "https://api.openai.com/v1",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_append_to_the_base_and_the_key_never_prints() {
+        let u = Upstream::new(
+            "ds",
+            ProviderKind::Anthropic,
+            Some("https://api.deepseek.com/anthropic/"),
+            "sk-secret",
+        );
+        assert_eq!(
+            u.url("/v1/messages?beta=true"),
+            "https://api.deepseek.com/anthropic/v1/messages?beta=true"
+        );
+        assert_eq!(u.provider(), "api.deepseek.com");
+        assert!(!format!("{u:?}").contains("sk-secret"));
+        let official = Upstream::new("o", ProviderKind::Openai, None, "k");
+        assert_eq!(
+            official.url("/responses"),
+            "https://api.openai.com/v1/responses"
+        );
+    }
+}

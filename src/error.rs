@@ -50,6 +50,9 @@ pub enum Error {
     /// A usage export could not be written.
     #[error(transparent)]
     Export(#[from] crate::engine::ExportError),
+    /// The provider gateway cannot start or lease.
+    #[error(transparent)]
+    Gateway(#[from] crate::gateway::GatewayError),
 }
 
 impl From<ManifestError> for Error {
@@ -110,6 +113,7 @@ impl Error {
             Self::Keep(crate::engine::KeepError::NoRun { .. }) => -40101,
             Self::Keep(_) => -40102,
             Self::Export(_) => -40404,
+            Self::Gateway(_) => -40403,
         }
     }
 
@@ -143,6 +147,7 @@ impl Error {
             Self::Keep(crate::engine::KeepError::Conflict { .. }) => "keep_conflict",
             Self::Keep(_) => "keep_failed",
             Self::Export(_) => "export_failed",
+            Self::Gateway(_) => "gateway",
             Self::Preset(e) => match e {
                 PresetError::NotFound { .. } => "preset_not_found",
                 PresetError::AlreadyExists { .. } => "preset_exists",

@@ -43,6 +43,35 @@ pub struct Settings {
     /// `127.0.0.1:9464`; unset: not served (`AISWITCH_METRICS_LISTEN`). An address
     /// other than loopback is served too, with a warning in the daemon's log.
     pub metrics_listen: Option<String>,
+    /// How launches reach their provider: `on` (through the local provider gateway,
+    /// which meters every request and keeps the real key from the CLI) or `direct`
+    /// (the key and URL are injected into the CLI as they are) (`AISWITCH_GATEWAY`).
+    pub gateway: GatewayMode,
+    /// Where the provider gateway listens: a 127.0.0.1 address; port 0 picks a
+    /// free port per engine host (`AISWITCH_GATEWAY_LISTEN`).
+    pub gateway_listen: String,
+}
+
+/// How launches reach their provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayMode {
+    /// Through the local provider gateway.
+    #[default]
+    On,
+    /// Straight to the provider, the key in the CLI's environment.
+    Direct,
+}
+
+impl std::str::FromStr for GatewayMode {
+    type Err = ();
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "on" => Ok(Self::On),
+            "direct" => Ok(Self::Direct),
+            _ => Err(()),
+        }
+    }
 }
 
 /// A language the GUI speaks.
@@ -82,6 +111,8 @@ impl Default for Settings {
             timezone: "system".to_owned(),
             week_start: "monday".to_owned(),
             metrics_listen: None,
+            gateway: GatewayMode::On,
+            gateway_listen: "127.0.0.1:0".to_owned(),
         }
     }
 }
@@ -97,6 +128,11 @@ pub enum SettingsError {
         "invalid setting metrics_listen {0:?}: expected an address and port such as 127.0.0.1:9464"
     )]
     MetricsListen(String),
+    /// `gateway_listen` is not a loopback address and port.
+    #[error(
+        "invalid setting gateway_listen {0:?}: expected a 127.0.0.1 address and port such as 127.0.0.1:8787 (port 0 picks a free one)"
+    )]
+    GatewayListen(String),
     /// `config.toml` exists but cannot be read.
     #[error("cannot read settings file {path}: {source}")]
     Read {
@@ -190,9 +226,25 @@ impl Settings {
         if let Some(value) = lookup("AISWITCH_METRICS_LISTEN") {
             self.metrics_listen = Some(value).filter(|v| !v.is_empty());
         }
+        if let Some(value) = lookup("AISWITCH_GATEWAY") {
+            self.gateway = parse_env("AISWITCH_GATEWAY", value, "on or direct")?;
+        }
+        if let Some(value) = lookup("AISWITCH_GATEWAY_LISTEN") {
+            self.gateway_listen = value;
+        }
         self.calendar()?;
         self.metrics_address()?;
+        self.gateway_address()?;
         Ok(())
+    }
+
+    /// The address `gateway_listen` names (loopback only).
+    pub fn gateway_address(&self) -> Result<std::net::SocketAddr, SettingsError> {
+        self.gateway_listen
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .filter(|a| a.ip().is_loopback())
+            .ok_or_else(|| SettingsError::GatewayListen(self.gateway_listen.clone()))
     }
 
     /// The address `metrics_listen` names, if set.

@@ -77,9 +77,12 @@ fn check_injects_the_preset_and_reports_reply_and_usage() {
         .json();
     assert_eq!(report["agent"], "aiswitch-agent");
     assert_eq!(report["preset"], "p");
-    assert_eq!(
-        report["reply"],
-        "ANTHROPIC_BASE_URL=https://api.example.com/anthropic"
+    // Through the provider gateway: the agent is pointed at it, never at the
+    // provider itself (tests/gateway.rs follows the requests).
+    let reply = report["reply"].as_str().unwrap();
+    assert!(
+        reply.starts_with("ANTHROPIC_BASE_URL=http://127.0.0.1:"),
+        "{reply}"
     );
     assert_eq!(report["stop_reason"], "end_turn");
     assert_eq!(report["usage"]["input_tokens"], 11);

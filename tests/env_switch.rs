@@ -14,8 +14,11 @@ use serde_json::{Value, json};
 
 const AGENT: &str = "aiswitch-agent";
 
+/// A home whose launches inject presets directly: these tests check what each run's
+/// injected environment holds (tests/gateway.rs switches through the gateway).
 fn home() -> Home {
     let home = Home::new();
+    home.direct();
     for (name, url) in [
         ("one", "https://one.example.com"),
         ("two", "https://two.example.com"),

@@ -370,6 +370,8 @@ fn doctor_finds_competing_user_settings_and_says_which_win() {
 #[test]
 fn agents_check_resolves_the_preset_as_run_does() {
     let (home, bin) = setup();
+    // `run` execs the CLI with the preset's URL; `check` compares it directly.
+    home.direct();
     home.run(&["use", "one"]).ok();
     let project = home.root().join("project");
     std::fs::create_dir_all(&project).unwrap();

@@ -158,6 +158,9 @@ fn stale_shell(cmd: &mut Command) -> &mut Command {
 #[test]
 fn a_launch_gets_only_its_presets_provider() {
     let home = Home::new();
+    // What the injection sets and removes, seen without the gateway in between
+    // (tests/gateway.rs: through it, the CLI sees only the gateway and a token).
+    home.direct();
     // The official preset: a key, no URL, no model (the CLI's defaults).
     home.run_with_stdin(
         &["add", "official", "--kind", "anthropic", "--api-key", "-"],

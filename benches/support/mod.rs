@@ -106,6 +106,7 @@ pub fn reference(agent: &str, name: &str) -> LaunchSpec {
         session_meta: None,
         cwd: std::env::temp_dir(),
         locks: None,
+        lease: None,
         env_remove: Vec::new(),
     }
 }

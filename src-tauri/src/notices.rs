@@ -85,6 +85,7 @@ fn alert_title(kind: AlertKind) -> Text {
     match kind {
         AlertKind::AgentCrashed => Text::AgentCrashed,
         AlertKind::RestartLimit => Text::RestartLimit,
+        AlertKind::QuotaThreshold => Text::QuotaThreshold,
         AlertKind::TaskFailed => Text::TaskFailed,
         AlertKind::TaskTimedOut => Text::TaskTimedOut,
         AlertKind::BudgetThreshold => Text::BudgetThreshold,

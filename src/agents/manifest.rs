@@ -102,6 +102,9 @@ pub struct Injection {
     pub files: Vec<InjectedFile>,
     /// The `_meta` of ACP `session/new`.
     pub session_meta: Option<serde_json::Value>,
+    /// The gateway lease the launch's token belongs to, when it goes through the
+    /// provider gateway (the token stops working when the last holder drops it).
+    pub lease: Option<crate::gateway::LeaseHandle>,
 }
 
 /// An agent manifest.
@@ -373,6 +376,7 @@ impl Manifest {
             args,
             files,
             session_meta,
+            lease: None,
         })
     }
 }

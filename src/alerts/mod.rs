@@ -30,11 +30,13 @@ pub enum AlertKind {
     AgentCrashed,
     /// An agent was restarted too often and is left stopped.
     RestartLimit,
+    /// A provider's quota window crossed 75, 90 or 100 % (read by the gateway).
+    QuotaThreshold,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::BudgetThreshold,
         Self::BudgetUnpriced,
         Self::BudgetHardStop,
@@ -44,6 +46,7 @@ impl AlertKind {
         Self::ErrorRate,
         Self::AgentCrashed,
         Self::RestartLimit,
+        Self::QuotaThreshold,
     ];
 
     /// The stored name.
@@ -58,6 +61,7 @@ impl AlertKind {
             Self::ErrorRate => "error_rate",
             Self::AgentCrashed => "agent_crashed",
             Self::RestartLimit => "restart_limit",
+            Self::QuotaThreshold => "quota_threshold",
         }
     }
 
@@ -67,7 +71,8 @@ impl AlertKind {
     /// alerts: one per threshold per period; a hard stop: one per budget per day; task
     /// alerts: one per task; a failed
     /// switch or a crash: one per agent per minute; an error rate: one per agent per
-    /// ten minutes; a restart limit: one per agent per hour.
+    /// ten minutes; a restart limit: one per agent per hour; a quota window: one per
+    /// threshold per window until it resets (`period`: its reset and threshold).
     pub fn dedup_key(self, subject: &str, period: &str, now_ms: i64) -> String {
         const MINUTE: i64 = 60_000;
         match self {
@@ -79,6 +84,7 @@ impl AlertKind {
             Self::ErrorRate => format!("error-rate:{subject}:{}", now_ms / (10 * MINUTE)),
             Self::AgentCrashed => format!("crash:{subject}:{}", now_ms / MINUTE),
             Self::RestartLimit => format!("restart-limit:{subject}:{}", now_ms / (60 * MINUTE)),
+            Self::QuotaThreshold => format!("quota:{subject}:{period}"),
         }
     }
 }

@@ -9,6 +9,7 @@ mod dashboard;
 mod doctor;
 mod env;
 mod exchange;
+mod limits;
 mod metrics;
 mod output;
 mod presets;
@@ -72,6 +73,7 @@ enum Command {
     Alerts(budget::AlertsArgs),
     Usage(usage_import::UsageArgs),
     Metrics(metrics::MetricsArgs),
+    Limits(limits::LimitsArgs),
     Env(env::EnvArgs),
     Doctor(doctor::DoctorArgs),
     Dashboard(dashboard::DashboardArgs),
@@ -115,6 +117,7 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, CliError> {
         Command::Alerts(args) => budget::alerts(args, out),
         Command::Usage(args) => usage_import::usage(args, out),
         Command::Metrics(args) => metrics::metrics(args, out),
+        Command::Limits(args) => limits::limits(args, out),
         Command::Env(args) => env::env(args, out),
         Command::Doctor(args) => doctor::doctor(args, out),
         Command::Dashboard(args) => dashboard::dashboard(args, out),

@@ -15,6 +15,7 @@ use crate::agents::{
     AgentError, AgentRegistry, Injection, Lifetime, Manifest, Origin, launch, stale_provider_vars,
 };
 use crate::events::Event;
+use crate::gateway::Binding;
 use crate::presets::{PresetName, ProviderKind};
 use crate::supervisor::{LaunchSpec, Supervisor, SupervisorOptions, run_once};
 
@@ -134,10 +135,24 @@ impl Engine {
         cwd: PathBuf,
     ) -> Result<(LaunchSpec, Option<String>), Error> {
         let manifest = self.agent_registry().get(agent)?;
+        // A launch with its preset named keeps it; one that follows the agent's
+        // environment is re-pointed by the gateway when the agent is switched.
+        let pinned = |name: &PresetName| {
+            self.launch_injection(&manifest, name, Binding::Pinned)
+                .map(|injection| (injection, Some(name.to_string())))
+        };
         let (injection, used) = match preset {
-            Some(name) => (self.injection(&manifest, name)?, Some(name.to_string())),
+            Some(name) => pinned(name)?,
             None => match self.choose_preset(Some(agent), None, &cwd)? {
-                // The switched environment's preset, as it is now.
+                // The switched environment's preset: through the gateway, the
+                // preset as it is now; direct, the environment as switched.
+                Some(super::PresetChoice {
+                    source: super::PresetSource::Switched,
+                    preset,
+                }) if self.gateway_routes(Some(preset.as_str())) => (
+                    self.launch_injection(&manifest, &preset, Binding::FollowsAgent)?,
+                    Some(preset.to_string()),
+                ),
                 Some(super::PresetChoice {
                     source: super::PresetSource::Switched,
                     ..
@@ -146,7 +161,7 @@ impl Engine {
                     None => (Injection::default(), None),
                 },
                 Some(choice) => (
-                    self.injection(&manifest, &choice.preset)?,
+                    self.launch_injection(&manifest, &choice.preset, Binding::FollowsAgent)?,
                     Some(choice.preset.to_string()),
                 ),
                 None => (Injection::default(), None),
@@ -189,6 +204,7 @@ impl Engine {
             session_meta: injection.session_meta,
             cwd,
             locks: None,
+            lease: injection.lease,
         }
     }
 
@@ -271,9 +287,12 @@ impl Engine {
         let outcome = outcome?;
         let summary = outcome.map(|o| o.summary);
         let mut cost_usd = summary.as_ref().and_then(|s| s.cost_usd);
+        // Through the gateway, every request is in the ledger already.
+        self.settle_gateway(None);
+        let metered = self.gateway_routes(preset_name.as_deref());
         if let Some(s) = summary
             .as_ref()
-            .filter(|s| s.tokens != crate::agents::event::TokenCounts::default())
+            .filter(|s| !metered && s.tokens != crate::agents::event::TokenCounts::default())
         {
             let mut row = self.usage_row(
                 agent,

@@ -12,6 +12,7 @@ mod discovery;
 mod doctor;
 mod env;
 mod exchange;
+mod gateway;
 mod import;
 mod keep;
 mod launch;
@@ -39,6 +40,7 @@ pub use demo::DemoError;
 pub use doctor::{DirectoryCheck, DoctorAgent, DoctorReport, Override};
 pub use env::{EnvView, Verify};
 pub use exchange::{AddOutcome, Change, FieldChange, ImportAction, ImportOptions, ImportOutcome};
+pub use gateway::QuotaView;
 pub use import::{ImportReport, SourceReport, default_log_dir};
 pub use keep::{KeepError, Kept};
 pub use launch::Installed;
@@ -62,6 +64,8 @@ pub struct Engine {
     /// Set in the engine host: its relay, woken after each commit of events. Other
     /// processes wake the host over its control socket instead.
     host: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::events::relay::Relay>>>,
+    /// The provider gateway of this process, started on first use.
+    gateway: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::gateway::Gateway>>>,
 }
 
 /// What removing a preset did.
@@ -102,6 +106,7 @@ impl Engine {
             presets,
             recorder: std::sync::Arc::default(),
             host: std::sync::Arc::default(),
+            gateway: std::sync::Arc::default(),
         }
     }
 

@@ -11,6 +11,7 @@ use super::choice::PresetSource;
 use crate::Error;
 use crate::agents::resolve_command;
 use crate::coordinator::{Assignment, Coordination, Order, TaskSpec, new_task_id};
+use crate::gateway::LaunchInfo;
 use crate::presets::PresetName;
 use crate::supervisor::SupervisorError;
 
@@ -144,6 +145,7 @@ impl Engine {
                 None => items.push(item.clone()),
             }
         }
+        let id = new_task_id();
         let mut assignments: Vec<Assignment> = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let (agent, named) = match item.split_once(':') {
@@ -165,13 +167,21 @@ impl Engine {
             if assignments.iter().any(|a| a.launch.name == launch.name) {
                 launch.name = format!("{agent}-{}", index + 1);
             }
+            if let Some(lease) = &launch.lease {
+                lease.0.relabel(LaunchInfo {
+                    agent: launch.manifest.id.to_string(),
+                    instance: (launch.name != launch.manifest.id.as_str())
+                        .then(|| launch.name.clone()),
+                    task_id: Some(id.clone()),
+                });
+            }
             assignments.push(Assignment {
                 launch,
                 preset: Some(preset.to_string()),
             });
         }
         Ok(TaskSpec {
-            id: new_task_id(),
+            id,
             prompt: request.task,
             agents: assignments,
             order: if request.sequential {

@@ -283,6 +283,24 @@ impl AgentRuntime {
         if to == from {
             return Ok(false);
         }
+        if let Some(to) = &to
+            && self.engine.live_switchable(from.as_deref(), to)
+            && let Ok(name) = crate::presets::PresetName::parse(to)
+            && let Some(moved) = self.engine.switch_gateway(agent, &name)?
+            && moved > 0
+        {
+            if let Some(entry) = self.agents.lock().await.get_mut(agent) {
+                entry.preset = Some(to.clone());
+            }
+            let _ = self
+                .events
+                .send(EventRecord::live(Event::AgentEnvSwitchedLive {
+                    agent: agent.to_owned(),
+                    from,
+                    to: to.clone(),
+                }));
+            return Ok(true);
+        }
         // The turn in progress finishes with the environment it started with.
         let state = handle.wait_for(|s| s != AgentState::Busy).await;
         if matches!(state, AgentState::Stopped | AgentState::Error) {

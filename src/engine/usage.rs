@@ -66,8 +66,26 @@ impl Engine {
     /// Prices a task's runs that the agents did not price, and records every run
     /// with tokens in the ledger.
     pub fn record_task_usage(&self, result: &mut TaskResult) -> Result<(), Error> {
+        self.settle_gateway(Some(&result.id));
         let mut rows = Vec::new();
         for run in &mut result.runs {
+            // The gateway metered this run request by request: its figures win
+            // (the agent's own count is not added to the ledger a second time).
+            if self.gateway_routes(run.preset.as_deref()) {
+                let agent = run.agent_id.clone().unwrap_or_else(|| run.agent.clone());
+                let instance = (run.agent != agent).then_some(run.agent.as_str());
+                if let Some((tokens, cost, model)) = self
+                    .open_store()?
+                    .gateway_usage_of_run(&result.id, &agent, instance)?
+                {
+                    run.tokens = tokens;
+                    run.cost_usd = cost;
+                    run.cost_source =
+                        Some(if cost.is_some() { "table" } else { "unpriced" }.to_owned());
+                    run.model = model.or(run.model.take());
+                }
+                continue;
+            }
             if run.tokens == TokenCounts::default() {
                 continue;
             }

@@ -184,6 +184,7 @@ mod tests {
                 contents: "{}".into(),
             }],
             session_meta: None,
+            lease: None,
         };
         let env = AgentEnv::new("a", "p", injection);
         assert!(env.is_intact());

@@ -140,6 +140,17 @@ pub enum Event {
         /// The preset it runs with now.
         to: Option<String>,
     },
+    /// A running session agent was moved onto a switch without a restart: the
+    /// provider gateway re-pointed its launches, its next request goes to the new
+    /// preset and its conversation is kept (live).
+    AgentEnvSwitchedLive {
+        /// The agent.
+        agent: String,
+        /// The preset it ran with.
+        from: Option<String>,
+        /// The preset its requests go to now.
+        to: String,
+    },
     /// A task started.
     TaskStarted {
         /// The task.
@@ -389,6 +400,7 @@ impl Event {
                 | Self::AgentGaveUp { .. }
                 | Self::AgentLog { .. }
                 | Self::AgentEnvRestarted { .. }
+                | Self::AgentEnvSwitchedLive { .. }
                 | Self::RunStarted { .. }
                 | Self::RunOutput { .. }
                 | Self::RunThought { .. }

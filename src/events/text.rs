@@ -81,6 +81,10 @@ fn agents(event: &Event) -> Option<String> {
             from.as_deref().unwrap_or("(none)"),
             to.as_deref().unwrap_or("(none)")
         ),
+        Event::AgentEnvSwitchedLive { agent, from, to } => format!(
+            "agent {agent} switched from {} to {to} without a restart (through the gateway)",
+            from.as_deref().unwrap_or("(none)")
+        ),
         _ => return None,
     })
 }

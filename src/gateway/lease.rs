@@ -69,6 +69,7 @@ impl LeaseTable {
         Ok(Lease {
             token,
             table: Arc::downgrade(self),
+            files: None,
         })
     }
 
@@ -115,12 +116,33 @@ impl LeaseTable {
 pub struct Lease {
     token: String,
     table: Weak<LeaseTable>,
+    files: Option<std::path::PathBuf>,
 }
 
 impl Lease {
     /// The token the launch sends in place of the API key.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// A short name of this launch (for its files' directory).
+    pub fn short_id(&self) -> &str {
+        let hex = self.token.trim_start_matches("aiswitch-");
+        &hex[..hex.len().min(12)]
+    }
+
+    /// Removes `dir` (the launch's own config files) when the launch ends.
+    pub fn remove_on_end(&mut self, dir: std::path::PathBuf) {
+        self.files = Some(dir);
+    }
+
+    /// Says who the launch is, once that is known (a task's id and copy label).
+    pub fn relabel(&self, info: LaunchInfo) {
+        if let Some(table) = self.table.upgrade()
+            && let Some(entry) = table.write().get_mut(&self.token)
+        {
+            entry.info = info;
+        }
     }
 }
 
@@ -129,8 +151,23 @@ impl Drop for Lease {
         if let Some(table) = self.table.upgrade() {
             table.write().remove(&self.token);
         }
+        if let Some(dir) = self.files.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
+
+/// A shared lease, as a launch spec holds it (equal when the token is).
+#[derive(Debug, Clone)]
+pub struct LeaseHandle(pub Arc<Lease>);
+
+impl PartialEq for LeaseHandle {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.token == other.0.token
+    }
+}
+
+impl Eq for LeaseHandle {}
 
 /// 128 random bits as hex, from the kernel.
 pub fn random_hex() -> std::io::Result<String> {

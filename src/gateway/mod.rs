@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::mpsc;
 
 pub use api::{Api, Reading};
-pub use lease::{Binding, LaunchInfo, Lease, LeaseTable, Resolved};
+pub use lease::{Binding, LaunchInfo, Lease, LeaseHandle, LeaseTable, Resolved};
 pub use quota::QuotaWindow;
 pub use upstream::Upstream;
 
@@ -46,6 +46,9 @@ pub enum GatewayError {
     /// The gateway only listens on loopback.
     #[error("the provider gateway listens on 127.0.0.1 only, not {0}")]
     NotLoopback(SocketAddr),
+    /// A thread could not be started.
+    #[error("cannot start the provider gateway's thread: {0}")]
+    Thread(std::io::Error),
     /// No randomness for a token.
     #[error("cannot read /dev/urandom for a launch token: {0}")]
     Token(std::io::Error),
@@ -85,11 +88,21 @@ pub struct QuotaSeen {
 
 /// What the gateway saw, for the engine host to record.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Observation {
     /// A response's usage.
     Usage(Metered),
     /// A response's rate-limit windows.
     Quota(QuotaSeen),
+}
+
+/// An observation on its way to the ledger; [`Gateway::settle`] waits until every
+/// report is dropped (so drop it after recording).
+#[derive(Debug)]
+pub struct Report {
+    /// What was seen.
+    pub observation: Observation,
+    _pending: InFlightGuard,
 }
 
 /// Decides, before a request leaves the machine, whether the launch may spend
@@ -101,15 +114,18 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Incoming>
 pub(crate) struct Shared {
     table: Arc<LeaseTable>,
     client: HttpsClient,
-    sink: mpsc::UnboundedSender<Observation>,
+    sink: mpsc::UnboundedSender<Report>,
     admission: Option<Admission>,
+    in_flight: Arc<InFlight>,
 }
 
-/// A running gateway; it stops when dropped.
+/// A running gateway, on its own thread and runtime (so any front-end, with or
+/// without a runtime of its own, can launch through it); it stops when dropped.
 pub struct Gateway {
     addr: SocketAddr,
     table: Arc<LeaseTable>,
-    server: tokio::task::JoinHandle<()>,
+    in_flight: Arc<InFlight>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -121,40 +137,96 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
+/// Responses whose usage is not yet recorded, by task (`""`: none), so a command
+/// or a task that is ending can wait for its last ones.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    count: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    idle: std::sync::Condvar,
+}
+
+impl InFlight {
+    pub(crate) fn begin(self: &Arc<Self>, task: Option<&str>) -> InFlightGuard {
+        let key = task.unwrap_or_default().to_owned();
+        *self
+            .count
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.clone())
+            .or_default() += 1;
+        InFlightGuard(self.clone(), key)
+    }
+}
+
+/// One response in flight; dropped when its usage was recorded (or there was none).
+#[derive(Debug)]
+pub(crate) struct InFlightGuard(Arc<InFlight>, String);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut counts = self.0.count.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = counts.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.1);
+                self.0.idle.notify_all();
+            }
+        }
+    }
+}
+
 impl Gateway {
-    /// Binds `listen` (127.0.0.1; port 0 picks a free one) and serves on the
-    /// current tokio runtime. Observations go to `sink`; `admission` is asked
-    /// before each request is forwarded.
-    pub async fn start(
+    /// Binds `listen` (127.0.0.1; port 0 picks a free one) and serves on a thread
+    /// of its own. Observations go to `sink`; `admission` is asked before each
+    /// request is forwarded.
+    pub fn start(
         listen: SocketAddr,
-        sink: mpsc::UnboundedSender<Observation>,
+        sink: mpsc::UnboundedSender<Report>,
         admission: Option<Admission>,
     ) -> Result<Self, GatewayError> {
         if !listen.ip().is_loopback() {
             return Err(GatewayError::NotLoopback(listen));
         }
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|source| GatewayError::Bind {
-                addr: listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| GatewayError::Bind {
+        let bind = |source| GatewayError::Bind {
             addr: listen,
             source,
-        })?;
+        };
+        let listener = std::net::TcpListener::bind(listen).map_err(bind)?;
+        listener.set_nonblocking(true).map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(bind)?;
         let table = Arc::new(LeaseTable::default());
+        let in_flight = Arc::new(InFlight::default());
         let shared = Arc::new(Shared {
             table: table.clone(),
             client: client(),
             sink,
             admission,
+            in_flight: in_flight.clone(),
         });
-        let server = tokio::spawn(serve(listener, shared));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("aiswitch-gateway".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = serve(listener, shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })
+            .map_err(bind)?;
         Ok(Self {
             addr,
             table,
-            server,
+            in_flight,
+            stop: Some(stop),
         })
     }
 
@@ -190,11 +262,33 @@ impl Gateway {
     pub fn launches(&self) -> usize {
         self.table.len()
     }
+
+    /// Waits (at most `timeout`) until every response of `task` (`None`: of any
+    /// launch) has been recorded; true when none is left.
+    pub fn settle(&self, task: Option<&str>, timeout: std::time::Duration) -> bool {
+        let counts = self
+            .in_flight
+            .count
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let busy = |counts: &mut std::collections::HashMap<String, u64>| match task {
+            Some(task) => counts.contains_key(task),
+            None => !counts.is_empty(),
+        };
+        let (mut counts, _) = self
+            .in_flight
+            .idle
+            .wait_timeout_while(counts, timeout, busy)
+            .unwrap_or_else(|e| e.into_inner());
+        !busy(&mut counts)
+    }
 }
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 

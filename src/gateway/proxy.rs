@@ -16,7 +16,7 @@ use super::api::Api;
 use super::body::MeteredBody;
 use super::lease::Resolved;
 use super::meter::Meter;
-use super::{Metered, Observation, QuotaSeen, Shared};
+use super::{Metered, Observation, QuotaSeen, Report, Shared};
 use crate::store::now_ms;
 
 /// What the client receives: the upstream's body, or the gateway's own answer.
@@ -93,6 +93,7 @@ pub async fn handle(
     {
         return Ok(refusal(api, StatusCode::TOO_MANY_REQUESTS, &refused));
     }
+    let in_flight = shared.in_flight.begin(launch.info.task_id.as_deref());
     let model_in_path = Api::model_in_path(req.uri().path()).map(str::to_owned);
     let forwarded = match forward_request(req, &launch, &token, place) {
         Ok(forwarded) => forwarded,
@@ -112,12 +113,15 @@ pub async fn handle(
     let at_ms = now_ms();
     let windows = super::quota::windows(response.headers(), at_ms);
     if !windows.is_empty() {
-        let _ = shared.sink.send(Observation::Quota(QuotaSeen {
-            at_ms,
-            preset: launch.upstream.preset.clone(),
-            provider: provider.clone(),
-            windows,
-        }));
+        let _ = shared.sink.send(Report {
+            observation: Observation::Quota(QuotaSeen {
+                at_ms,
+                preset: launch.upstream.preset.clone(),
+                provider: provider.clone(),
+                windows,
+            }),
+            _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
+        });
     }
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
@@ -131,15 +135,18 @@ pub async fn handle(
     let on_end = Box::new(move |meter: Meter| {
         let reading = meter.finish();
         if reading.metered {
-            let _ = sink.send(Observation::Usage(Metered {
-                at_ms,
-                info: launch.info,
-                preset: launch.upstream.preset.clone(),
-                provider,
-                model: reading.model.or(model_in_path),
-                tokens: reading.tokens,
-                status,
-            }));
+            let _ = sink.send(Report {
+                _pending: in_flight,
+                observation: Observation::Usage(Metered {
+                    at_ms,
+                    info: launch.info,
+                    preset: launch.upstream.preset.clone(),
+                    provider,
+                    model: reading.model.or(model_in_path),
+                    tokens: reading.tokens,
+                    status,
+                }),
+            });
         }
     });
     Ok(Response::from_parts(

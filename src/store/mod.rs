@@ -7,6 +7,7 @@
 mod budgets;
 mod events;
 mod metrics;
+mod quota;
 mod tasks;
 mod usage;
 mod usage_export;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 
 pub use budgets::{AlertRow, BudgetStatus};
 pub use events::now_ms;
+pub use quota::QuotaRow;
 pub use tasks::{TaskQuery, TaskRow, TaskState};
 pub use usage::{GroupBy, UsageAdded, UsageFilter, UsageGroup, UsageRow};
 pub use usage_export::{UsageRecord, UsageTotal};
@@ -31,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_import.sql"),
     include_str!("migrations/0006_metrics.sql"),
     include_str!("migrations/0007_usage_identity.sql"),
+    include_str!("migrations/0008_quota_windows.sql"),
 ];
 
 /// What can go wrong with the database.

@@ -65,6 +65,9 @@ pub struct UsageRow {
     pub session_id: Option<String>,
 }
 
+/// What the gateway metered for one run: tokens, cost (`None`: unpriced), model.
+pub type RunMetered = (TokenCounts, Option<f64>, Option<String>);
+
 /// What to summarise.
 #[derive(Debug, Clone, Default)]
 pub struct UsageFilter {
@@ -261,6 +264,38 @@ impl Store {
         }
         tx.commit().map_err(err)?;
         Ok(added)
+    }
+
+    /// What the gateway metered for one copy of an agent in a task: its requests'
+    /// tokens, their cost (`None` when none was priced) and the last model.
+    pub fn gateway_usage_of_run(
+        &self,
+        task_id: &str,
+        agent: &str,
+        instance: Option<&str>,
+    ) -> Result<Option<RunMetered>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning),
+                        SUM(cost_usd), MAX(model)
+                 FROM usage_events WHERE task_id = ?1 AND agent = ?2 AND instance IS ?3 AND count_source = 'gateway'",
+                rusqlite::params![task_id, agent, instance],
+                |row| {
+                    let n = |i| row.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0).max(0) as u64);
+                    Ok((row.get::<_, i64>(0)? > 0).then_some((
+                        TokenCounts {
+                            input: n(1)?,
+                            output: n(2)?,
+                            cache_read: n(3)?,
+                            cache_write: n(4)?,
+                            reasoning: n(5)?,
+                        },
+                        row.get(6)?,
+                        row.get(7)?,
+                    )))
+                },
+            )
+            .map_err(|source| self.sqlite_err(source))
     }
 
     /// Re-prices every row since `since_ms` whose cost did not come from the agent,

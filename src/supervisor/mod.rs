@@ -138,6 +138,8 @@ pub struct LaunchSpec {
     pub cwd: PathBuf,
     /// Per-file write locks shared with other agents (strict tasks).
     pub locks: Option<Arc<FileLocks>>,
+    /// The gateway lease of this launch, held while the agent may run.
+    pub lease: Option<crate::gateway::LeaseHandle>,
 }
 
 impl SupervisorError {

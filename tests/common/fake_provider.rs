@@ -64,6 +64,8 @@ struct State {
     usage: Usage,
     seen: Vec<Seen>,
     replies: u64,
+    /// Sent with every model reply (rate-limit headers).
+    headers: Vec<(String, String)>,
 }
 
 /// A running fake provider; stops when dropped (its thread ends with the test).
@@ -96,6 +98,16 @@ impl FakeProvider {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Sends these headers with every model reply from now on (rate-limit
+    /// windows, as the real providers send them).
+    #[allow(dead_code)]
+    pub fn set_headers(&self, headers: &[(&str, &str)]) {
+        self.state.lock().expect("state").headers = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
     }
 
     /// Every request so far.
@@ -200,7 +212,7 @@ async fn answer(
     } else {
         AnthropicTurn::Text
     };
-    let (n, usage) = {
+    let (n, usage, extra_headers) = {
         let mut state = state.lock().expect("state");
         state.seen.push(Seen {
             method: method.clone(),
@@ -215,14 +227,14 @@ async fn answer(
         if api != Api::Other {
             state.replies += 1;
         }
-        (state.replies, state.usage)
+        (state.replies, state.usage, state.headers.clone())
     };
     let text = match turn {
         AnthropicTurn::AfterTool => format!("FAKE_REPLY_{n} (saw tool result)"),
         _ => format!("FAKE_REPLY_{n}"),
     };
     let model = model.unwrap_or_else(|| "fake-model".into());
-    let response = match api {
+    let mut response = match api {
         Api::AnthropicMessages if turn == AnthropicTurn::CallTool && stream => {
             sse(anthropic_tool_stream(&model, usage, n))
         }
@@ -249,6 +261,14 @@ async fn answer(
             .body(Full::new(Bytes::new()))
             .expect("response"),
     };
+    if api != Api::Other {
+        for (name, value) in extra_headers {
+            response.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                hyper::header::HeaderValue::from_str(&value).expect("header value"),
+            );
+        }
+    }
     Ok(response)
 }
 

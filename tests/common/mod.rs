@@ -76,6 +76,18 @@ impl Home {
         self.dir.path().join("aiswitch")
     }
 
+    /// Makes launches inject the preset's URL and key as they are (`gateway =
+    /// "direct"`), for tests of what the injection itself puts where.
+    #[allow(dead_code)]
+    pub fn direct(&self) {
+        let dir = self.aiswitch_home().join("config");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config.toml");
+        let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+        text.push_str("gateway = \"direct\"\n");
+        std::fs::write(file, text).unwrap();
+    }
+
     /// A command for the binary with this home and no inherited `AISWITCH_*`.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);

@@ -39,6 +39,7 @@ pub fn spec_with(name: &str, flags: &[&str], restart: RestartPolicy) -> LaunchSp
         session_meta: None,
         cwd: std::env::temp_dir(),
         locks: None,
+        lease: None,
         env_remove: Vec::new(),
     }
 }

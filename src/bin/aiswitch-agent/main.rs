@@ -5,6 +5,7 @@
 //! latency waits still see `session/cancel` and the client's responses.
 
 mod behaviour;
+mod provider;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
@@ -282,6 +283,9 @@ impl Agent {
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
+        } else if let Some(mode) = text.strip_prefix("call") {
+            // One request to the provider its env names, as a real CLI would make.
+            provider::call(mode.trim() == "stream")
         } else if text == "args" {
             std::env::args().skip(1).collect::<Vec<_>>().join(" ")
         } else {

@@ -67,6 +67,14 @@ pub(super) const METHODS: &[Method] = &[
         serve: |call| ready(ack(&call)),
     },
     Method {
+        name: "limits.list",
+        summary: "Quota windows the provider gateway read from rate-limit headers (Claude 5h/7d, Codex primary/secondary, per-minute limits): use, reset and pace.",
+        params: "-",
+        result: r#"{"windows": [{"preset": "claude-max", "provider": "api.anthropic.com", "window": "5h", "used_percent": 62.0, "resets_at_ms": 1795600000000, "window_minutes": 300, "status": "allowed", "seen_at_ms": 1795590000000, "elapsed_percent": 50.0, "projected_percent": 124.0, "runs_out_at_ms": 1795598000000, "reset_passed": false}]}"#,
+        errors: "-",
+        serve: |call| ready(limits(&call)),
+    },
+    Method {
         name: "metrics.query",
         summary: "Per agent: prompt-turn and per-method latency p50/p95/p99, error rate, throughput; with the daemon's live status (restarts, CPU, memory now and peak).",
         params: r#"{"agent": "gemini", "since_ms": 1795560000000}"#,
@@ -209,6 +217,14 @@ fn alerts(call: &Call) -> Result<Value, ErrorObject> {
     let p: IdParams = call.params()?;
     let alerts = call.engine().alerts(p.all).map_err(engine_error)?;
     Ok(json!({ "alerts": to_value(&alerts)? }))
+}
+
+fn limits(call: &Call) -> Result<Value, ErrorObject> {
+    let windows = call
+        .engine()
+        .limits(crate::store::now_ms())
+        .map_err(engine_error)?;
+    Ok(json!({ "windows": to_value(&windows)? }))
 }
 
 fn ack(call: &Call) -> Result<Value, ErrorObject> {

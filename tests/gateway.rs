@@ -1,0 +1,403 @@
+//! The provider gateway with real parts: the reference agent (a real child process)
+//! launched through aiswitch makes a real HTTP request to the provider its env
+//! names; the gateway sits between them. The agent never sees the real key, the
+//! provider never sees the token, the ledger holds exactly what the provider said
+//! it used (not what the agent reported), quota headers become `aiswitch limits`,
+//! and a token outlives neither its launch nor a forger's guess.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use common::Home;
+use common::fake_provider::{Api, FakeProvider, Usage};
+use serde_json::Value;
+
+const KEY: &str = "sk-real-provider-key-0123456789";
+
+/// What the fake provider bills per call: unlike the reference agent's own report
+/// (11 in, 7 out), so the test can tell whose figures reached the ledger.
+fn billed() -> Usage {
+    Usage {
+        input: 120,
+        output: 45,
+        cache_read: 30,
+    }
+}
+
+fn add_preset(home: &Home, name: &str, kind: &str, url: &str) {
+    home.run_with_stdin(
+        &[
+            "add",
+            name,
+            "--kind",
+            kind,
+            "--base-url",
+            url,
+            "--model",
+            "fake-m",
+            "--api-key",
+            "-",
+        ],
+        KEY,
+    )
+    .ok();
+}
+
+fn check(home: &Home, preset: &str, prompt: &str) -> Value {
+    home.run(&[
+        "--json",
+        "agents",
+        "check",
+        "aiswitch-agent",
+        "--preset",
+        preset,
+        "--prompt",
+        prompt,
+        "--timeout",
+        "30",
+    ])
+    .ok()
+    .json()
+}
+
+fn ledger(home: &Home) -> Vec<Value> {
+    let out = home.run(&["tokens", "export", "--format", "jsonl"]).ok();
+    out.stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_api_streaming_or_not_is_metered_exactly_and_the_key_stays_in_aiswitch() {
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    // Anthropic's base URL has no /v1, OpenAI's does: the gateway keeps each as is.
+    add_preset(&home, "anth", "anthropic", &provider.url());
+    add_preset(&home, "oai", "openai", &format!("{}/v1", provider.url()));
+    add_preset(&home, "gem", "gemini", &provider.url());
+    let cases = [
+        ("anth", "call", Api::AnthropicMessages),
+        ("anth", "call stream", Api::AnthropicMessages),
+        ("oai", "call", Api::OpenAiChat),
+        ("oai", "call stream", Api::OpenAiChat),
+        ("gem", "call", Api::Gemini),
+        ("gem", "call stream", Api::Gemini),
+    ];
+    for (i, (preset, prompt, api)) in cases.iter().enumerate() {
+        let report = check(&home, preset, prompt);
+        assert_eq!(
+            report["reply"], "HTTP/1.1 200 OK",
+            "{preset} {prompt}: {report}"
+        );
+        let calls = provider.model_calls();
+        assert_eq!(
+            calls.len(),
+            i + 1,
+            "{preset} {prompt}: one call reached the provider"
+        );
+        let seen = calls.last().unwrap();
+        assert_eq!(seen.api, *api);
+        let auth = seen.auth.as_deref().unwrap();
+        assert!(
+            auth.ends_with(KEY),
+            "the provider got the real key, not {auth}"
+        );
+        let rows = ledger(&home);
+        assert_eq!(rows.len(), i + 1, "one ledger row per request: {rows:?}");
+        let row = rows.last().unwrap();
+        assert_eq!(row["count_source"], "gateway", "{row}");
+        assert_eq!(row["preset"], *preset);
+        assert_eq!(row["agent"], "aiswitch-agent");
+        // Exactly what the provider billed, in aiswitch's split (cached apart).
+        let (input, cached) = match api {
+            Api::AnthropicMessages => (120, 30),
+            _ => (90, 30), // OpenAI and Gemini count the cached part inside input
+        };
+        assert_eq!(
+            (row["input"].as_u64(), row["cache_read"].as_u64()),
+            (Some(input), Some(cached)),
+            "{preset} {prompt}: {row}"
+        );
+        assert_eq!(row["output"], 45, "{preset} {prompt}: {row}");
+    }
+    // The agent saw a token and the gateway's URL, never the key or the provider.
+    let env = check(&home, "anth", "env ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL");
+    let reply = env["reply"].as_str().unwrap();
+    assert!(reply.contains("ANTHROPIC_AUTH_TOKEN=aiswitch-"), "{reply}");
+    assert!(
+        reply.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:"),
+        "{reply}"
+    );
+    assert!(
+        !reply.contains(KEY) && !reply.contains(&provider.url()),
+        "{reply}"
+    );
+    // No file aiswitch wrote holds the real key except the preset itself.
+    for (path, bytes) in home.snapshot() {
+        let text = String::from_utf8_lossy(&bytes);
+        if text.contains(KEY) {
+            assert!(
+                path.to_string_lossy().contains("presets"),
+                "{} holds the key",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_token_of_an_ended_launch_or_a_forged_one_is_refused_in_the_apis_own_format() {
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    add_preset(&home, "anth", "anthropic", &provider.url());
+    // A task in the daemon: its agent reports the token and the gateway's URL.
+    let _daemon = common::daemon::Daemon::start(&home, &[]);
+    let work = home.root().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let task = home
+        .run(&[
+            "--json",
+            "apply",
+            "anth",
+            "--agents",
+            "aiswitch-agent",
+            "--task",
+            "env ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL",
+            "--workdir",
+            work.to_str().unwrap(),
+            "--coordination-mode",
+            "loose",
+        ])
+        .ok()
+        .json();
+    let output = task["runs"][0]["output"].as_str().unwrap().to_owned();
+    let value = |name: &str| {
+        output
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let (token, url) = (value("ANTHROPIC_AUTH_TOKEN"), value("ANTHROPIC_BASE_URL"));
+    assert!(token.starts_with("aiswitch-"), "{output}");
+    // The task is over, so its token is dead; a guess never lived.
+    for credential in [
+        format!("Bearer {token}"),
+        "Bearer aiswitch-0123".to_owned(),
+        String::new(),
+    ] {
+        let (status, body) = post(&url, "/v1/messages", &credential);
+        assert_eq!(status, 401, "{credential}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["type"], "error", "{body}");
+        assert_eq!(error["error"]["type"], "authentication_error");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("aiswitch gateway"),
+            "{body}"
+        );
+    }
+    assert!(
+        provider.model_calls().is_empty(),
+        "nothing reached the provider"
+    );
+}
+
+/// A bare HTTP/1.1 POST on loopback: (status, body).
+fn post(base: &str, path: &str, credential: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    let body = r#"{"model":"m","max_tokens":8,"messages":[]}"#;
+    let auth = if credential.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {credential}\r\n")
+    };
+    write!(
+        conn,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn quota_headers_become_limits_and_alert_once_per_threshold() {
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    add_preset(&home, "max", "anthropic", &provider.url());
+    let reset = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
+    provider.set_headers(&[
+        ("anthropic-ratelimit-unified-5h-utilization", "0.8"),
+        ("anthropic-ratelimit-unified-5h-reset", &reset),
+        ("anthropic-ratelimit-unified-5h-status", "allowed_warning"),
+        ("anthropic-ratelimit-unified-7d-utilization", "0.25"),
+        ("anthropic-ratelimit-unified-7d-reset", &reset),
+    ]);
+    check(&home, "max", "call");
+    check(&home, "max", "call stream");
+    let limits = home.run(&["--json", "limits"]).ok().json();
+    let windows = limits["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 2, "{limits}");
+    let five = windows.iter().find(|w| w["window"] == "5h").unwrap();
+    assert_eq!(five["preset"], "max");
+    assert!(
+        (five["used_percent"].as_f64().unwrap() - 80.0).abs() < 1e-6,
+        "{five}"
+    );
+    assert_eq!(
+        five["resets_at_ms"].as_i64().unwrap(),
+        reset.parse::<i64>().unwrap() * 1000
+    );
+    assert_eq!(five["status"], "allowed_warning");
+    // Two responses at 80 %: one alert for crossing 75 %.
+    let alerts = home.run(&["--json", "alerts", "list"]).ok().json();
+    let quota: Vec<&Value> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "quota_threshold")
+        .collect();
+    assert_eq!(quota.len(), 1, "{alerts}");
+    assert!(
+        quota[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("5h window is 80 % used"),
+        "{alerts}"
+    );
+    let text = home.run(&["limits"]).ok().stdout;
+    assert!(text.contains("5h") && text.contains("80 %"), "{text}");
+}
+
+/// `NAME=value` from a live process's environment (what the CLI itself was given).
+fn env_of(pid: u64, name: &str) -> String {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    environ
+        .split(|b| *b == 0)
+        .filter_map(|kv| std::str::from_utf8(kv).ok())
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} is not in the agent's environment"))
+        .to_owned()
+}
+
+#[test]
+fn a_switch_under_load_reaches_the_running_session_without_a_restart_or_a_failed_request() {
+    let (a, b) = (FakeProvider::start(billed()), FakeProvider::start(billed()));
+    let home = Home::new();
+    add_preset(&home, "pa", "anthropic", &a.url());
+    add_preset(&home, "pb", "anthropic", &b.url());
+    home.run(&["env", "switch", "aiswitch-agent", "pa"]).ok();
+    let daemon = common::daemon::Daemon::start(&home, &[]);
+    let follower = common::daemon::Follower::start(&home);
+    let control = common::daemon::Control::connect(&daemon);
+    let started = control
+        .call(
+            "agent.start",
+            serde_json::json!({"agent": "aiswitch-agent"}),
+        )
+        .unwrap();
+    let pid = started["pid"].as_u64().unwrap();
+    // The session's own credentials, as the CLI holds them.
+    let (url, token) = (
+        env_of(pid, "ANTHROPIC_BASE_URL"),
+        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
+    );
+    assert!(token.starts_with("aiswitch-"));
+
+    // 1,000 requests from 8 connections' worth of threads while the agent is
+    // switched back and forth 100 times.
+    let (url2, token2) = (url.clone(), token.clone());
+    let load = std::thread::spawn(move || {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                let (url, token) = (url2.clone(), token2.clone());
+                std::thread::spawn(move || {
+                    (0..125)
+                        .map(|_| post(&url, "/v1/messages", &format!("Bearer {token}")).0)
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect::<Vec<u16>>()
+    });
+    for i in 0..100 {
+        let to = if i % 2 == 0 { "pb" } else { "pa" };
+        home.run(&["env", "switch", "aiswitch-agent", to]).ok();
+    }
+    let statuses = load.join().unwrap();
+    assert_eq!(statuses.len(), 1000);
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "every request succeeded: {:?}",
+        statuses.iter().filter(|s| **s != 200).count()
+    );
+
+    // Each request is in the ledger once, under the preset whose provider served it.
+    let served = (a.model_calls().len(), b.model_calls().len());
+    assert_eq!(served.0 + served.1, 1000);
+    assert!(
+        served.0 > 0 && served.1 > 0,
+        "both upstreams served: {served:?}"
+    );
+    // Wait on the ledger's own events (each says how many rows it wrote); the
+    // session's live switches come on the same stream.
+    let (mut recorded, mut switched_live) = (0, 0);
+    while recorded < 1000 {
+        let event = follower.next();
+        match event["event"].as_str() {
+            Some("usage_recorded") => recorded += event["rows"].as_u64().unwrap(),
+            Some("agent_env_switched_live") => {
+                assert_eq!(event["agent"], "aiswitch-agent");
+                switched_live += 1;
+            }
+            Some("agent_env_restarted") => panic!("the session was restarted: {event}"),
+            _ => {}
+        }
+    }
+    let rows = ledger(&home);
+    let count = |p: &str| rows.iter().filter(|r| r["preset"] == p).count();
+    assert_eq!(
+        (count("pa"), count("pb"), rows.len()),
+        (served.0, served.1, 1000),
+        "ledger (pa, pb, all) against what each provider served"
+    );
+
+    // The session was moved, never restarted: same process, same conversation.
+    assert!(
+        switched_live > 0,
+        "the switches reached the running session"
+    );
+    let status = control.call("agent.status", serde_json::json!({})).unwrap();
+    let agents = status
+        .as_array()
+        .or_else(|| status["agents"].as_array())
+        .unwrap();
+    let agent = agents
+        .iter()
+        .find(|a| a["agent"] == "aiswitch-agent")
+        .unwrap();
+    assert_eq!(agent["pid"].as_u64(), Some(pid), "{agent}");
+    assert_eq!(agent["preset"], "pa", "the last switch was to pa: {agent}");
+}

@@ -581,6 +581,7 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
         recorded.push(record(&home, case, &provider, file, args, version)?);
     }
 
+    let calls_before = provider.model_calls().len();
     let (code, out, err) = home.run(
         &[
             "agents", "check", case.agent, "--preset", "p", "--prompt", "hi", "--json",
@@ -616,6 +617,32 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
     check(!calls.is_empty(), || {
         "the provider saw no model call".into()
     })?;
+    // `agents check` went through the gateway: the ledger holds every call the
+    // provider answered for it (the CLI's extra calls too), with the provider's
+    // figures (11 in, 7 out per call), whatever the CLI itself reported.
+    let during = (calls.len() - calls_before) as u64;
+    let (_, jsonl, _) = home.run(&["tokens", "export", "--format", "jsonl"], None)?;
+    let rows: Vec<serde_json::Value> = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|r: &serde_json::Value| r["count_source"] == "gateway")
+        .collect();
+    let sum = |field: &str| {
+        rows.iter()
+            .map(|r| r[field].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    check(
+        rows.len() as u64 == during && sum("input") == 11 * during && sum("output") == 7 * during,
+        || {
+            format!(
+                "the ledger has {} gateway rows ({} in, {} out) for {during} provider calls",
+                rows.len(),
+                sum("input"),
+                sum("output")
+            )
+        },
+    )?;
     for call in &calls {
         check(
             call.auth.as_deref().is_some_and(|a| a.ends_with(&key)),

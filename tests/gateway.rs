@@ -401,3 +401,119 @@ fn a_switch_under_load_reaches_the_running_session_without_a_restart_or_a_failed
     assert_eq!(agent["pid"].as_u64(), Some(pid), "{agent}");
     assert_eq!(agent["preset"], "pa", "the last switch was to pa: {agent}");
 }
+
+#[test]
+fn a_hard_stop_refuses_the_request_that_would_cross_it_before_it_leaves() {
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    home.run_with_stdin(
+        &[
+            "add",
+            "pa",
+            "--kind",
+            "anthropic",
+            "--base-url",
+            &provider.url(),
+            "--model",
+            "fake-m",
+            "--price",
+            "input=100",
+            "--price",
+            "output=200",
+            "--api-key",
+            "-",
+        ],
+        KEY,
+    )
+    .ok();
+    home.run(&["env", "switch", "aiswitch-agent", "pa"]).ok();
+    let daemon = common::daemon::Daemon::start(&home, &[]);
+    let control = common::daemon::Control::connect(&daemon);
+    let started = control
+        .call(
+            "agent.start",
+            serde_json::json!({"agent": "aiswitch-agent"}),
+        )
+        .unwrap();
+    let pid = started["pid"].as_u64().unwrap();
+    let (url, token) = (
+        env_of(pid, "ANTHROPIC_BASE_URL"),
+        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
+    );
+    let bearer = format!("Bearer {token}");
+    // Two requests give the estimate its history: each costs the same.
+    for _ in 0..2 {
+        assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
+    }
+    let follower = common::daemon::Follower::start(&home);
+    let spent = |home: &Home| -> f64 {
+        ledger(home)
+            .iter()
+            .map(|r| r["cost_usd"].as_f64().unwrap())
+            .sum()
+    };
+    // The ledger is written behind the responses: wait for both rows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ledger(&home).len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two requests reach the ledger"
+        );
+        let _ = follower.next();
+    }
+    let per_request = spent(&home) / 2.0;
+    assert!(per_request > 0.0);
+    let limit = spent(&home) + 5.5 * per_request;
+    home.run(&[
+        "budget",
+        "set",
+        "--scope",
+        "preset:pa",
+        "--period",
+        "day",
+        "--limit-usd",
+        &format!("{limit}"),
+        "--hard-stop",
+        "--thresholds",
+        "100",
+    ])
+    .ok();
+
+    // 20 requests at once: the budget lets through what fits, refuses the rest.
+    let workers: Vec<_> = (0..20)
+        .map(|_| {
+            let (url, bearer) = (url.clone(), bearer.clone());
+            std::thread::spawn(move || post(&url, "/v1/messages", &bearer))
+        })
+        .collect();
+    let answers: Vec<(u16, String)> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    let passed = answers.iter().filter(|(s, _)| *s == 200).count();
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(*status, 429, "{body}");
+        let error: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(error["error"]["type"], "rate_limit_error", "{body}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("(preset:pa, day) would be exceeded")
+                && message.contains("aiswitch budget set"),
+            "{message}"
+        );
+    }
+    assert!(
+        (5..=6).contains(&passed),
+        "5 or 6 of 20 fit the budget, {passed} passed"
+    );
+    assert_eq!(
+        provider.model_calls().len(),
+        2 + passed,
+        "refused requests never reached the provider"
+    );
+    while ledger(&home).len() < 2 + passed {
+        let _ = follower.next();
+    }
+    let spent = spent(&home);
+    assert!(
+        spent <= limit + per_request + 1e-9,
+        "overspent by more than one request: {spent} of {limit}"
+    );
+}

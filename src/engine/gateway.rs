@@ -4,7 +4,7 @@
 //! response's usage and quota windows — to the ledger.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -14,8 +14,8 @@ use crate::Error;
 use crate::agents::{Injection, Manifest};
 use crate::alerts::AlertKind;
 use crate::gateway::{
-    Binding, Gateway, LaunchInfo, LeaseHandle, Metered, Observation, QuotaSeen, QuotaWindow,
-    Report, Upstream,
+    Admission, Binding, Gateway, LaunchInfo, LeaseHandle, Metered, Observation, QuotaSeen,
+    QuotaWindow, Report, Resolved, Upstream,
 };
 use crate::presets::{Preset, PresetName, ProviderKind};
 use crate::settings::GatewayMode;
@@ -40,7 +40,7 @@ impl Engine {
         }
         let listen = self.settings.gateway_address()?;
         let (sink, reports) = mpsc::unbounded_channel();
-        let gateway = Arc::new(Gateway::start(listen, sink, None)?);
+        let gateway = Arc::new(Gateway::start(listen, sink, Some(self.admission()))?);
         match self.gateway.set(gateway.clone()) {
             Ok(()) => {
                 let engine = self.clone();
@@ -168,9 +168,15 @@ impl Engine {
                 batch.push(next);
             }
             let mut rows = Vec::new();
+            let mut reservations = Vec::new();
             for report in &batch {
                 match &report.observation {
-                    Observation::Usage(metered) => rows.push(self.gateway_row(metered)),
+                    Observation::Usage(metered) => {
+                        reservations.extend(metered.reservation);
+                        if metered.metered {
+                            rows.push(self.gateway_row(metered));
+                        }
+                    }
                     Observation::Quota(seen) => {
                         if let Err(e) = self.record_quota(seen) {
                             tracing::warn!(error = %e, "cannot record quota windows");
@@ -181,9 +187,46 @@ impl Engine {
             if let Err(e) = self.record_usage(&rows) {
                 tracing::warn!(error = %e, rows = rows.len(), "cannot record the gateway's usage");
             }
+            // Recorded: what the requests really cost replaces what was reserved.
+            if !reservations.is_empty()
+                && let Err(e) = self.release(&reservations, None)
+            {
+                tracing::warn!(error = %e, "cannot release budget reservations");
+            }
             // The batch is recorded: dropping the reports lets `settle` return.
             drop(batch);
         }
+    }
+
+    /// The gateway's budget check: each request that spends reserves its estimate
+    /// under every hard-stop budget covering the launch, or is refused before it
+    /// leaves the machine. Whether any hard stop exists is one read on a
+    /// connection kept open, so requests without budgets pay next to nothing and a
+    /// budget set a moment ago (by any process) already counts.
+    fn admission(&self) -> Admission {
+        let engine = self.clone();
+        let store: Mutex<Option<crate::store::Store>> = Mutex::new(None);
+        Arc::new(move |launch: &Resolved| {
+            let hard_stops = {
+                let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                if store.is_none() && engine.paths.database().exists() {
+                    *store = engine.open_store().ok();
+                }
+                store
+                    .as_ref()
+                    .is_some_and(|s| s.any_hard_stop().unwrap_or(false))
+            };
+            if !hard_stops {
+                return Ok(None);
+            }
+            engine
+                .reserve_run(
+                    &launch.info.agent,
+                    Some(&launch.upstream.preset),
+                    launch.info.task_id.as_deref(),
+                )
+                .map_err(|e| format!("aiswitch: {e}"))
+        })
     }
 
     fn gateway_row(&self, metered: &Metered) -> UsageRow {

@@ -71,6 +71,11 @@ pub struct Metered {
     pub tokens: TokenCounts,
     /// The HTTP status.
     pub status: u16,
+    /// False when the response carried no usage (then only the reservation is
+    /// released).
+    pub metered: bool,
+    /// The budget reservation made for this request, to release once recorded.
+    pub reservation: Option<i64>,
 }
 
 /// Rate-limit windows one response reported.
@@ -105,9 +110,10 @@ pub struct Report {
     _pending: InFlightGuard,
 }
 
-/// Decides, before a request leaves the machine, whether the launch may spend
-/// (a hard budget stop answers `Err` with the message the CLI shows).
-pub type Admission = Arc<dyn Fn(&Resolved) -> Result<(), String> + Send + Sync>;
+/// Decides, before a request leaves the machine, whether the launch may spend: a
+/// reservation to release when the request's usage is recorded, or the message
+/// the CLI shows (a hard budget stop).
+pub type Admission = Arc<dyn Fn(&Resolved) -> Result<Option<i64>, String> + Send + Sync>;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Incoming>;
 

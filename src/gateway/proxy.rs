@@ -86,23 +86,47 @@ pub async fn handle(
             "aiswitch gateway: unknown or ended launch token; start the agent through aiswitch again",
         ));
     };
-    if let Some(refused) = shared
-        .admission
-        .as_ref()
-        .and_then(|admit| admit(&launch).err())
-    {
-        return Ok(refusal(api, StatusCode::TOO_MANY_REQUESTS, &refused));
-    }
+    // Only requests that spend go through the budget (model lists do not).
+    let reservation = match shared.admission.as_ref().filter(|_| api != Api::Other) {
+        Some(admit) => match admit(&launch) {
+            Ok(reservation) => reservation,
+            Err(refused) => return Ok(refusal(api, StatusCode::TOO_MANY_REQUESTS, &refused)),
+        },
+        None => None,
+    };
     let in_flight = shared.in_flight.begin(launch.info.task_id.as_deref());
+    // Whatever happens next, a reservation is handed back with the outcome.
+    let unreserve = |shared: &Shared, launch: &Resolved| {
+        if reservation.is_some() {
+            let _ = shared.sink.send(Report {
+                observation: Observation::Usage(Metered {
+                    at_ms: now_ms(),
+                    info: launch.info.clone(),
+                    preset: launch.upstream.preset.clone(),
+                    provider: launch.upstream.provider(),
+                    model: None,
+                    tokens: Default::default(),
+                    status: 0,
+                    metered: false,
+                    reservation,
+                }),
+                _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
+            });
+        }
+    };
     let model_in_path = Api::model_in_path(req.uri().path()).map(str::to_owned);
     let forwarded = match forward_request(req, &launch, &token, place) {
         Ok(forwarded) => forwarded,
-        Err(why) => return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why)),
+        Err(why) => {
+            unreserve(&shared, &launch);
+            return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
+        }
     };
     let provider = launch.upstream.provider();
     let response = match shared.client.request(forwarded).await {
         Ok(response) => response,
         Err(e) => {
+            unreserve(&shared, &launch);
             let why = format!(
                 "aiswitch gateway: cannot reach {provider} for preset {}: {e}",
                 launch.upstream.preset
@@ -134,7 +158,7 @@ pub async fn handle(
     let status = parts.status.as_u16();
     let on_end = Box::new(move |meter: Meter| {
         let reading = meter.finish();
-        if reading.metered {
+        if reading.metered || reservation.is_some() {
             let _ = sink.send(Report {
                 _pending: in_flight,
                 observation: Observation::Usage(Metered {
@@ -145,6 +169,8 @@ pub async fn handle(
                     model: reading.model.or(model_in_path),
                     tokens: reading.tokens,
                     status,
+                    metered: reading.metered,
+                    reservation,
                 }),
             });
         }

@@ -92,6 +92,15 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// True when some budget has a hard stop (one indexed read: asked before every
+    /// request the gateway forwards).
+    pub fn any_hard_stop(&self) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM budgets WHERE hard_stop = 1)")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+            .map_err(|e| self.sqlite_err(e))
+    }
+
     /// Every budget.
     pub fn budgets(&self) -> Result<Vec<Budget>, StoreError> {
         let mut stmt = self

@@ -517,3 +517,45 @@ fn a_hard_stop_refuses_the_request_that_would_cross_it_before_it_leaves() {
         "overspent by more than one request: {spent} of {limit}"
     );
 }
+
+/// A provider that misbehaves on a raw socket: each connection gets the next
+/// canned answer, written as is, and the socket closed.
+fn bad_provider(answers: Vec<&'static str>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for answer in answers {
+            let Ok((mut conn, _)) = listener.accept() else { return };
+            // Read the request head and body (the body is small; a short read is fine).
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn an_upstream_dying_mid_stream_ends_the_clients_stream_and_keeps_what_streamed() {
+    // Headers and message_start (11 in, 1 out), then the connection drops.
+    let cut = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n\
+               7f\r\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"m-cut\",\"usage\":{\"input_tokens\":11,\"output_tokens\":1}}}\n\n\r\n";
+    let garbage = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{not json";
+    let url = bad_provider(vec![cut, garbage]);
+    let home = Home::new();
+    add_preset(&home, "bad", "anthropic", &url);
+    let report = check(&home, "bad", "call stream");
+    assert_eq!(report["reply"], "HTTP/1.1 200 OK", "the stream had started: {report}");
+    let rows = ledger(&home);
+    assert_eq!(rows.len(), 1, "what streamed before the cut is recorded: {rows:?}");
+    assert_eq!((rows[0]["input"].as_u64(), rows[0]["output"].as_u64()), (Some(11), Some(1)));
+    assert_eq!(rows[0]["model"], "m-cut");
+    // A malformed answer passes through untouched and is not made up into usage.
+    let report = check(&home, "bad", "call");
+    assert_eq!(report["reply"], "HTTP/1.1 200 OK", "{report}");
+    assert_eq!(ledger(&home).len(), 1, "no usage is invented from garbage");
+    // The upstream is gone now: the CLI gets a clear error in its API's format.
+    let report = check(&home, "bad", "call");
+    assert_eq!(report["reply"], "HTTP/1.1 502 Bad Gateway", "{report}");
+}

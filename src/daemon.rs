@@ -173,6 +173,9 @@ pub async fn run(
         let _ = metrics.await;
     }
     runtime.shutdown().await;
+    // What the gateway served before the stop is in the ledger before the exit.
+    let engine = runtime.engine().clone();
+    let _ = tokio::task::spawn_blocking(move || engine.settle_gateway(None)).await;
     let _ = std::fs::remove_file(&socket);
     tracing::info!("daemon stopped; every agent stopped, socket removed");
     Ok(())

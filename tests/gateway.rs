@@ -526,7 +526,9 @@ fn bad_provider(answers: Vec<&'static str>) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for answer in answers {
-            let Ok((mut conn, _)) = listener.accept() else { return };
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
             // Read the request head and body (the body is small; a short read is fine).
             let mut buf = [0u8; 65536];
             let _ = conn.read(&mut buf);
@@ -541,15 +543,26 @@ fn an_upstream_dying_mid_stream_ends_the_clients_stream_and_keeps_what_streamed(
     // Headers and message_start (11 in, 1 out), then the connection drops.
     let cut = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n\
                7f\r\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"m-cut\",\"usage\":{\"input_tokens\":11,\"output_tokens\":1}}}\n\n\r\n";
-    let garbage = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{not json";
+    let garbage =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{not json";
     let url = bad_provider(vec![cut, garbage]);
     let home = Home::new();
     add_preset(&home, "bad", "anthropic", &url);
     let report = check(&home, "bad", "call stream");
-    assert_eq!(report["reply"], "HTTP/1.1 200 OK", "the stream had started: {report}");
+    assert_eq!(
+        report["reply"], "HTTP/1.1 200 OK",
+        "the stream had started: {report}"
+    );
     let rows = ledger(&home);
-    assert_eq!(rows.len(), 1, "what streamed before the cut is recorded: {rows:?}");
-    assert_eq!((rows[0]["input"].as_u64(), rows[0]["output"].as_u64()), (Some(11), Some(1)));
+    assert_eq!(
+        rows.len(),
+        1,
+        "what streamed before the cut is recorded: {rows:?}"
+    );
+    assert_eq!(
+        (rows[0]["input"].as_u64(), rows[0]["output"].as_u64()),
+        (Some(11), Some(1))
+    );
     assert_eq!(rows[0]["model"], "m-cut");
     // A malformed answer passes through untouched and is not made up into usage.
     let report = check(&home, "bad", "call");

@@ -361,6 +361,12 @@ struct CliHome {
     path: String,
 }
 
+impl Drop for CliHome {
+    fn drop(&mut self) {
+        self.stop_daemon();
+    }
+}
+
 impl CliHome {
     fn new(case: &Case) -> Self {
         // Under the CLI cache (in the user's home), wherever the checkout is: a clone
@@ -488,6 +494,18 @@ impl CliHome {
 
     /// Processes that carry this home in their environment (the CLI and anything
     /// it started).
+    /// Stops the daemon `run` started for the gateway, and waits for it.
+    fn stop_daemon(&self) {
+        let run = self.dir.path().join("aiswitch").join("run");
+        if let Some(pid) = aiswitch::daemon::running_pid(&run) {
+            common::send_signal(pid.parse().unwrap_or(0), "TERM");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while aiswitch::daemon::running_pid(&run).is_some() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
     fn processes(&self) -> Vec<u32> {
         let marker = format!(
             "AISWITCH_HOME={}",
@@ -581,7 +599,6 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
         recorded.push(record(&home, case, &provider, file, args, version)?);
     }
 
-    let calls_before = provider.model_calls().len();
     let (code, out, err) = home.run(
         &[
             "agents", "check", case.agent, "--preset", "p", "--prompt", "hi", "--json",
@@ -617,32 +634,6 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
     check(!calls.is_empty(), || {
         "the provider saw no model call".into()
     })?;
-    // `agents check` went through the gateway: the ledger holds every call the
-    // provider answered for it (the CLI's extra calls too), with the provider's
-    // figures (11 in, 7 out per call), whatever the CLI itself reported.
-    let during = (calls.len() - calls_before) as u64;
-    let (_, jsonl, _) = home.run(&["tokens", "export", "--format", "jsonl"], None)?;
-    let rows: Vec<serde_json::Value> = jsonl
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|r: &serde_json::Value| r["count_source"] == "gateway")
-        .collect();
-    let sum = |field: &str| {
-        rows.iter()
-            .map(|r| r[field].as_u64().unwrap_or(0))
-            .sum::<u64>()
-    };
-    check(
-        rows.len() as u64 == during && sum("input") == 11 * during && sum("output") == 7 * during,
-        || {
-            format!(
-                "the ledger has {} gateway rows ({} in, {} out) for {during} provider calls",
-                rows.len(),
-                sum("input"),
-                sum("output")
-            )
-        },
-    )?;
     for call in &calls {
         check(
             call.auth.as_deref().is_some_and(|a| a.ends_with(&key)),
@@ -679,6 +670,37 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
         check(old == new, || format!("~/{file} changed"))?;
     }
 
+    // Every launch went through the gateway (`agents check` in its own process,
+    // `run` through the daemon it started, stopped here so all is recorded): the
+    // ledger holds every call the provider answered, the CLI's extra calls too,
+    // with the provider's figures (11 in, 7 out per call), whatever the CLI
+    // itself reported.
+    home.stop_daemon();
+    let answered = provider.model_calls().len() as u64;
+    let (_, jsonl, _) = home.run(&["tokens", "export", "--format", "jsonl"], None)?;
+    let rows: Vec<serde_json::Value> = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|r: &serde_json::Value| r["count_source"] == "gateway")
+        .collect();
+    let sum = |field: &str| {
+        rows.iter()
+            .map(|r| r[field].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    check(
+        rows.len() as u64 == answered
+            && sum("input") == 11 * answered
+            && sum("output") == 7 * answered,
+        || {
+            format!(
+                "the ledger has {} gateway rows ({} in, {} out) for {answered} provider calls",
+                rows.len(),
+                sum("input"),
+                sum("output")
+            )
+        },
+    )?;
     // Nothing of the CLI is left (the codex-acp wrapper's native grandchild included).
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

@@ -13,8 +13,11 @@ use common::Home;
 
 /// A home with an agent `echoer` (command `echo-cli`) that takes anthropic presets
 /// by env, flag and file, and two presets.
+/// These tests check what a launch injects, so the CLI is given the presets'
+/// URLs and keys directly (the real-CLI suite runs `run` through the gateway).
 fn setup() -> (Home, PathBuf) {
     let home = Home::new();
+    home.direct();
     let bin = home.root().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let script = bin.join("echo-cli");
@@ -370,8 +373,6 @@ fn doctor_finds_competing_user_settings_and_says_which_win() {
 #[test]
 fn agents_check_resolves_the_preset_as_run_does() {
     let (home, bin) = setup();
-    // `run` execs the CLI with the preset's URL; `check` compares it directly.
-    home.direct();
     home.run(&["use", "one"]).ok();
     let project = home.root().join("project");
     std::fs::create_dir_all(&project).unwrap();

@@ -37,6 +37,10 @@ pub struct ApplyArgs {
     /// Shell syntax for --export (default: from $SHELL, else bash).
     #[arg(long, value_enum, requires = "export")]
     shell: Option<Shell>,
+    /// For a known agent CLI: give it the preset's URL and key as they are, not the
+    /// provider gateway's URL and a launch token (its requests are then not metered).
+    #[arg(long, conflicts_with_all = ["export", "agents"])]
+    direct: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
@@ -166,7 +170,15 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
     };
     let launch = match &agent {
         Some(manifest) => {
-            let injection = engine.injection(manifest, &name)?;
+            // Through the engine host's gateway unless asked otherwise.
+            let route = match args.direct {
+                true => None,
+                false => super::run::gateway_route(&engine, manifest.id.as_str(), &name, out)?,
+            };
+            let injection = match &route {
+                Some(route) => engine.routed_injection(manifest, &preset, route)?.0,
+                None => engine.injection(manifest, &name)?,
+            };
             let (mut launch_args, dropped) = manifest.user_flags_win(&injection.args, rest);
             launch_args.extend(rest.iter().cloned());
             Launch {

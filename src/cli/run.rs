@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use aiswitch::agents::Launch;
 use aiswitch::agents::launch::write_files;
-use aiswitch::engine::{Engine, Installed, PresetChoice};
+use aiswitch::engine::{Engine, Installed, PresetChoice, Route};
 use aiswitch::presets::PresetName;
 use aiswitch::shell::{PRESET_VAR, Shell};
 use clap::Args;
@@ -50,6 +50,10 @@ pub struct RunArgs {
     /// Quoting for --print-command (default: from $SHELL, else bash).
     #[arg(long, value_enum, requires = "print_command")]
     shell: Option<Shell>,
+    /// Give the CLI the preset's URL and key as they are, not the provider
+    /// gateway's URL and a launch token (its requests are then not metered).
+    #[arg(long)]
+    direct: bool,
     /// Arguments for the agent CLI, after `--`.
     #[arg(last = true, value_name = "ARGS")]
     extra: Vec<String>,
@@ -70,15 +74,21 @@ pub fn run(args: RunArgs, out: &Output) -> Result<ExitCode, CliError> {
             choice.as_ref(),
             &args.extra,
             Installed::NotRequired,
+            None,
         )?;
         print_command(&launch, args.shell.unwrap_or_else(shell_from_env), out);
         return Ok(ExitCode::SUCCESS);
     }
+    let route = match &choice {
+        Some(c) if !args.direct => gateway_route(&engine, &args.agent, &c.preset, out)?,
+        _ => None,
+    };
     let launch = engine.interactive_launch(
         &args.agent,
         choice.as_ref(),
         &args.extra,
         Installed::Required,
+        route.as_ref(),
     )?;
     if std::io::stderr().is_terminal() {
         out.note(&match &choice {
@@ -102,6 +112,41 @@ pub fn run(args: RunArgs, out: &Output) -> Result<ExitCode, CliError> {
         &[],
         out,
     ))
+}
+
+/// The engine host's gateway route for a launch of `agent` with `preset` by this
+/// process, which is about to exec the CLI: the daemon holds the launch's token
+/// until this process (then the CLI) exits; it is started in the background when
+/// none runs. `None` when the preset goes direct (no key, or `gateway = "direct"`).
+pub fn gateway_route(
+    engine: &Engine,
+    agent: &str,
+    preset: &PresetName,
+    out: &Output,
+) -> Result<Option<Route>, CliError> {
+    // A preset the agent cannot take is refused by the launch itself, before a
+    // daemon is started for it.
+    let fits = engine
+        .agent_registry()
+        .get(agent)
+        .ok()
+        .zip(engine.preset(preset).ok())
+        .is_some_and(|(manifest, preset)| manifest.accepts(preset.kind));
+    if !fits || !engine.gateway_routes(Some(preset.as_str())) {
+        return Ok(None);
+    }
+    let rt = super::daemon::runtime()?;
+    let route = rt.block_on(async {
+        let client = super::daemon::connect(engine, true, out).await?;
+        let params =
+            json!({ "agent": agent, "preset": preset.as_str(), "pid": std::process::id() });
+        client
+            .call("gateway.lease", Some(params))
+            .await
+            .map_err(super::daemon::remote)
+    })?;
+    serde_json::from_value(route)
+        .map_err(|e| CliError::Failed(format!("the daemon's gateway answered oddly: {e}")))
 }
 
 /// Writes the launch's files, records it, and replaces this process with it; returns

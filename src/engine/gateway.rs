@@ -92,21 +92,75 @@ impl Engine {
             ..LaunchInfo::default()
         };
         let mut lease = gateway.lease(info, binding, upstream)?;
-        let mut routed = preset.clone();
-        routed.base_url = Some(gateway.url());
-        routed.api_key = Some(crate::presets::Secret::new(lease.token()));
-        let dir: PathBuf = crate::agents::launch::files_dir(
-            &self.paths.data_dir,
-            manifest.id.as_str(),
-            name.as_str(),
-        )
-        .join(lease.short_id());
-        lease.remove_on_end(dir.clone());
-        let mut injection = manifest.injection(&routed, &dir).map_err(|_| {
-            crate::agents::AgentError::wrong_kind(manifest, name.as_str(), preset.kind)
-        })?;
+        let route = Route {
+            url: gateway.url(),
+            token: lease.token().to_owned(),
+            id: lease.short_id().to_owned(),
+        };
+        let (mut injection, dir) = self.routed_injection(manifest, &preset, &route)?;
+        lease.remove_on_end(dir);
         injection.lease = Some(LeaseHandle(Arc::new(lease)));
         Ok(injection)
+    }
+
+    /// What `preset` injects into `manifest`'s agent when its requests go through
+    /// the gateway at `route`: the gateway's URL and the launch's token in place of
+    /// the preset's, files in a directory of the launch's own (returned).
+    pub fn routed_injection(
+        &self,
+        manifest: &Manifest,
+        preset: &Preset,
+        route: &Route,
+    ) -> Result<(Injection, PathBuf), Error> {
+        let mut routed = preset.clone();
+        routed.base_url = Some(route.url.clone());
+        routed.api_key = Some(crate::presets::Secret::new(route.token.clone()));
+        let dir = crate::agents::launch::files_dir(
+            &self.paths.data_dir,
+            manifest.id.as_str(),
+            preset.name.as_str(),
+        )
+        .join(&route.id);
+        let injection = manifest.injection(&routed, &dir).map_err(|_| {
+            crate::agents::AgentError::wrong_kind(manifest, preset.name.as_str(), preset.kind)
+        })?;
+        Ok((injection, dir))
+    }
+
+    /// Registers a launch of `agent` with `preset` that process `pid` is about to
+    /// exec (`run`, `apply -- CLI`): the engine host's gateway holds the lease until
+    /// that process exits. `None` when the preset does not go through the gateway.
+    pub fn lease_for_process(
+        &self,
+        agent: &str,
+        preset: &PresetName,
+        pid: u32,
+    ) -> Result<Option<Route>, Error> {
+        let manifest = self.agent_registry().get(agent)?;
+        let preset = self.preset(preset)?;
+        let Some(upstream) = routable(&preset).filter(|_| manifest.accepts(preset.kind)) else {
+            return Ok(None);
+        };
+        let Some(gateway) = self.gateway()? else {
+            return Ok(None);
+        };
+        let info = LaunchInfo {
+            agent: manifest.id.to_string(),
+            ..LaunchInfo::default()
+        };
+        let (token, id) = gateway.lease_for_process(pid, info, Binding::Pinned, upstream)?;
+        let dir = crate::agents::launch::files_dir(
+            &self.paths.data_dir,
+            manifest.id.as_str(),
+            preset.name.as_str(),
+        )
+        .join(&id);
+        gateway.remove_on_end(&token, dir);
+        Ok(Some(Route {
+            url: gateway.url(),
+            token,
+            id,
+        }))
     }
 
     /// Points the running launches of `agent` that follow its environment at
@@ -140,7 +194,7 @@ impl Engine {
 
     /// True when a launch with `preset` goes through the gateway, which then meters
     /// its usage (so the agent's own count is not added to the ledger again).
-    pub(crate) fn gateway_routes(&self, preset: Option<&str>) -> bool {
+    pub fn gateway_routes(&self, preset: Option<&str>) -> bool {
         self.settings.gateway == GatewayMode::On
             && preset
                 .and_then(|p| PresetName::parse(p).ok())
@@ -263,6 +317,18 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Where a launch in another process sends its requests: the engine host's gateway
+/// and the launch's token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Route {
+    /// The gateway's URL.
+    pub url: String,
+    /// The launch's token (it stands in for the API key).
+    pub token: String,
+    /// A short name of the launch (its files' directory).
+    pub id: String,
 }
 
 /// A quota window with its pace, as `aiswitch limits` and the dashboard show it.

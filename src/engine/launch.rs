@@ -23,13 +23,15 @@ pub enum Installed {
 
 impl Engine {
     /// The launch of `agent` with the preset `choice` (none: the CLI's own settings),
-    /// `extra` arguments after the injected ones.
+    /// `extra` arguments after the injected ones; with `route`, through the engine
+    /// host's gateway.
     pub fn interactive_launch(
         &self,
         agent: &str,
         choice: Option<&PresetChoice>,
         extra: &[String],
         installed: Installed,
+        route: Option<&super::Route>,
     ) -> Result<Launch, Error> {
         let manifest = self.agent_registry().get(agent)?;
         let program = match (installed, resolve_command(&manifest.command)) {
@@ -40,7 +42,14 @@ impl Engine {
                 return Err(SupervisorError::not_installed(agent, &manifest).into());
             }
         };
-        let injection = self.choice_injection(&manifest, choice)?;
+        // Through the engine host's gateway: its URL and this launch's token.
+        let injection = match (route, choice) {
+            (Some(route), Some(choice)) => {
+                let preset = self.preset(&choice.preset)?;
+                self.routed_injection(&manifest, &preset, route)?.0
+            }
+            _ => self.choice_injection(&manifest, choice)?,
+        };
         let (mut args, dropped) = manifest.user_flags_win(&injection.args, extra);
         args.extend(extra.iter().cloned());
         // With a preset, the agent gets exactly its provider; without one, the CLI

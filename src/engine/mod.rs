@@ -40,7 +40,7 @@ pub use demo::DemoError;
 pub use doctor::{DirectoryCheck, DoctorAgent, DoctorReport, Override};
 pub use env::{EnvView, Verify};
 pub use exchange::{AddOutcome, Change, FieldChange, ImportAction, ImportOptions, ImportOutcome};
-pub use gateway::QuotaView;
+pub use gateway::{QuotaView, Route};
 pub use import::{ImportReport, SourceReport, default_log_dir};
 pub use keep::{KeepError, Kept};
 pub use launch::Installed;

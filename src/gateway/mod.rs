@@ -130,6 +130,9 @@ pub(crate) struct Shared {
 pub struct Gateway {
     addr: SocketAddr,
     table: Arc<LeaseTable>,
+    /// Leases of launches in other processes (`run`, `apply -- CLI`), each held
+    /// while its process lives.
+    held: Arc<std::sync::Mutex<Vec<(u32, Lease)>>>,
     in_flight: Arc<InFlight>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -213,6 +216,8 @@ impl Gateway {
             admission,
             in_flight: in_flight.clone(),
         });
+        let held: Arc<std::sync::Mutex<Vec<(u32, Lease)>>> = Arc::default();
+        let reaped = held.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("aiswitch-gateway".into())
@@ -223,6 +228,7 @@ impl Gateway {
                     };
                     tokio::select! {
                         () = serve(listener, shared) => {}
+                        () = reap(reaped) => {}
                         _ = stopped => {}
                     }
                 });
@@ -231,6 +237,7 @@ impl Gateway {
         Ok(Self {
             addr,
             table,
+            held,
             in_flight,
             stop: Some(stop),
         })
@@ -256,6 +263,32 @@ impl Gateway {
         self.table
             .issue(info, binding, upstream)
             .map_err(GatewayError::Token)
+    }
+
+    /// Registers a launch made by process `pid` (which then execs the CLI); its
+    /// token works until that process exits. Returns the token.
+    pub fn lease_for_process(
+        &self,
+        pid: u32,
+        info: LaunchInfo,
+        binding: Binding,
+        upstream: Upstream,
+    ) -> Result<(String, String), GatewayError> {
+        let lease = self.lease(info, binding, upstream)?;
+        let found = (lease.token().to_owned(), lease.short_id().to_owned());
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((pid, lease));
+        Ok(found)
+    }
+
+    /// Sets the directory removed when the launch holding `token` ends.
+    pub fn remove_on_end(&self, token: &str, dir: std::path::PathBuf) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, lease)) = held.iter_mut().find(|(_, l)| l.token() == token) {
+            lease.remove_on_end(dir);
+        }
     }
 
     /// Points the running launches of `agent` that follow its environment at
@@ -323,6 +356,28 @@ fn client() -> HttpsClient {
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .build(https)
+}
+
+/// Ends the leases of processes that have exited, once a second.
+async fn reap(held: Arc<std::sync::Mutex<Vec<(u32, Lease)>>>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        held.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(pid, _)| process_alive(*pid));
+    }
+}
+
+/// True while process `pid` exists (signal 0 probes without sending anything).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
 }
 
 /// Accepts connections until the gateway is dropped.

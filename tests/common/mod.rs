@@ -24,6 +24,23 @@ pub struct Home {
     dir: tempfile::TempDir,
 }
 
+/// A daemon a command started in the background (`run` and `apply -- CLI` start
+/// one for the gateway) stops with the test's home: SIGTERM, then wait for its lock.
+impl Drop for Home {
+    fn drop(&mut self) {
+        let run = self.aiswitch_home().join("run");
+        let Some(pid) = aiswitch::daemon::running_pid(&run) else {
+            return;
+        };
+        send_signal(pid.parse().unwrap_or(0), "TERM");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while aiswitch::daemon::running_pid(&run).is_some() && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 /// What a finished command did.
 #[derive(Debug)]
 pub struct Run {

@@ -75,6 +75,14 @@ pub(super) const METHODS: &[Method] = &[
         serve: |call| ready(limits(&call)),
     },
     Method {
+        name: "gateway.lease",
+        summary: "Register a launch that process `pid` is about to exec (`run`, `apply -- CLI`) with the engine host's provider gateway: the URL and the token it uses instead of the preset's URL and key, valid until that process exits. `null` when the preset does not go through the gateway (no key, or `gateway = \"direct\"`).",
+        params: r#"{"agent": "claude", "preset": "deepseek", "pid": 4242}"#,
+        result: r#"{"url": "http://127.0.0.1:41234", "token": "aiswitch-3f2a...", "id": "3f2a9c0d1e2b"}"#,
+        errors: "-32602 unknown agent or preset, -40403 the gateway cannot start",
+        serve: |call| ready(lease(&call)),
+    },
+    Method {
         name: "metrics.query",
         summary: "Per agent: prompt-turn and per-method latency p50/p95/p99, error rate, throughput; with the daemon's live status (restarts, CPU, memory now and peak).",
         params: r#"{"agent": "gemini", "since_ms": 1795560000000}"#,
@@ -225,6 +233,25 @@ fn limits(call: &Call) -> Result<Value, ErrorObject> {
         .limits(crate::store::now_ms())
         .map_err(engine_error)?;
     Ok(json!({ "windows": to_value(&windows)? }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseParams {
+    agent: String,
+    preset: String,
+    pid: u32,
+}
+
+fn lease(call: &Call) -> Result<Value, ErrorObject> {
+    let p: LeaseParams = call.params()?;
+    let preset =
+        crate::presets::PresetName::parse(&p.preset).map_err(|e| invalid(e.to_string()))?;
+    let route = call
+        .engine()
+        .lease_for_process(&p.agent, &preset, p.pid)
+        .map_err(engine_error)?;
+    to_value(&route)
 }
 
 fn ack(call: &Call) -> Result<Value, ErrorObject> {

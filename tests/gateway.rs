@@ -120,7 +120,20 @@ fn every_api_streaming_or_not_is_metered_exactly_and_the_key_stays_in_aiswitch()
             "{preset} {prompt}: {row}"
         );
         assert_eq!(row["output"], 45, "{preset} {prompt}: {row}");
+        // The check says what the provider billed, not what the agent claimed.
+        assert_eq!(report["usage"]["source"], "gateway", "{report}");
+        assert_eq!(report["usage"]["input_tokens"], input, "{report}");
     }
+    let by_source = home
+        .run(&["--json", "tokens", "summary", "--by", "source"])
+        .ok()
+        .json();
+    let groups = by_source["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "only the gateway's counts: {by_source}");
+    assert_eq!(
+        (groups[0]["key"].as_str(), groups[0]["runs"].as_u64()),
+        (Some("gateway"), Some(6))
+    );
     // The agent saw a token and the gateway's URL, never the key or the provider.
     let env = check(&home, "anth", "env ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL");
     let reply = env["reply"].as_str().unwrap();

@@ -346,11 +346,15 @@ fn check(args: CheckArgs, out: &Output) -> Result<ExitCode, CliError> {
         });
         if let Some(u) = &report.usage {
             text.push_str(&format!(
-                "usage: {} in, {} out, {} cache read, {} cache write (reported by the agent){}\n",
+                "usage: {} in, {} out, {} cache read, {} cache write ({}){}\n",
                 u.input_tokens,
                 u.output_tokens,
                 u.cache_read_tokens,
                 u.cache_write_tokens,
+                match u.source {
+                    "gateway" => "metered by the gateway",
+                    _ => "reported by the agent",
+                },
                 report
                     .cost_usd
                     .map(|c| format!(", ${c:.6}"))

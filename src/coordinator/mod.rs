@@ -123,8 +123,13 @@ pub struct RunResult {
     pub error: Option<String>,
     /// Wall time of its turn, in milliseconds.
     pub duration_ms: u64,
-    /// Tokens it reported.
+    /// Tokens it used: what the provider gateway metered when the run went
+    /// through it, else what the agent reported.
     pub tokens: TokenCounts,
+    /// What the agent itself reported, kept for comparison when the gateway's
+    /// figures replaced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_tokens: Option<TokenCounts>,
     /// Cost in USD: reported by the agent, or priced from the table.
     pub cost_usd: Option<f64>,
     /// Where the cost came from: `agent`, `table` or `unpriced`.

@@ -422,6 +422,7 @@ fn blank(
         error,
         duration_ms,
         tokens: TokenCounts::default(),
+        reported_tokens: None,
         cost_usd: None,
         cost_source: None,
         model: None,

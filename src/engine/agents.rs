@@ -56,8 +56,22 @@ pub struct CheckUsage {
     pub cache_read_tokens: u64,
     /// Cache writes.
     pub cache_write_tokens: u64,
-    /// Where the counts come from: `agent` (its own report).
+    /// Where the counts come from: `gateway` (the provider's responses to the
+    /// check's requests) or `agent` (its own report, when the check went direct or
+    /// made no provider call).
     pub source: &'static str,
+}
+
+impl CheckUsage {
+    fn from_tokens(t: &crate::agents::event::TokenCounts, source: &'static str) -> Self {
+        Self {
+            input_tokens: t.input,
+            output_tokens: t.output,
+            cache_read_tokens: t.cache_read,
+            cache_write_tokens: t.cache_write,
+            source,
+        }
+    }
 }
 
 /// What `agents check` actually checked.
@@ -241,6 +255,7 @@ impl Engine {
         live: Option<mpsc::UnboundedSender<RunEvent>>,
     ) -> Result<CheckReport, Error> {
         let started = Instant::now();
+        let started_ms = crate::store::now_ms();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         // The preset actually used: the one named, else the agent's active one.
         let (spec, preset_name) = self.resolve_launch(agent, preset, cwd)?;
@@ -290,6 +305,13 @@ impl Engine {
         // Through the gateway, every request is in the ledger already.
         self.settle_gateway(None);
         let metered = self.gateway_routes(preset_name.as_deref());
+        let gateway_usage = match metered {
+            true => {
+                self.open_store()?
+                    .gateway_usage_since(agent, preset_name.as_deref(), started_ms)?
+            }
+            false => None,
+        };
         if let Some(s) = summary
             .as_ref()
             .filter(|s| !metered && s.tokens != crate::agents::event::TokenCounts::default())
@@ -322,14 +344,15 @@ impl Engine {
             preset: preset_name.clone(),
             reply: summary.as_ref().map(|s| s.text.clone()),
             stop_reason: summary.as_ref().and_then(|s| s.stop_reason.clone()),
-            usage: summary.as_ref().map(|s| CheckUsage {
-                input_tokens: s.tokens.input,
-                output_tokens: s.tokens.output,
-                cache_read_tokens: s.tokens.cache_read,
-                cache_write_tokens: s.tokens.cache_write,
-                source: "agent",
-            }),
-            cost_usd,
+            usage: match (&gateway_usage, &summary) {
+                (Some((t, _, _)), _) => Some(CheckUsage::from_tokens(t, "gateway")),
+                (None, Some(s)) => Some(CheckUsage::from_tokens(&s.tokens, "agent")),
+                (None, None) => None,
+            },
+            cost_usd: match gateway_usage {
+                Some((_, cost, _)) => cost,
+                None => cost_usd,
+            },
             initialized_ms,
             duration_ms: millis(started.elapsed()),
         })

@@ -78,6 +78,7 @@ impl Engine {
                     .open_store()?
                     .gateway_usage_of_run(&result.id, &agent, instance)?
                 {
+                    run.reported_tokens = Some(run.tokens);
                     run.tokens = tokens;
                     run.cost_usd = cost;
                     run.cost_source =

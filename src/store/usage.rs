@@ -103,6 +103,10 @@ pub enum GroupBy {
     /// By the CLI's own session (Claude's session id, Codex's thread, the ACP
     /// session); `-` for usage without one. Read from the events, not the rollup.
     Session,
+    /// By where the counts came from: `gateway` (each request, from the provider's
+    /// response), `agent` (what the agent reported), `log_import`. Read from the
+    /// events, not the rollup.
+    Source,
 }
 
 /// One group of a summary.
@@ -266,35 +270,63 @@ impl Store {
         Ok(added)
     }
 
-    /// What the gateway metered for one copy of an agent in a task: its requests'
-    /// tokens, their cost (`None` when none was priced) and the last model.
+    /// What the gateway metered for `agent` with `preset` since `since_ms` (an
+    /// `agents check`'s requests), `None` when it metered nothing.
+    pub fn gateway_usage_since(
+        &self,
+        agent: &str,
+        preset: Option<&str>,
+        since_ms: i64,
+    ) -> Result<Option<RunMetered>, StoreError> {
+        self.gateway_sum(
+            "agent = ?1 AND preset IS ?2 AND at_ms >= ?3",
+            rusqlite::params![agent, preset, since_ms],
+        )
+    }
+
+    /// What the gateway metered for one copy of an agent in a task, `None` when it
+    /// metered nothing.
     pub fn gateway_usage_of_run(
         &self,
         task_id: &str,
         agent: &str,
         instance: Option<&str>,
     ) -> Result<Option<RunMetered>, StoreError> {
+        self.gateway_sum(
+            "task_id = ?1 AND agent = ?2 AND instance IS ?3",
+            rusqlite::params![task_id, agent, instance],
+        )
+    }
+
+    /// The gateway's rows matching `condition` summed: tokens, cost, last model.
+    fn gateway_sum(
+        &self,
+        condition: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<RunMetered>, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*), SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning),
+                    SUM(cost_usd), MAX(model)
+             FROM usage_events WHERE {condition} AND count_source = 'gateway'"
+        );
         self.conn
-            .query_row(
-                "SELECT COUNT(*), SUM(input), SUM(output), SUM(cache_read), SUM(cache_write), SUM(reasoning),
-                        SUM(cost_usd), MAX(model)
-                 FROM usage_events WHERE task_id = ?1 AND agent = ?2 AND instance IS ?3 AND count_source = 'gateway'",
-                rusqlite::params![task_id, agent, instance],
-                |row| {
-                    let n = |i| row.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0).max(0) as u64);
-                    Ok((row.get::<_, i64>(0)? > 0).then_some((
-                        TokenCounts {
-                            input: n(1)?,
-                            output: n(2)?,
-                            cache_read: n(3)?,
-                            cache_write: n(4)?,
-                            reasoning: n(5)?,
-                        },
-                        row.get(6)?,
-                        row.get(7)?,
-                    )))
-                },
-            )
+            .query_row(&sql, params, |row| {
+                let n = |i| {
+                    row.get::<_, Option<i64>>(i)
+                        .map(|v| v.unwrap_or(0).max(0) as u64)
+                };
+                Ok((row.get::<_, i64>(0)? > 0).then_some((
+                    TokenCounts {
+                        input: n(1)?,
+                        output: n(2)?,
+                        cache_read: n(3)?,
+                        cache_write: n(4)?,
+                        reasoning: n(5)?,
+                    },
+                    row.get(6)?,
+                    row.get(7)?,
+                )))
+            })
             .map_err(|source| self.sqlite_err(source))
     }
 
@@ -510,7 +542,7 @@ impl Store {
             raw_dims.push(format!("model = {b}"));
         }
         let mut parts = Vec::new();
-        if by == Some(GroupBy::Session) {
+        if matches!(by, Some(GroupBy::Session | GroupBy::Source)) {
             // The rollup has no sessions: every event in range is read.
             let mut raw = raw_dims.clone();
             if let Some(since) = filter.since_ms {
@@ -627,6 +659,7 @@ fn group_key(by: Option<GroupBy>, raw: bool, by_model: bool) -> String {
         Some(GroupBy::Week) => format!("local_week({at})"),
         Some(GroupBy::Month) => format!("local_month({at})"),
         Some(GroupBy::Session) => "coalesce(session_id, '-')".to_owned(),
+        Some(GroupBy::Source) => "count_source".to_owned(),
     };
     if by_model {
         format!("{key} || char(31) || {model}")

@@ -144,14 +144,20 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     // Settings were checked when the engine loaded them.
     let metrics = match runtime.engine().settings().metrics_address() {
-        Ok(Some(address)) => {
-            let serving = crate::prometheus::serve(runtime.clone(), address, stop_rx.clone());
-            Some(tokio::spawn(async move {
-                if let Err(e) = serving.await {
-                    tracing::error!(%address, error = %e, "cannot serve metrics (metrics_listen)");
-                }
-            }))
-        }
+        Ok(Some(address)) => match crate::prometheus::bind(address).await {
+            Ok(listener) => {
+                let serving = crate::prometheus::serve(runtime.clone(), listener, stop_rx.clone());
+                Some(tokio::spawn(async move {
+                    if let Err(e) = serving.await {
+                        tracing::error!(%address, error = %e, "metrics stopped (metrics_listen)");
+                    }
+                }))
+            }
+            Err(e) => {
+                tracing::error!(%address, error = %e, "cannot serve metrics (metrics_listen): the daemon runs without them");
+                None
+            }
+        },
         _ => None,
     };
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));

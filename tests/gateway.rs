@@ -299,6 +299,44 @@ fn quota_headers_become_limits_and_alert_once_per_threshold() {
     );
     let text = home.run(&["limits"]).ok().stdout;
     assert!(text.contains("5h") && text.contains("80 %"), "{text}");
+    // The same windows on the engine host's Prometheus page.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let _daemon = common::daemon::Daemon::start(&home, &[("AISWITCH_METRICS_LISTEN", &listen)]);
+    let (status, page) = get(&listen, "/metrics");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(
+            r#"aiswitch_quota_used_percent{preset="max",provider="127.0.0.1",window="5h"} 80"#
+        ),
+        "{page}"
+    );
+}
+
+/// A bare HTTP/1.1 GET on loopback: (status, body).
+fn get(host: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    (
+        status,
+        response
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned(),
+    )
 }
 
 /// `NAME=value` from a live process's environment (what the CLI itself was given).

@@ -2,7 +2,7 @@
 //! daemon serves `GET /metrics` there. Counters are the ledger's totals (tokens by
 //! type, cost, usage events) per agent, preset, model and count source; gauges are
 //! the supervised agents now (state, CPU, memory) and each budget's spending and
-//! limit. Everything is read at scrape time from the store and the runtime: there
+//! limit, and the quota windows the gateway read. Everything is read at scrape time from the store and the runtime: there
 //! is no second copy of the numbers to drift.
 
 mod exposition;
@@ -16,20 +16,28 @@ pub use exposition::{Exposition, Kind};
 
 use crate::Error;
 use crate::budget::Limit;
+use crate::engine::QuotaView;
 use crate::engine::{AgentRuntime, AgentStatusView};
 use crate::store::{BudgetStatus, UsageTotal};
 
-/// Serves `GET /metrics` on `address` until `stop` turns true.
-pub async fn serve(
-    runtime: Arc<AgentRuntime>,
-    address: SocketAddr,
-    mut stop: watch::Receiver<bool>,
-) -> std::io::Result<()> {
+/// Binds the metrics address (before the engine host says it is ready, so the
+/// page is there as soon as it is).
+pub async fn bind(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     if !address.ip().is_loopback() {
         tracing::warn!(%address, "metrics are served beyond this machine (metrics_listen is not a loopback address)");
     }
-    let listener = tokio::net::TcpListener::bind(address).await?;
-    tracing::info!(%address, "serving Prometheus metrics at /metrics");
+    tokio::net::TcpListener::bind(address).await
+}
+
+/// Serves `GET /metrics` on `listener` until `stop` turns true.
+pub async fn serve(
+    runtime: Arc<AgentRuntime>,
+    listener: tokio::net::TcpListener,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "serving Prometheus metrics at /metrics");
+    }
     let app = axum::Router::new()
         .route("/metrics", axum::routing::get(scrape))
         .with_state(runtime);
@@ -49,16 +57,17 @@ async fn scrape(
     let read = tokio::task::spawn_blocking(move || {
         let totals = engine.usage_totals()?;
         let budgets = engine.budget_statuses()?;
-        Ok::<_, Error>((totals, budgets))
+        let windows = engine.limits(crate::store::now_ms())?;
+        Ok::<_, Error>((totals, budgets, windows))
     })
     .await;
     match read {
-        Ok(Ok((totals, budgets))) => (
+        Ok(Ok((totals, budgets, windows))) => (
             [(
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            page(&totals, &agents, &budgets),
+            page(&totals, &agents, &budgets, &windows),
         )
             .into_response(),
         Ok(Err(e)) => {
@@ -70,7 +79,12 @@ async fn scrape(
 }
 
 /// The metrics page.
-pub fn page(totals: &[UsageTotal], agents: &[AgentStatusView], budgets: &[BudgetStatus]) -> String {
+pub fn page(
+    totals: &[UsageTotal],
+    agents: &[AgentStatusView],
+    budgets: &[BudgetStatus],
+    windows: &[QuotaView],
+) -> String {
     let mut page = Exposition::default();
     const TOKENS: &str = "aiswitch_tokens_total";
     page.family(
@@ -106,6 +120,7 @@ pub fn page(totals: &[UsageTotal], agents: &[AgentStatusView], budgets: &[Budget
     }
     agent_gauges(&mut page, agents);
     budget_gauges(&mut page, budgets);
+    quota_gauges(&mut page, windows);
     page.into_text()
 }
 
@@ -173,6 +188,38 @@ fn agent_gauges(page: &mut Exposition, agents: &[AgentStatusView]) {
         agents,
         agent,
         |a| f64::from(a.restarts),
+    );
+}
+
+/// The providers' quota windows as the gateway last read them.
+fn quota_gauges(page: &mut Exposition, windows: &[QuotaView]) {
+    let labels = |w: &QuotaView| {
+        vec![
+            ("preset", w.row.preset.clone()),
+            ("provider", w.row.provider.clone()),
+            ("window", w.row.window.window.clone()),
+        ]
+    };
+    gauge(
+        page,
+        "aiswitch_quota_used_percent",
+        "How much of a provider's quota window is used (0-100), from its rate-limit headers.",
+        windows,
+        labels,
+        |w| w.row.window.used_percent,
+    );
+    let resetting: Vec<QuotaView> = windows
+        .iter()
+        .filter(|w| w.row.window.resets_at_ms.is_some())
+        .cloned()
+        .collect();
+    gauge(
+        page,
+        "aiswitch_quota_resets_at_seconds",
+        "When a provider's quota window resets, seconds since the epoch.",
+        &resetting,
+        labels,
+        |w| w.row.window.resets_at_ms.unwrap_or(0) as f64 / 1000.0,
     );
 }
 

@@ -8,7 +8,8 @@
 //! forwards to the upstream printed at start; scripts/bench-gateway.sh sets up
 //! claude-code-router and LiteLLM).
 //!
-//! `cargo bench --bench gateway` (options: `-- --requests N --seconds S`).
+//! `cargo bench --bench gateway` (options: `-- --requests N --seconds S
+//! --upstream-port P --proxy NAME=URL`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "support/mod.rs"]
@@ -52,7 +53,7 @@ fn main() {
                 .map(|(n, u)| (n.to_owned(), u.to_owned()))
         })
         .collect();
-    let upstream = start_upstream();
+    let upstream = start_upstream(support::arg("--upstream-port", 0) as u16);
     eprintln!("upstream: http://{upstream}");
 
     // The daemon, a preset pointing at the upstream, and a lease for this process.
@@ -115,55 +116,62 @@ fn main() {
     let stream_body = Bytes::from(request_body(true));
     println!("| target | p50 c=1 | p99 c=1 | req/s c=16 | TTFB stream p50 |");
     println!("|---|---|---|---|---|");
-    // Latency and first byte: the targets take turns request by request, so
-    // whatever else the machine does falls on all of them alike.
+    // Each target on its own (the others idle), after all were warmed up; the
+    // direct calls are measured first and again last, and the gateway's cost is
+    // taken against the better of the two.
     let client = client();
-    let (latencies, firsts) = rt.block_on(async {
+    rt.block_on(async {
         for target in &targets {
-            for _ in 0..300 {
+            for _ in 0..500 {
                 call(&client, target, body.clone()).await;
             }
         }
-        let mut latencies = vec![Vec::with_capacity(requests); targets.len()];
-        let mut firsts = vec![Vec::with_capacity(requests / 4); targets.len()];
-        for round in 0..requests {
-            for (i, target) in targets.iter().enumerate() {
+    });
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.push(0);
+    let mut rows: Vec<(Duration, Duration, Duration)> = vec![Default::default(); targets.len()];
+    for (phase, &i) in order.iter().enumerate() {
+        let target = &targets[i];
+        let (row, rps) = rt.block_on(async {
+            let mut times = Vec::with_capacity(requests);
+            for _ in 0..requests {
                 let started = Instant::now();
                 call(&client, target, body.clone()).await;
-                latencies[i].push(started.elapsed());
-                if round % 4 == 0 {
-                    firsts[i].push(first_byte(&client, target, stream_body.clone()).await);
-                }
+                times.push(started.elapsed());
             }
-        }
-        (latencies, firsts)
-    });
-    let mut rows = Vec::new();
-    for (i, target) in targets.iter().enumerate() {
-        let mut times = latencies[i].clone();
-        times.sort();
-        let mut first = firsts[i].clone();
-        first.sort();
-        let rps = rt.block_on(throughput(
-            &client,
-            target,
-            &body,
-            Duration::from_secs(seconds),
-        ));
-        let row = (
-            support::percentile(&times, 50.0),
-            support::percentile(&times, 99.0),
-            support::percentile(&first, 50.0),
-        );
+            times.sort();
+            let mut firsts = Vec::with_capacity(requests / 4);
+            for _ in 0..requests / 4 {
+                firsts.push(first_byte(&client, target, stream_body.clone()).await);
+            }
+            firsts.sort();
+            let rps = throughput(&client, target, &body, Duration::from_secs(seconds)).await;
+            let row = (
+                support::percentile(&times, 50.0),
+                support::percentile(&times, 99.0),
+                support::percentile(&firsts, 50.0),
+            );
+            (row, rps)
+        });
+        let again = phase > 0 && i == 0;
         println!(
-            "| {} | {} | {} | {:.0} | {} |",
+            "| {}{} | {} | {} | {:.0} | {} |",
             target.name,
+            if again { ", again" } else { "" },
             support::fmt(row.0),
             support::fmt(row.1),
             rps,
             support::fmt(row.2)
         );
-        rows.push(row);
+        rows[i] = if again {
+            (
+                rows[0].0.min(row.0),
+                rows[0].1.min(row.1),
+                rows[0].2.min(row.2),
+            )
+        } else {
+            row
+        };
     }
     let rss = peak_rss_kib(daemon.id());
     let direct = rows[0];
@@ -279,8 +287,8 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 /// The zero-cost upstream: answers every Messages call at once (a JSON body, or a
 /// short SSE stream when asked to stream), on a thread and runtime of its own.
-fn start_upstream() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+fn start_upstream(port: u16) -> SocketAddr {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {

@@ -151,10 +151,6 @@ fn only_the_printed_url_from_this_machine_gets_in() {
 #[test]
 fn a_person_launches_watches_and_switches_from_the_page() {
     let home = Home::new();
-    // The reference agents report usage but call no provider: launched direct,
-    // their reports are the ledger the usage page shows (tests/gateway.rs meters
-    // real requests).
-    home.direct();
     home.add_secret_preset("ref", "sk-ant-ref-0123456789abcdef");
     home.run(&["use", "ref"]).ok();
     let anthropic = "[inject.anthropic]\n";

@@ -60,11 +60,13 @@ fn check(home: &Home, preset: &str, prompt: &str) -> Value {
     .json()
 }
 
+/// The ledger's rows that the gateway metered.
 fn ledger(home: &Home) -> Vec<Value> {
     let out = home.run(&["tokens", "export", "--format", "jsonl"]).ok();
     out.stdout
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|row| row["count_source"] == "gateway")
         .collect()
 }
 
@@ -619,7 +621,39 @@ fn an_upstream_dying_mid_stream_ends_the_clients_stream_and_keeps_what_streamed(
     let report = check(&home, "bad", "call");
     assert_eq!(report["reply"], "HTTP/1.1 200 OK", "{report}");
     assert_eq!(ledger(&home).len(), 1, "no usage is invented from garbage");
+    // (the agent's own report stands for that call: the best count there is)
     // The upstream is gone now: the CLI gets a clear error in its API's format.
     let report = check(&home, "bad", "call");
     assert_eq!(report["reply"], "HTTP/1.1 502 Bad Gateway", "{report}");
+}
+
+#[test]
+fn a_cli_with_its_own_login_passes_its_auth_through_and_its_windows_are_seen() {
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    // A preset without a key: the CLI's own login (a Claude subscription, say).
+    home.run(&["add", "sub", "--kind", "anthropic", "--base-url", &provider.url(), "--model", "fake-m"]).ok();
+    let login = home.user_home().join(".aiswitch-agent");
+    std::fs::create_dir_all(&login).unwrap();
+    std::fs::write(login.join("credentials"), "user-own-oauth-login").unwrap();
+    provider.set_headers(&[("anthropic-ratelimit-unified-5h-utilization", "0.5"), ("anthropic-ratelimit-unified-5h-status", "allowed")]);
+
+    let env = check(&home, "sub", "env ANTHROPIC_BASE_URL ANTHROPIC_AUTH_TOKEN");
+    let reply = env["reply"].as_str().unwrap();
+    assert!(reply.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:") && reply.contains("/l/aiswitch-"), "{reply}");
+    assert!(reply.contains("ANTHROPIC_AUTH_TOKEN is unset"), "{reply}");
+    let report = check(&home, "sub", "call");
+    assert_eq!(report["reply"], "HTTP/1.1 200 OK", "{report}");
+    // The CLI's own credential reached the provider untouched, at the provider's path.
+    let seen = provider.model_calls();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].auth.as_deref(), Some("bearer:user-own-oauth-login"));
+    assert_eq!(seen[0].uri, "/v1/messages");
+    // Metered and its window seen like any other.
+    let rows = ledger(&home);
+    assert_eq!((rows.len(), rows[0]["count_source"].as_str(), rows[0]["preset"].as_str()), (1, Some("gateway"), Some("sub")));
+    assert_eq!(report["usage"]["source"], "gateway");
+    let limits = home.run(&["--json", "limits"]).ok().json();
+    assert_eq!(limits["windows"][0]["preset"], "sub", "{limits}");
+    assert_eq!(limits["windows"][0]["used_percent"], 50.0, "{limits}");
 }

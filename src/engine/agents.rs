@@ -304,14 +304,15 @@ impl Engine {
         let mut cost_usd = summary.as_ref().and_then(|s| s.cost_usd);
         // Through the gateway, every request is in the ledger already.
         self.settle_gateway(None);
-        let metered = self.gateway_routes(preset_name.as_deref());
-        let gateway_usage = match metered {
+        let gateway_usage = match self.gateway_routes(preset_name.as_deref()) {
             true => {
                 self.open_store()?
                     .gateway_usage_since(agent, preset_name.as_deref(), started_ms)?
             }
             false => None,
         };
+        // A check that made no request through the gateway keeps the agent's report.
+        let metered = gateway_usage.is_some();
         if let Some(s) = summary
             .as_ref()
             .filter(|s| !metered && s.tokens != crate::agents::event::TokenCounts::default())

@@ -113,8 +113,18 @@ impl Engine {
         route: &Route,
     ) -> Result<(Injection, PathBuf), Error> {
         let mut routed = preset.clone();
-        routed.base_url = Some(route.url.clone());
-        routed.api_key = Some(crate::presets::Secret::new(route.token.clone()));
+        if preset.api_key.is_some() {
+            routed.base_url = Some(route.url.clone());
+            routed.api_key = Some(crate::presets::Secret::new(route.token.clone()));
+        } else {
+            // The CLI's own login: the token rides in the path, its auth passes.
+            routed.base_url = Some(format!(
+                "{}{}{}",
+                route.url,
+                crate::gateway::PATH_PREFIX,
+                route.token
+            ));
+        }
         let dir = crate::agents::launch::files_dir(
             &self.paths.data_dir,
             manifest.id.as_str(),
@@ -383,23 +393,26 @@ impl QuotaView {
     }
 }
 
-/// The upstream of `preset` when the gateway can carry it: a key of its own and an
-/// API family the gateway speaks. A preset without a key (the CLI's own login)
-/// goes direct.
+/// The upstream of `preset` when the gateway can carry it: an API family the
+/// gateway speaks, with a key of its own, or (Anthropic) the CLI's own login,
+/// whose auth headers pass through untouched.
 fn routable(preset: &Preset) -> Option<Upstream> {
-    let key = preset.api_key.as_ref()?;
-    if !matches!(
-        preset.kind,
-        ProviderKind::Anthropic | ProviderKind::Openai | ProviderKind::Gemini
-    ) {
-        return None;
-    }
-    Some(Upstream::new(
-        preset.name.as_str(),
-        preset.kind,
-        preset.base_url.as_deref(),
-        key.expose(),
-    ))
+    let key = preset.api_key.as_ref().map(|k| k.expose());
+    // Without a key only Claude's own login is known to follow the base URL; the
+    // other CLIs' subscriptions talk to endpoints of their own.
+    let fits = match preset.kind {
+        ProviderKind::Anthropic => true,
+        ProviderKind::Openai | ProviderKind::Gemini => key.is_some(),
+        ProviderKind::Custom => false,
+    };
+    fits.then(|| {
+        Upstream::new(
+            preset.name.as_str(),
+            preset.kind,
+            preset.base_url.as_deref(),
+            key,
+        )
+    })
 }
 
 /// The highest threshold `window` is at or above that it was not at before (a

@@ -70,7 +70,8 @@ impl Engine {
         let mut rows = Vec::new();
         for run in &mut result.runs {
             // The gateway metered this run request by request: its figures win
-            // (the agent's own count is not added to the ledger a second time).
+            // (the agent's own count is not added to the ledger a second time). A
+            // run that made no request through it keeps the agent's report.
             if self.gateway_routes(run.preset.as_deref()) {
                 let agent = run.agent_id.clone().unwrap_or_else(|| run.agent.clone());
                 let instance = (run.agent != agent).then_some(run.agent.as_str());
@@ -84,8 +85,8 @@ impl Engine {
                     run.cost_source =
                         Some(if cost.is_some() { "table" } else { "unpriced" }.to_owned());
                     run.model = model.or(run.model.take());
+                    continue;
                 }
-                continue;
             }
             if run.tokens == TokenCounts::default() {
                 continue;

@@ -187,7 +187,7 @@ mod tests {
             preset,
             ProviderKind::Anthropic,
             Some("http://127.0.0.1:1"),
-            "sk-real",
+            Some("sk-real"),
         )
     }
 

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 pub use api::{Api, Reading};
 pub use lease::{Binding, LaunchInfo, Lease, LeaseHandle, LeaseTable, Resolved};
+pub use proxy::PATH_PREFIX;
 pub use quota::QuotaWindow;
 pub use upstream::Upstream;
 

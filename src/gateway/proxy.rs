@@ -22,13 +22,19 @@ use crate::store::now_ms;
 /// What the client receives: the upstream's body, or the gateway's own answer.
 pub type GatewayBody = Either<MeteredBody, Full<Bytes>>;
 
-/// Where the client put its credential, so the real key goes in the same place.
+/// Where the client put its token, so the real key goes in the same place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
     Header(&'static str),
     Bearer,
     Query,
+    /// In the path (`/l/TOKEN/...`): a launch with the CLI's own login, whose
+    /// credential headers pass through untouched.
+    Path,
 }
+
+/// The path prefix of a launch whose CLI authenticates itself.
+pub const PATH_PREFIX: &str = "/l/";
 
 const X_API_KEY: &str = "x-api-key";
 const X_GOOG_API_KEY: &str = "x-goog-api-key";
@@ -48,6 +54,10 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 fn credential(req: &Request<Incoming>) -> Option<(String, Place)> {
+    if let Some(rest) = req.uri().path().strip_prefix(PATH_PREFIX) {
+        let token = rest.split('/').next().unwrap_or_default();
+        return Some((token.to_owned(), Place::Path));
+    }
     let headers = req.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(key) = text(X_API_KEY) {
@@ -71,14 +81,20 @@ pub async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<GatewayBody>, Infallible> {
-    let api = Api::of(req.uri().path());
     let Some((token, place)) = credential(&req) else {
+        let api = Api::of(req.uri().path());
         return Ok(refusal(
             api,
             StatusCode::UNAUTHORIZED,
             "aiswitch gateway: this request has no launch token; start the agent through aiswitch",
         ));
     };
+    let path = match place {
+        Place::Path => &req.uri().path()[PATH_PREFIX.len() + token.len()..],
+        _ => req.uri().path(),
+    };
+    let api = Api::of(path);
+    let model_in_path = Api::model_in_path(path).map(str::to_owned);
     let Some(launch) = shared.table.resolve(&token) else {
         return Ok(refusal(
             api,
@@ -114,7 +130,6 @@ pub async fn handle(
             });
         }
     };
-    let model_in_path = Api::model_in_path(req.uri().path()).map(str::to_owned);
     let forwarded = match forward_request(req, &launch, &token, place) {
         Ok(forwarded) => forwarded,
         Err(why) => {
@@ -190,12 +205,25 @@ fn forward_request(
     place: Place,
 ) -> Result<Request<Incoming>, String> {
     let (mut parts, body) = req.into_parts();
-    let key = launch.upstream.api_key();
     let mut path_and_query = parts
         .uri
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .to_owned();
+    if place == Place::Path {
+        path_and_query = path_and_query[PATH_PREFIX.len() + token.len()..].to_owned();
+    }
+    // The CLI's own login: its credential goes on untouched.
+    let key = match launch.upstream.api_key() {
+        Some(key) => key,
+        None if place == Place::Path => "",
+        None => {
+            return Err(format!(
+                "aiswitch gateway: preset {} has no key; start the agent through aiswitch again",
+                launch.upstream.preset
+            ));
+        }
+    };
     if place == Place::Query {
         path_and_query = path_and_query.replace(
             &format!("key={token}"),
@@ -226,7 +254,7 @@ fn forward_request(
                 HeaderValue::from_str(&format!("Bearer {key}")).map_err(credential_error)?;
             parts.headers.insert(header::AUTHORIZATION, value);
         }
-        Place::Query => {}
+        Place::Query | Place::Path => {}
     }
     if let Some(host) = uri
         .authority()

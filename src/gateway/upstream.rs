@@ -14,7 +14,8 @@ pub struct Upstream {
     pub kind: ProviderKind,
     /// The base URL, without a trailing `/`; a request's path is appended.
     pub base_url: String,
-    api_key: String,
+    /// The real key; `None`: the CLI's own login, whose auth headers pass through.
+    api_key: Option<String>,
 }
 
 impl fmt::Debug for Upstream {
@@ -30,20 +31,25 @@ impl fmt::Debug for Upstream {
 
 impl Upstream {
     /// The upstream of a preset of `kind` at `base_url` (none: the provider's
-    /// official URL) with `api_key`.
-    pub fn new(preset: &str, kind: ProviderKind, base_url: Option<&str>, api_key: &str) -> Self {
+    /// official URL) with `api_key` (none: the CLI authenticates itself).
+    pub fn new(
+        preset: &str,
+        kind: ProviderKind,
+        base_url: Option<&str>,
+        api_key: Option<&str>,
+    ) -> Self {
         let base = base_url.unwrap_or_else(|| official_url(kind));
         Self {
             preset: preset.to_owned(),
             kind,
             base_url: base.trim_end_matches('/').to_owned(),
-            api_key: api_key.to_owned(),
+            api_key: api_key.map(str::to_owned),
         }
     }
 
-    /// The real key.
-    pub fn api_key(&self) -> &str {
-        &self.api_key
+    /// The real key, `None` when the CLI's own auth passes through.
+    pub fn api_key(&self) -> Option<&str> {
+        self.api_key.as_deref()
     }
 
     /// The provider's name for the ledger: the host of the base URL.
@@ -83,7 +89,7 @@ mod tests {
             "ds",
             ProviderKind::Anthropic,
             Some("https://api.deepseek.com/anthropic/"),
-            "sk-secret",
+            Some("sk-secret"),
         );
         assert_eq!(
             u.url("/v1/messages?beta=true"),
@@ -91,7 +97,7 @@ mod tests {
         );
         assert_eq!(u.provider(), "api.deepseek.com");
         assert!(!format!("{u:?}").contains("sk-secret"));
-        let official = Upstream::new("o", ProviderKind::Openai, None, "k");
+        let official = Upstream::new("o", ProviderKind::Openai, None, Some("k"));
         assert_eq!(
             official.url("/responses"),
             "https://api.openai.com/v1/responses"

@@ -17,7 +17,8 @@ use serde::Deserialize;
 /// `env NAME` replies with that env var, `args` with its arguments (for tests of
 /// what a preset injected). `call` (or `call stream`) makes one request to the
 /// provider its env names (ANTHROPIC_BASE_URL, OPENAI_BASE_URL or
-/// GOOGLE_GEMINI_BASE_URL with its key) and replies with the HTTP status line.
+/// GOOGLE_GEMINI_BASE_URL with its key; without ANTHROPIC_AUTH_TOKEN, its "own
+/// login" in ~/.aiswitch-agent/credentials) and replies with the HTTP status line.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aiswitch-agent", version, max_term_width = 100)]
 pub struct Behaviour {

@@ -11,7 +11,15 @@ use serde_json::json;
 /// Where to send, with which credential header, and the body.
 fn request(stream: bool) -> Result<(String, String, String, String), String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let (Some(base), Some(key)) = (var("ANTHROPIC_BASE_URL"), var("ANTHROPIC_AUTH_TOKEN")) {
+    // Like a CLI logged in with its own account: without a key in the environment,
+    // the credential it keeps in the user's home.
+    let own_login = || {
+        let home = var("HOME")?;
+        let path = std::path::Path::new(&home).join(".aiswitch-agent/credentials");
+        std::fs::read_to_string(path).ok().map(|t| t.trim().to_owned())
+    };
+    let anthropic_key = var("ANTHROPIC_AUTH_TOKEN").or_else(own_login);
+    if let (Some(base), Some(key)) = (var("ANTHROPIC_BASE_URL"), anthropic_key) {
         let model = var("ANTHROPIC_MODEL").unwrap_or_else(|| "claude-reference".into());
         let body = json!({"model": model, "max_tokens": 64, "stream": stream, "messages": [{"role": "user", "content": "hi"}]});
         return Ok((

@@ -632,15 +632,31 @@ fn a_cli_with_its_own_login_passes_its_auth_through_and_its_windows_are_seen() {
     let provider = FakeProvider::start(billed());
     let home = Home::new();
     // A preset without a key: the CLI's own login (a Claude subscription, say).
-    home.run(&["add", "sub", "--kind", "anthropic", "--base-url", &provider.url(), "--model", "fake-m"]).ok();
+    home.run(&[
+        "add",
+        "sub",
+        "--kind",
+        "anthropic",
+        "--base-url",
+        &provider.url(),
+        "--model",
+        "fake-m",
+    ])
+    .ok();
     let login = home.user_home().join(".aiswitch-agent");
     std::fs::create_dir_all(&login).unwrap();
     std::fs::write(login.join("credentials"), "user-own-oauth-login").unwrap();
-    provider.set_headers(&[("anthropic-ratelimit-unified-5h-utilization", "0.5"), ("anthropic-ratelimit-unified-5h-status", "allowed")]);
+    provider.set_headers(&[
+        ("anthropic-ratelimit-unified-5h-utilization", "0.5"),
+        ("anthropic-ratelimit-unified-5h-status", "allowed"),
+    ]);
 
     let env = check(&home, "sub", "env ANTHROPIC_BASE_URL ANTHROPIC_AUTH_TOKEN");
     let reply = env["reply"].as_str().unwrap();
-    assert!(reply.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:") && reply.contains("/l/aiswitch-"), "{reply}");
+    assert!(
+        reply.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:") && reply.contains("/l/aiswitch-"),
+        "{reply}"
+    );
     assert!(reply.contains("ANTHROPIC_AUTH_TOKEN is unset"), "{reply}");
     let report = check(&home, "sub", "call");
     assert_eq!(report["reply"], "HTTP/1.1 200 OK", "{report}");
@@ -651,9 +667,147 @@ fn a_cli_with_its_own_login_passes_its_auth_through_and_its_windows_are_seen() {
     assert_eq!(seen[0].uri, "/v1/messages");
     // Metered and its window seen like any other.
     let rows = ledger(&home);
-    assert_eq!((rows.len(), rows[0]["count_source"].as_str(), rows[0]["preset"].as_str()), (1, Some("gateway"), Some("sub")));
+    assert_eq!(
+        (
+            rows.len(),
+            rows[0]["count_source"].as_str(),
+            rows[0]["preset"].as_str()
+        ),
+        (1, Some("gateway"), Some("sub"))
+    );
     assert_eq!(report["usage"]["source"], "gateway");
     let limits = home.run(&["--json", "limits"]).ok().json();
     assert_eq!(limits["windows"][0]["preset"], "sub", "{limits}");
     assert_eq!(limits["windows"][0]["used_percent"], 50.0, "{limits}");
+}
+
+#[test]
+fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset() {
+    let (main, spare) = (FakeProvider::start(billed()), FakeProvider::start(billed()));
+    let home = Home::new();
+    add_preset(&home, "spare", "anthropic", &spare.url());
+    // Refused by name: an unknown fallback, and one of another kind.
+    add_preset(&home, "oai", "openai", &spare.url());
+    for (fallback, says) in [
+        ("nope", "no preset has that name"),
+        ("oai", "must speak the same API"),
+    ] {
+        let out = home.run_with_stdin(
+            &[
+                "add",
+                "main",
+                "--kind",
+                "anthropic",
+                "--base-url",
+                &main.url(),
+                "--api-key",
+                "-",
+                "--fallback",
+                fallback,
+            ],
+            KEY,
+        );
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(
+            out.stderr.contains(says) && out.stderr.lines().count() == 1,
+            "{}",
+            out.stderr
+        );
+    }
+    home.run_with_stdin(
+        &[
+            "add",
+            "main",
+            "--kind",
+            "anthropic",
+            "--base-url",
+            &main.url(),
+            "--model",
+            "fake-m",
+            "--api-key",
+            "-",
+            "--fallback",
+            "spare",
+            "--switch-back",
+        ],
+        KEY,
+    )
+    .ok();
+    assert!(
+        home.run(&["show", "main"])
+            .ok()
+            .stdout
+            .contains("spare when a quota window runs out, back after the reset")
+    );
+    home.run(&["env", "switch", "aiswitch-agent", "main"]).ok();
+    let daemon = common::daemon::Daemon::start(&home, &[]);
+    let control = common::daemon::Control::connect(&daemon);
+    let pid = control
+        .call(
+            "agent.start",
+            serde_json::json!({"agent": "aiswitch-agent"}),
+        )
+        .unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    let (url, token) = (
+        env_of(pid, "ANTHROPIC_BASE_URL"),
+        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
+    );
+    let bearer = format!("Bearer {token}");
+
+    // The main provider says its 5-hour window is used up, resetting in a moment.
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2;
+    main.set_headers(&[
+        ("anthropic-ratelimit-unified-5h-utilization", "1.0"),
+        ("anthropic-ratelimit-unified-5h-status", "rejected"),
+        ("anthropic-ratelimit-unified-5h-reset", &reset.to_string()),
+    ]);
+    assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
+    assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
+    assert_eq!(
+        (main.model_calls().len(), spare.model_calls().len()),
+        (1, 1),
+        "the next request went to the fallback"
+    );
+    assert!(
+        spare.model_calls()[0]
+            .auth
+            .as_deref()
+            .unwrap()
+            .ends_with(KEY)
+    );
+    let alerts = home.run(&["--json", "alerts", "list"]).ok().json();
+    let fell: Vec<&Value> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "quota_fallback")
+        .collect();
+    assert_eq!(fell.len(), 1, "{alerts}");
+    let message = fell[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "the 5h window of preset main ran out; its requests go to spare now; back to main at"
+        ),
+        "{message}"
+    );
+
+    // After the reset the launch is back on its own preset. The reset is a moment
+    // on the clock, not an event: the test waits for the clock to pass it.
+    main.set_headers(&[]);
+    let reset_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(reset + 1);
+    if let Ok(left) = reset_at.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left);
+    }
+    assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
+    assert_eq!(
+        (main.model_calls().len(), spare.model_calls().len()),
+        (2, 1),
+        "back on main after the reset"
+    );
 }

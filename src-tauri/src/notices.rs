@@ -86,6 +86,7 @@ fn alert_title(kind: AlertKind) -> Text {
         AlertKind::AgentCrashed => Text::AgentCrashed,
         AlertKind::RestartLimit => Text::RestartLimit,
         AlertKind::QuotaThreshold => Text::QuotaThreshold,
+        AlertKind::QuotaFallback => Text::QuotaFallback,
         AlertKind::TaskFailed => Text::TaskFailed,
         AlertKind::TaskTimedOut => Text::TaskTimedOut,
         AlertKind::BudgetThreshold => Text::BudgetThreshold,

@@ -32,11 +32,13 @@ pub enum AlertKind {
     RestartLimit,
     /// A provider's quota window crossed 75, 90 or 100 % (read by the gateway).
     QuotaThreshold,
+    /// A window ran out and the gateway moved an agent to its preset's fallback.
+    QuotaFallback,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::BudgetThreshold,
         Self::BudgetUnpriced,
         Self::BudgetHardStop,
@@ -47,6 +49,7 @@ impl AlertKind {
         Self::AgentCrashed,
         Self::RestartLimit,
         Self::QuotaThreshold,
+        Self::QuotaFallback,
     ];
 
     /// The stored name.
@@ -62,6 +65,7 @@ impl AlertKind {
             Self::AgentCrashed => "agent_crashed",
             Self::RestartLimit => "restart_limit",
             Self::QuotaThreshold => "quota_threshold",
+            Self::QuotaFallback => "quota_fallback",
         }
     }
 
@@ -72,7 +76,8 @@ impl AlertKind {
     /// alerts: one per task; a failed
     /// switch or a crash: one per agent per minute; an error rate: one per agent per
     /// ten minutes; a restart limit: one per agent per hour; a quota window: one per
-    /// threshold per window until it resets (`period`: its reset and threshold).
+    /// threshold per window until it resets (`period`: its reset and threshold); a
+    /// fall-back: one per agent and preset per window.
     pub fn dedup_key(self, subject: &str, period: &str, now_ms: i64) -> String {
         const MINUTE: i64 = 60_000;
         match self {
@@ -85,6 +90,7 @@ impl AlertKind {
             Self::AgentCrashed => format!("crash:{subject}:{}", now_ms / MINUTE),
             Self::RestartLimit => format!("restart-limit:{subject}:{}", now_ms / (60 * MINUTE)),
             Self::QuotaThreshold => format!("quota:{subject}:{period}"),
+            Self::QuotaFallback => format!("fallback:{subject}:{period}"),
         }
     }
 }

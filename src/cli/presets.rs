@@ -61,6 +61,14 @@ pub struct AddArgs {
     /// or cache_write. Repeat for several.
     #[arg(long = "price", value_name = "FIELD=USD")]
     prices: Vec<String>,
+    /// When one of this preset's quota windows runs out (the provider says so in
+    /// its rate-limit headers), the gateway sends the agent's next requests to this
+    /// preset instead (same kind) and raises an alert.
+    #[arg(long, value_name = "PRESET")]
+    fallback: Option<String>,
+    /// With --fallback: come back to this preset once the window has reset.
+    #[arg(long, requires = "fallback")]
+    switch_back: bool,
     /// Replace an existing preset of the same name.
     #[arg(long)]
     force: bool,
@@ -186,6 +194,12 @@ pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
     preset.tags = args.tags;
     preset.prices = prices;
     preset.env = env;
+    preset.fallback = args
+        .fallback
+        .as_deref()
+        .map(PresetName::parse)
+        .transpose()?;
+    preset.switch_back = args.switch_back;
     preset.validate()?;
 
     let engine = engine()?;
@@ -369,6 +383,17 @@ fn show_text(view: &PresetView) -> String {
     );
     if let Some(description) = &view.description {
         add("description", description.clone());
+    }
+    if let Some(fallback) = &view.fallback {
+        let back = if view.switch_back {
+            ", back after the reset"
+        } else {
+            ""
+        };
+        add(
+            "fallback",
+            format!("{fallback} when a quota window runs out{back}"),
+        );
     }
     if !view.tags.is_empty() {
         add("tags", view.tags.join(", "));

@@ -132,6 +132,7 @@ impl Engine {
         allow_env: &BTreeSet<EnvVarName>,
     ) -> Result<AddOutcome, Error> {
         let warnings = preset.check_env(allow_env)?;
+        self.check_fallback(&preset)?;
         let replaced = self
             .presets
             .save_all(std::slice::from_ref(&preset), replace)?
@@ -140,6 +141,34 @@ impl Engine {
             .unwrap_or(false);
         self.record(&[preset_written(&preset, replaced)])?;
         Ok(AddOutcome { replaced, warnings })
+    }
+
+    /// A preset's fallback must be another existing preset of the same kind.
+    fn check_fallback(&self, preset: &Preset) -> Result<(), Error> {
+        let Some(fallback) = &preset.fallback else {
+            return Ok(());
+        };
+        let reason = if *fallback == preset.name {
+            Some("a preset cannot fall back to itself; name another preset".to_owned())
+        } else {
+            match self.presets.get(fallback) {
+                Ok(f) if f.kind != preset.kind => Some(format!(
+                    "it is a {} preset and this one is {}; a fallback must speak the same API",
+                    f.kind, preset.kind
+                )),
+                Ok(_) => None,
+                Err(_) => Some("no preset has that name; add it first".to_owned()),
+            }
+        };
+        match reason {
+            Some(reason) => Err(crate::presets::PresetError::InvalidField {
+                field: "fallback",
+                value: fallback.to_string(),
+                reason,
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 
     /// Imports a bundle: all presets or none. A preset that exists without

@@ -14,8 +14,8 @@ use crate::Error;
 use crate::agents::{Injection, Manifest};
 use crate::alerts::AlertKind;
 use crate::gateway::{
-    Admission, Binding, Gateway, LaunchInfo, LeaseHandle, Metered, Observation, QuotaSeen,
-    QuotaWindow, Report, Resolved, Upstream,
+    Admission, Binding, FellBack, Gateway, LaunchInfo, LeaseHandle, Metered, Observation,
+    QuotaSeen, QuotaWindow, Report, Resolved, Upstream,
 };
 use crate::presets::{Preset, PresetName, ProviderKind};
 use crate::settings::GatewayMode;
@@ -78,7 +78,7 @@ impl Engine {
         binding: Binding,
     ) -> Result<Injection, Error> {
         let preset = self.preset(name)?;
-        let Some(upstream) = routable(&preset) else {
+        let Some(upstream) = self.upstream_of(&preset) else {
             return self.injection(manifest, name);
         };
         if !manifest.accepts(preset.kind) {
@@ -148,7 +148,10 @@ impl Engine {
     ) -> Result<Option<Route>, Error> {
         let manifest = self.agent_registry().get(agent)?;
         let preset = self.preset(preset)?;
-        let Some(upstream) = routable(&preset).filter(|_| manifest.accepts(preset.kind)) else {
+        let Some(upstream) = self
+            .upstream_of(&preset)
+            .filter(|_| manifest.accepts(preset.kind))
+        else {
             return Ok(None);
         };
         let Some(gateway) = self.gateway()? else {
@@ -181,7 +184,9 @@ impl Engine {
             return Ok(None);
         };
         let preset = self.preset(preset)?;
-        Ok(routable(&preset).map(|upstream| gateway.switch(agent, &upstream)))
+        Ok(self
+            .upstream_of(&preset)
+            .map(|upstream| gateway.switch(agent, &upstream)))
     }
 
     /// True when a running launch with preset `from` can be moved onto `to` by the
@@ -246,6 +251,11 @@ impl Engine {
                             tracing::warn!(error = %e, "cannot record quota windows");
                         }
                     }
+                    Observation::FellBack(moved, window) => {
+                        if let Err(e) = self.record_fall_back(moved, window) {
+                            tracing::warn!(error = %e, "cannot record a fall-back");
+                        }
+                    }
                 }
             }
             if let Err(e) = self.record_usage(&rows) {
@@ -307,6 +317,32 @@ impl Engine {
         row.count_source = "gateway";
         row.instance.clone_from(&metered.info.instance);
         row
+    }
+
+    /// Says that a launch moved to its preset's fallback: an alert (a desktop
+    /// notification in the app) naming the window, the fallback and when it comes
+    /// back.
+    fn record_fall_back(&self, moved: &FellBack, window: &QuotaWindow) -> Result<(), Error> {
+        let back = match moved.back_at_ms {
+            Some(ms) => format!(
+                "; back to {} at {} {}",
+                moved.from,
+                self.calendar.day_key(ms),
+                self.calendar.clock(ms)
+            ),
+            None => format!(
+                "; `aiswitch env switch {} {}` goes back",
+                moved.info.agent, moved.from
+            ),
+        };
+        let message = format!(
+            "{}: the {} window of preset {} ran out; its requests go to {} now{back}",
+            moved.info.agent, window.window, moved.from, moved.to
+        );
+        let subject = format!("{}:{}", moved.info.agent, moved.from);
+        let period = window.resets_at_ms.unwrap_or(0).to_string();
+        self.raise_alert(AlertKind::QuotaFallback, &subject, &period, &message)?;
+        Ok(())
     }
 
     /// Keeps the windows and raises an alert when one crosses a threshold.
@@ -413,6 +449,23 @@ fn routable(preset: &Preset) -> Option<Upstream> {
             key,
         )
     })
+}
+
+impl Engine {
+    /// The upstream of `preset` with its fallback (one level: a fallback's own
+    /// fallback is not followed), when the gateway can carry it.
+    fn upstream_of(&self, preset: &Preset) -> Option<Upstream> {
+        let mut upstream = routable(preset)?;
+        upstream.fallback = preset
+            .fallback
+            .as_ref()
+            .and_then(|name| self.preset(name).ok())
+            .filter(|f| f.kind == preset.kind)
+            .and_then(|f| routable(&f))
+            .map(Box::new);
+        upstream.switch_back = preset.switch_back;
+        Some(upstream)
+    }
 }
 
 /// The highest threshold `window` is at or above that it was not at before (a

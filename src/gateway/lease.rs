@@ -34,6 +34,21 @@ struct Entry {
     info: LaunchInfo,
     binding: Binding,
     upstream: Arc<Upstream>,
+    /// After a fall-back: the upstream it left, and when its window resets.
+    left: Option<(Arc<Upstream>, Option<i64>)>,
+}
+
+/// A launch moved to its upstream's fallback.
+#[derive(Debug, Clone)]
+pub struct FellBack {
+    /// The launch.
+    pub info: LaunchInfo,
+    /// The preset it left.
+    pub from: String,
+    /// The preset it uses now.
+    pub to: String,
+    /// When it moves back (the window's reset), if it will.
+    pub back_at_ms: Option<i64>,
 }
 
 /// The live leases, by token.
@@ -64,6 +79,7 @@ impl LeaseTable {
             info,
             binding,
             upstream: Arc::new(upstream),
+            left: None,
         };
         self.write().insert(token.clone(), entry);
         Ok(Lease {
@@ -73,13 +89,53 @@ impl LeaseTable {
         })
     }
 
-    /// The launch holding `token`, if it is live.
-    pub fn resolve(&self, token: &str) -> Option<Resolved> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.get(token).map(|e| Resolved {
-            info: e.info.clone(),
-            upstream: e.upstream.clone(),
+    /// The launch holding `token`, if it is live, at `now_ms` (a launch that fell
+    /// back and asked to come back does once the window has reset).
+    pub fn resolve(&self, token: &str, now_ms: i64) -> Option<Resolved> {
+        let due = |e: &Entry| {
+            e.left
+                .as_ref()
+                .is_some_and(|(old, reset)| old.switch_back && reset.is_some_and(|r| r <= now_ms))
+        };
+        {
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            let entry = entries.get(token)?;
+            if !due(entry) {
+                return Some(Resolved {
+                    info: entry.info.clone(),
+                    upstream: entry.upstream.clone(),
+                });
+            }
+        }
+        let mut entries = self.write();
+        let entry = entries.get_mut(token)?;
+        if due(entry)
+            && let Some((old, _)) = entry.left.take()
+        {
+            entry.upstream = old;
+        }
+        Some(Resolved {
+            info: entry.info.clone(),
+            upstream: entry.upstream.clone(),
         })
+    }
+
+    /// Moves the launch holding `token` to its upstream's fallback (its window
+    /// resets at `reset_ms`); `None` when it has none or already moved.
+    pub fn fall_back(&self, token: &str, reset_ms: Option<i64>) -> Option<FellBack> {
+        let mut entries = self.write();
+        let entry = entries.get_mut(token)?;
+        let fallback = entry.upstream.fallback.as_ref()?;
+        let next = Arc::new((**fallback).clone());
+        let old = std::mem::replace(&mut entry.upstream, next);
+        let moved = FellBack {
+            info: entry.info.clone(),
+            from: old.preset.clone(),
+            to: entry.upstream.preset.clone(),
+            back_at_ms: old.switch_back.then_some(reset_ms).flatten(),
+        };
+        entry.left = Some((old, reset_ms));
+        Some(moved)
     }
 
     /// Points every live launch of `agent` that follows its environment at
@@ -90,6 +146,7 @@ impl LeaseTable {
         for entry in self.write().values_mut() {
             if entry.binding == Binding::FollowsAgent && entry.info.agent == agent {
                 entry.upstream = shared.clone();
+                entry.left = None;
                 switched += 1;
             }
         }
@@ -207,12 +264,12 @@ mod tests {
         let token = lease.token().to_owned();
         assert!(token.starts_with("aiswitch-") && token.len() > 30);
         assert_eq!(
-            table.resolve(&token).map(|r| r.info.agent).as_deref(),
+            table.resolve(&token, 0).map(|r| r.info.agent).as_deref(),
             Some("claude")
         );
         drop(lease);
-        assert!(table.resolve(&token).is_none());
-        assert!(table.resolve("sk-real").is_none());
+        assert!(table.resolve(&token, 0).is_none());
+        assert!(table.resolve("sk-real", 0).is_none());
     }
 
     #[test]
@@ -227,11 +284,11 @@ mod tests {
         let other = table
             .issue(info("codex"), Binding::FollowsAgent, upstream("a"))
             .expect("issue");
-        let in_flight = table.resolve(follows.token()).expect("live").upstream;
+        let in_flight = table.resolve(follows.token(), 0).expect("live").upstream;
         assert_eq!(table.switch("claude", &upstream("b")), 1);
         let preset = |l: &Lease| {
             table
-                .resolve(l.token())
+                .resolve(l.token(), 0)
                 .expect("live")
                 .upstream
                 .preset

@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::mpsc;
 
 pub use api::{Api, Reading};
-pub use lease::{Binding, LaunchInfo, Lease, LeaseHandle, LeaseTable, Resolved};
+pub use lease::{Binding, FellBack, LaunchInfo, Lease, LeaseHandle, LeaseTable, Resolved};
 pub use proxy::PATH_PREFIX;
 pub use quota::QuotaWindow;
 pub use upstream::Upstream;
@@ -100,6 +100,8 @@ pub enum Observation {
     Usage(Metered),
     /// A response's rate-limit windows.
     Quota(QuotaSeen),
+    /// A launch moved to its preset's fallback because this window ran out.
+    FellBack(FellBack, QuotaWindow),
 }
 
 /// An observation on its way to the ledger; [`Gateway::settle`] waits until every

@@ -95,7 +95,7 @@ pub async fn handle(
     };
     let api = Api::of(path);
     let model_in_path = Api::model_in_path(path).map(str::to_owned);
-    let Some(launch) = shared.table.resolve(&token) else {
+    let Some(launch) = shared.table.resolve(&token, now_ms()) else {
         return Ok(refusal(
             api,
             StatusCode::UNAUTHORIZED,
@@ -151,6 +151,17 @@ pub async fn handle(
     };
     let at_ms = now_ms();
     let windows = super::quota::windows(response.headers(), at_ms);
+    // A window that ran out (or a 429 that says so) moves the launch to its
+    // preset's fallback for the next request.
+    let exhausted = windows.iter().find(|w| w.exhausted());
+    if let Some(window) = exhausted
+        && let Some(moved) = shared.table.fall_back(&token, window.resets_at_ms)
+    {
+        let _ = shared.sink.send(Report {
+            observation: Observation::FellBack(moved, window.clone()),
+            _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
+        });
+    }
     if !windows.is_empty() {
         let _ = shared.sink.send(Report {
             observation: Observation::Quota(QuotaSeen {

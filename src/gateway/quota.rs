@@ -22,6 +22,13 @@ pub struct QuotaWindow {
     pub status: Option<String>,
 }
 
+impl QuotaWindow {
+    /// True when the window is used up: at 100 %, or the provider says it refuses.
+    pub fn exhausted(&self) -> bool {
+        self.used_percent >= 100.0 || self.status.as_deref() == Some("rejected")
+    }
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)

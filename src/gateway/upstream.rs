@@ -16,6 +16,10 @@ pub struct Upstream {
     pub base_url: String,
     /// The real key; `None`: the CLI's own login, whose auth headers pass through.
     api_key: Option<String>,
+    /// Where launches go when one of this upstream's quota windows runs out.
+    pub fallback: Option<Box<Upstream>>,
+    /// Come back once the exhausted window has reset.
+    pub switch_back: bool,
 }
 
 impl fmt::Debug for Upstream {
@@ -25,6 +29,7 @@ impl fmt::Debug for Upstream {
             .field("kind", &self.kind)
             .field("base_url", &self.base_url)
             .field("api_key", &"<redacted>")
+            .field("fallback", &self.fallback.as_ref().map(|f| &f.preset))
             .finish()
     }
 }
@@ -44,6 +49,8 @@ impl Upstream {
             kind,
             base_url: base.trim_end_matches('/').to_owned(),
             api_key: api_key.map(str::to_owned),
+            fallback: None,
+            switch_back: false,
         }
     }
 

@@ -287,6 +287,13 @@ pub struct Preset {
     /// Raw env vars, applied after (and so over) the ones derived from the fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<EnvVarName, String>,
+    /// Where the provider gateway moves this preset's launches when one of its
+    /// quota windows runs out (a preset of the same kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<PresetName>,
+    /// Move back to this preset once the exhausted window has reset.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub switch_back: bool,
 }
 
 impl Preset {
@@ -302,6 +309,8 @@ impl Preset {
             tags: Vec::new(),
             prices: PriceOverrides::default(),
             env: BTreeMap::new(),
+            fallback: None,
+            switch_back: false,
         }
     }
 

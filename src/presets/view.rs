@@ -53,6 +53,12 @@ pub struct PresetView {
     pub prices: PriceOverrides,
     /// Raw env vars, secret values redacted unless revealed.
     pub env: BTreeMap<String, String>,
+    /// The preset the gateway falls back to when a quota window runs out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// Whether it comes back after the window's reset.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub switch_back: bool,
     /// Every env var the preset sets when applied, secret values redacted unless
     /// revealed; filled by [`PresetView::with_applies`] (`show`), left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +92,8 @@ impl PresetView {
                 .iter()
                 .map(|(k, v)| (k.to_string(), secrets.show(k.as_str(), v)))
                 .collect(),
+            fallback: preset.fallback.as_ref().map(ToString::to_string),
+            switch_back: preset.switch_back,
             applies: None,
             secrets,
         }

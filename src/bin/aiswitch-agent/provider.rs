@@ -16,7 +16,9 @@ fn request(stream: bool) -> Result<(String, String, String, String), String> {
     let own_login = || {
         let home = var("HOME")?;
         let path = std::path::Path::new(&home).join(".aiswitch-agent/credentials");
-        std::fs::read_to_string(path).ok().map(|t| t.trim().to_owned())
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|t| t.trim().to_owned())
     };
     let anthropic_key = var("ANTHROPIC_AUTH_TOKEN").or_else(own_login);
     if let (Some(base), Some(key)) = (var("ANTHROPIC_BASE_URL"), anthropic_key) {

@@ -811,3 +811,98 @@ fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset(
         "back on main after the reset"
     );
 }
+
+/// A provider that answers every request with `503` and counts them.
+fn failing_provider() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn a_failing_upstream_fails_over_to_the_next_and_its_breaker_opens() {
+    let provider = FakeProvider::start(billed());
+    let (failing, attempts) = failing_provider();
+    // Nothing listens here: connecting fails at once.
+    let dead = format!(
+        "http://{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    );
+    let home = Home::new();
+    home.run_with_stdin(
+        &[
+            "add",
+            "ha",
+            "--kind",
+            "anthropic",
+            "--base-url",
+            &dead,
+            "--upstream",
+            &failing,
+            "--upstream",
+            &provider.url(),
+            "--model",
+            "fake-m",
+            "--api-key",
+            "-",
+        ],
+        KEY,
+    )
+    .ok();
+    for i in 0..5 {
+        let report = check(&home, "ha", "call");
+        assert_eq!(report["reply"], "HTTP/1.1 200 OK", "request {i}: {report}");
+    }
+    // Every request reached the provider that answers, metered under its host.
+    assert_eq!(provider.model_calls().len(), 5);
+    let rows = ledger(&home);
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["provider"], "127.0.0.1");
+    // Each check runs its own gateway (its own breakers), so the 503 upstream is
+    // tried once per check.
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 5);
+
+    // In one engine host, three failures in a row open the breaker: later requests
+    // skip the failing upstream.
+    home.run(&["env", "switch", "aiswitch-agent", "ha"]).ok();
+    let daemon = common::daemon::Daemon::start(&home, &[]);
+    let control = common::daemon::Control::connect(&daemon);
+    let pid = control
+        .call(
+            "agent.start",
+            serde_json::json!({"agent": "aiswitch-agent"}),
+        )
+        .unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    let (url, token) = (
+        env_of(pid, "ANTHROPIC_BASE_URL"),
+        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
+    );
+    for _ in 0..10 {
+        assert_eq!(
+            post(&url, "/v1/messages", &format!("Bearer {token}")).0,
+            200
+        );
+    }
+    assert_eq!(
+        attempts.load(std::sync::atomic::Ordering::SeqCst),
+        5 + 3,
+        "the breaker opened after three failures"
+    );
+}

@@ -61,6 +61,10 @@ pub struct AddArgs {
     /// or cache_write. Repeat for several.
     #[arg(long = "price", value_name = "FIELD=USD")]
     prices: Vec<String>,
+    /// Another base URL of the same provider (same key), tried when the ones before
+    /// fail to connect, answer 5xx or time out before answering. Repeat for several.
+    #[arg(long = "upstream", value_name = "URL")]
+    upstreams: Vec<String>,
     /// When one of this preset's quota windows runs out (the provider says so in
     /// its rate-limit headers), the gateway sends the agent's next requests to this
     /// preset instead (same kind) and raises an alert.
@@ -194,6 +198,7 @@ pub fn add(args: AddArgs, out: &Output) -> Result<ExitCode, CliError> {
     preset.tags = args.tags;
     preset.prices = prices;
     preset.env = env;
+    preset.upstreams = args.upstreams;
     preset.fallback = args
         .fallback
         .as_deref()

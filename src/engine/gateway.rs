@@ -442,12 +442,18 @@ fn routable(preset: &Preset) -> Option<Upstream> {
         ProviderKind::Custom => false,
     };
     fits.then(|| {
-        Upstream::new(
+        let mut upstream = Upstream::new(
             preset.name.as_str(),
             preset.kind,
             preset.base_url.as_deref(),
             key,
-        )
+        );
+        upstream.alternates = preset
+            .upstreams
+            .iter()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .collect();
+        upstream
     })
 }
 

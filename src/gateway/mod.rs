@@ -8,6 +8,7 @@
 
 mod api;
 mod body;
+mod forward;
 mod lease;
 mod meter;
 mod proxy;
@@ -17,7 +18,6 @@ mod upstream;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -118,7 +118,7 @@ pub struct Report {
 /// the CLI shows (a hard budget stop).
 pub type Admission = Arc<dyn Fn(&Resolved) -> Result<Option<i64>, String> + Send + Sync>;
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Incoming>;
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, forward::RequestBody>;
 
 pub(crate) struct Shared {
     table: Arc<LeaseTable>,
@@ -126,6 +126,7 @@ pub(crate) struct Shared {
     sink: mpsc::UnboundedSender<Report>,
     admission: Option<Admission>,
     in_flight: Arc<InFlight>,
+    breakers: forward::Breakers,
 }
 
 /// A running gateway, on its own thread and runtime (so any front-end, with or
@@ -218,6 +219,7 @@ impl Gateway {
             sink,
             admission,
             in_flight: in_flight.clone(),
+            breakers: forward::Breakers::default(),
         });
         let held: Arc<std::sync::Mutex<Vec<(u32, Lease)>>> = Arc::default();
         let reaped = held.clone();

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
-use hyper::{HeaderMap, Request, Response, StatusCode, Uri};
+use hyper::{HeaderMap, Request, Response, StatusCode};
 use serde_json::json;
 
 use super::api::Api;
@@ -130,22 +130,26 @@ pub async fn handle(
             });
         }
     };
-    let forwarded = match forward_request(req, &launch, &token, place) {
-        Ok(forwarded) => forwarded,
+    let (mut parts, body) = req.into_parts();
+    let path_and_query = match prepare(&mut parts, &launch, &token, place) {
+        Ok(path_and_query) => path_and_query,
         Err(why) => {
             unreserve(&shared, &launch);
             return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
         }
     };
-    let provider = launch.upstream.provider();
-    let response = match shared.client.request(forwarded).await {
-        Ok(response) => response,
-        Err(e) => {
+    let (response, provider) = match super::forward::send(
+        &shared,
+        &launch.upstream,
+        &parts,
+        &path_and_query,
+        body,
+    )
+    .await
+    {
+        Ok(sent) => sent,
+        Err(why) => {
             unreserve(&shared, &launch);
-            let why = format!(
-                "aiswitch gateway: cannot reach {provider} for preset {}: {e}",
-                launch.upstream.preset
-            );
             return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
         }
     };
@@ -207,15 +211,15 @@ pub async fn handle(
     ))
 }
 
-/// The request as it goes upstream: the launch's upstream URL, the real key in
-/// the token's place, no hop-by-hop headers.
-fn forward_request(
-    req: Request<Incoming>,
+/// The request as it goes upstream, but for its URL: the path and query to append
+/// to a base URL, and the headers with the real key in the token's place and no
+/// hop-by-hop ones.
+fn prepare(
+    parts: &mut hyper::http::request::Parts,
     launch: &Resolved,
     token: &str,
     place: Place,
-) -> Result<Request<Incoming>, String> {
-    let (mut parts, body) = req.into_parts();
+) -> Result<String, String> {
     let mut path_and_query = parts
         .uri
         .path_and_query()
@@ -241,13 +245,6 @@ fn forward_request(
             &format!("key={}", percent_encode(key)),
         );
     }
-    let url = launch.upstream.url(&path_and_query);
-    let uri: Uri = url.parse().map_err(|e| {
-        format!(
-            "aiswitch gateway: preset {} has a base URL that is not a URL ({e})",
-            launch.upstream.preset
-        )
-    })?;
     strip_hop_by_hop(&mut parts.headers);
     let credential_error = |_| {
         format!(
@@ -267,15 +264,7 @@ fn forward_request(
         }
         Place::Query | Place::Path => {}
     }
-    if let Some(host) = uri
-        .authority()
-        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-    {
-        parts.headers.insert(header::HOST, host);
-    }
-    parts.uri = uri;
-    parts.version = hyper::Version::HTTP_11;
-    Ok(Request::from_parts(parts, body))
+    Ok(path_and_query)
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {

@@ -14,6 +14,8 @@ pub struct Upstream {
     pub kind: ProviderKind,
     /// The base URL, without a trailing `/`; a request's path is appended.
     pub base_url: String,
+    /// More base URLs of the same provider, tried in order when one fails.
+    pub alternates: Vec<String>,
     /// The real key; `None`: the CLI's own login, whose auth headers pass through.
     api_key: Option<String>,
     /// Where launches go when one of this upstream's quota windows runs out.
@@ -48,6 +50,7 @@ impl Upstream {
             preset: preset.to_owned(),
             kind,
             base_url: base.trim_end_matches('/').to_owned(),
+            alternates: Vec::new(),
             api_key: api_key.map(str::to_owned),
             fallback: None,
             switch_back: false,
@@ -61,18 +64,27 @@ impl Upstream {
 
     /// The provider's name for the ledger: the host of the base URL.
     pub fn provider(&self) -> String {
-        self.base_url
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', ':']).next())
-            .unwrap_or(&self.base_url)
-            .to_owned()
+        host(&self.base_url)
     }
 
     /// The URL of a request whose path and query are `path_and_query`.
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.base_url)
     }
+
+    /// Every base URL, in the order they are tried.
+    pub fn bases(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.base_url.as_str()).chain(self.alternates.iter().map(String::as_str))
+    }
+}
+
+/// The host of a URL (the whole text when it has none).
+pub fn host(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .unwrap_or(url)
+        .to_owned()
 }
 
 /// Where a CLI sends requests of `kind` when no base URL is set, as the CLIs

@@ -287,6 +287,11 @@ pub struct Preset {
     /// Raw env vars, applied after (and so over) the ones derived from the fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<EnvVarName, String>,
+    /// More base URLs of the same provider (same key), tried in order by the
+    /// provider gateway when the one before fails to connect, answers 5xx or times
+    /// out before its response starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstreams: Vec<String>,
     /// Where the provider gateway moves this preset's launches when one of its
     /// quota windows runs out (a preset of the same kind).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -309,6 +314,7 @@ impl Preset {
             tags: Vec::new(),
             prices: PriceOverrides::default(),
             env: BTreeMap::new(),
+            upstreams: Vec::new(),
             fallback: None,
             switch_back: false,
         }
@@ -319,7 +325,7 @@ impl Preset {
     /// change the meaning of the agent arguments and config files it is written into;
     /// control characters would rewrite the terminal that shows it).
     pub fn validate(&self) -> Result<(), PresetError> {
-        if let Some(url) = &self.base_url {
+        for url in self.base_url.iter().chain(&self.upstreams) {
             if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
                 return Err(PresetError::InvalidUrl {
                     url: escape::for_terminal(url).into_owned(),

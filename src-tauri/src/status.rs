@@ -7,6 +7,20 @@ use aiswitch::store::{AlertRow, BudgetStatus, TaskRow, UsageFilter, UsageGroup};
 use aiswitch::{AgentStatusView, Engine};
 use serde::Serialize;
 
+/// A quota window as the tray shows it: `claude-max 5h 62 %, resets 14:05`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QuotaLine {
+    /// The preset (the provider account).
+    pub preset: String,
+    /// The window (`5h`, `7d`, `primary`, ...).
+    pub window: String,
+    /// How much is used, 0-100.
+    pub used_percent: f64,
+    /// When it resets, as `HH:MM` in the user's time zone (with the date when not
+    /// today).
+    pub resets: Option<String>,
+}
+
 /// A snapshot of engine state for the tray and the dashboard.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Status {
@@ -28,6 +42,9 @@ pub struct Status {
     pub today: Option<UsageGroup>,
     /// The budget closest to its limit, when any.
     pub tightest_budget: Option<BudgetStatus>,
+    /// The provider quota window closest to running out, when the gateway has seen
+    /// one that has not reset since.
+    pub tightest_window: Option<QuotaLine>,
     /// Problems to show: corrupt preset files, unreadable directories, no daemon.
     pub problems: Vec<String>,
     /// Whether desktop notifications are paused.
@@ -75,6 +92,33 @@ impl Status {
         };
         match engine.usage_report(&today, None) {
             Ok(report) => status.today = report.total.filter(|t| t.runs > 0),
+            Err(err) => status_problem(&mut status.problems, err),
+        }
+        match engine.limits(now) {
+            Ok(windows) => {
+                let calendar = engine.calendar();
+                status.tightest_window = windows
+                    .into_iter()
+                    .filter(|w| !w.reset_passed)
+                    .max_by(|a, b| {
+                        a.row
+                            .window
+                            .used_percent
+                            .total_cmp(&b.row.window.used_percent)
+                    })
+                    .map(|w| QuotaLine {
+                        resets: w.row.window.resets_at_ms.map(|at| {
+                            if calendar.day_key(at) == calendar.day_key(now) {
+                                calendar.clock(at)
+                            } else {
+                                format!("{} {}", calendar.day_key(at), calendar.clock(at))
+                            }
+                        }),
+                        preset: w.row.preset,
+                        window: w.row.window.window,
+                        used_percent: w.row.window.used_percent,
+                    });
+            }
             Err(err) => status_problem(&mut status.problems, err),
         }
         match engine.budget_statuses() {

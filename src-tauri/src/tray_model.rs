@@ -186,6 +186,9 @@ pub fn tray_model(status: &Status, lang: Lang) -> TrayModel {
     if let Some(budget) = &status.tightest_budget {
         items.push(TrayItem::Label(budget_line(budget, lang)));
     }
+    if let Some(window) = &status.tightest_window {
+        items.push(TrayItem::Label(quota_line(window, lang)));
+    }
     if let Some(notice) = status.problems.first() {
         let notice = shorten(notice, LABEL_CHARS);
         items.push(TrayItem::Label(format!("⚠ {notice}")));
@@ -302,6 +305,22 @@ fn budget_line(budget: &aiswitch::store::BudgetStatus, lang: Lang) -> String {
         "{}: {spent} {period} ({:.0} %)",
         lang.text(Text::Budget),
         budget.percent
+    )
+}
+
+/// `claude-max 5h 62 %, resets 14:05`.
+fn quota_line(window: &crate::status::QuotaLine, lang: Lang) -> String {
+    let resets = window
+        .resets
+        .as_ref()
+        .map(|at| format!(", {} {at}", lang.text(Text::Resets)))
+        .unwrap_or_default();
+    shorten(
+        &format!(
+            "{} {} {:.0} %{resets}",
+            window.preset, window.window, window.used_percent
+        ),
+        LABEL_CHARS,
     )
 }
 

@@ -218,10 +218,24 @@ fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
             tokens: 0,
             period_end_ms: 0,
         }),
+        tightest_window: Some(crate::status::QuotaLine {
+            preset: "claude-max".into(),
+            window: "5h".into(),
+            used_percent: 62.4,
+            resets: Some("14:05".into()),
+        }),
         ..Status::default()
     };
     let model = tray_model(&status, Lang::En);
     assert_eq!(model.icon, TrayIcon::Busy);
+    assert_eq!(
+        model.items[2],
+        TrayItem::Label("claude-max 5h 62 %, resets 14:05".into())
+    );
+    assert_eq!(
+        tray_model(&status, Lang::Zh).items[2],
+        TrayItem::Label("claude-max 5h 62 %, 重置于 14:05".into())
+    );
     let agents = submenu(&model.items, "Agents");
     let claude = submenu(agents, "claude · busy");
     assert!(matches!(

@@ -182,6 +182,43 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         line("m1") + &line("m2"),
     )
     .unwrap();
+    // One request through the gateway to a provider that reports its 5-hour window:
+    // the overview shows the window.
+    let provider = common::fake_provider::FakeProvider::start(Default::default());
+    let reset = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 7200)
+        .to_string();
+    provider.set_headers(&[
+        ("anthropic-ratelimit-unified-5h-utilization", "0.62"),
+        ("anthropic-ratelimit-unified-5h-reset", &reset),
+    ]);
+    home.run_with_stdin(
+        &[
+            "add",
+            "claude-max",
+            "--kind",
+            "anthropic",
+            "--base-url",
+            &provider.url(),
+            "--api-key",
+            "-",
+        ],
+        "sk-ant-max-0123456789abcdef",
+    )
+    .ok();
+    home.run(&[
+        "agents",
+        "check",
+        "aiswitch-agent",
+        "--preset",
+        "claude-max",
+        "--prompt",
+        "call",
+    ])
+    .ok();
     let _daemon = Daemon::start(&home, &[]);
     let served = Served::start(&home);
     let workdir = tempfile::tempdir().unwrap();
@@ -203,6 +240,7 @@ fn a_person_launches_watches_and_switches_from_the_page() {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     for step in [
         "overview lists the installed reference agents",
+        "the overview shows the quota window the gateway read",
         "a preset added on the page is the engine's",
         "a preset added in a terminal appears without a reload",
         "env show agrees",

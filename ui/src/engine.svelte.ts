@@ -9,6 +9,8 @@ export interface AgentStatus { agent: string; state: string; pid: number | null;
 export interface Preset { name: string; kind: string; base_url: string | null; model: string | null; api_key: string | null; current?: boolean }
 export interface TaskRow { id: string; prompt: string; status: string; agents: string; coordination: string; order: string; started_ms: number; ended_ms: number | null }
 export interface Budget { id: number; scope: string; period: string; limit: { usd?: number; tokens?: number }; thresholds: number[]; spent: number; percent: number; hard_stop: boolean }
+/** A provider's quota window as the gateway last read it (`limits.list`). */
+export interface QuotaWindow { preset: string; provider: string; window: string; used_percent: number; resets_at_ms: number | null; window_minutes: number | null; runs_out_at_ms: number | null; projected_percent: number | null; reset_passed: boolean }
 export interface Alert { id: number; kind: string; subject: string; message: string; at_ms?: number }
 /** What an agent did besides answering: its reasoning and the tools it called. */
 export interface Activity { kind: "thought" | "tool"; text: string }
@@ -25,6 +27,7 @@ export const engine = $state({
   agentPresets: {} as Record<string, string | null>,
   tasks: [] as TaskRow[],
   budgets: [] as Budget[],
+  windows: [] as QuotaWindow[],
   alerts: [] as Alert[],
   today: { tokens: 0, cost: 0 },
   live: {} as Record<string, TaskLive>,
@@ -84,6 +87,10 @@ const refreshers = {
     const list = await transport.call<{ alerts: Alert[] }>("alert.list", { all: false });
     engine.alerts = list.alerts;
   },
+  windows: async () => {
+    const list = await transport.call<{ windows: QuotaWindow[] }>("limits.list");
+    engine.windows = list.windows;
+  },
 };
 type Part = keyof typeof refreshers;
 
@@ -97,9 +104,9 @@ function affected(kind: string): Part[] {
   if (kind === "agent_registered" || kind === "agent_probed") return ["agents"];
   if (kind.startsWith("agent_")) return ["running"];
   if (kind === "task_started" || kind === "task_finished") return ["tasks", "usage", "budgets"];
-  if (kind === "usage_recorded") return ["usage", "budgets"];
+  if (kind === "usage_recorded") return ["usage", "budgets", "windows"];
   if (kind.startsWith("budget_")) return ["budgets", "alerts"];
-  if (kind.startsWith("alert")) return ["alerts"];
+  if (kind.startsWith("alert")) return ["alerts", "windows"];
   if (kind === "daemon_started") return Object.keys(refreshers) as Part[];
   return [];
 }

@@ -25,6 +25,13 @@ const words = {
   cost: ["Cost", "费用"],
   budgets: ["Budgets", "预算"],
   noBudgets: ["No budgets: set one on the Usage page.", "未设置预算：在“用量”页设置。"],
+  quotaWindows: ["Quota windows", "配额窗口"],
+  noQuotaWindows: [
+    "No quota windows seen yet: they appear after the first request through the gateway to a provider that reports them.",
+    "还没有配额窗口：经网关向会报告配额的服务商发出第一个请求后即会显示。",
+  ],
+  resets: ["resets", "重置于"],
+  runsOut: ["runs out at this pace at", "按当前速度用完于"],
   day: ["day", "日"],
   week: ["week", "周"],
   month: ["month", "月"],

@@ -38,6 +38,9 @@ try {
   if (page.url().includes("token=")) throw new Error(`the token stayed in the address bar: ${page.url()}`);
   await page.getByRole("table", { name: "Agents" }).getByRole("cell", { name: "aiswitch-agent", exact: true }).waitFor(deadline);
   step("overview lists the installed reference agents");
+  await page.getByRole("progressbar", { name: "claude-max 5h" }).waitFor(deadline);
+  await page.getByText(/62 %, resets/).waitFor(deadline);
+  step("the overview shows the quota window the gateway read");
 
   // Providers: add a preset from the page, its key in a password field.
   await nav("Providers").click();

@@ -50,6 +50,10 @@ pub struct Settings {
     /// Where the provider gateway listens: a 127.0.0.1 address; port 0 picks a
     /// free port per engine host (`AISWITCH_GATEWAY_LISTEN`).
     pub gateway_listen: String,
+    /// For debugging only: the gateway writes every request and response body (with
+    /// redacted headers) to files (0600) under `data/gateway-bodies/`. They hold
+    /// prompts and code (`AISWITCH_GATEWAY_LOG_BODIES`, `aiswitch daemon --log-bodies`).
+    pub gateway_log_bodies: bool,
 }
 
 /// How launches reach their provider.
@@ -113,6 +117,7 @@ impl Default for Settings {
             metrics_listen: None,
             gateway: GatewayMode::On,
             gateway_listen: "127.0.0.1:0".to_owned(),
+            gateway_log_bodies: false,
         }
     }
 }
@@ -231,6 +236,10 @@ impl Settings {
         }
         if let Some(value) = lookup("AISWITCH_GATEWAY_LISTEN") {
             self.gateway_listen = value;
+        }
+        if let Some(value) = lookup("AISWITCH_GATEWAY_LOG_BODIES") {
+            self.gateway_log_bodies =
+                parse_env("AISWITCH_GATEWAY_LOG_BODIES", value, "true or false")?;
         }
         self.calendar()?;
         self.metrics_address()?;

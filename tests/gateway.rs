@@ -906,3 +906,50 @@ fn a_failing_upstream_fails_over_to_the_next_and_its_breaker_opens() {
         "the breaker opened after three failures"
     );
 }
+
+#[test]
+fn bodies_are_written_only_when_asked_and_never_with_the_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    add_preset(&home, "anth", "anthropic", &provider.url());
+    let bodies = home.aiswitch_home().join("data/gateway-bodies");
+    check(&home, "anth", "call");
+    assert!(!bodies.exists(), "no body is kept unless asked");
+
+    let logged = common::run_to_end(
+        {
+            let mut cmd = home.cmd(&[
+                "--json",
+                "agents",
+                "check",
+                "aiswitch-agent",
+                "--preset",
+                "anth",
+                "--prompt",
+                "call",
+            ]);
+            cmd.env("AISWITCH_GATEWAY_LOG_BODIES", "true");
+            cmd
+        },
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(logged.code, Some(0), "{logged:?}");
+    let files: Vec<_> = std::fs::read_dir(&bodies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "one exchange, one file: {files:?}");
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.starts_with("POST /v1/messages"), "{text}");
+    assert!(
+        text.contains("\"messages\"") && text.contains("FAKE_REPLY_2"),
+        "request and response bodies: {text}"
+    );
+    assert!(text.contains("authorization: <redacted>"), "{text}");
+    assert!(!text.contains(KEY), "the key is never written: {text}");
+}

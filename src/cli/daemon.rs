@@ -22,6 +22,11 @@ pub struct DaemonArgs {
     /// setting).
     #[arg(long)]
     log_level: Option<String>,
+    /// For debugging: the provider gateway writes every request and response body
+    /// (headers redacted) to files (0600) under the data directory's
+    /// gateway-bodies/. They hold your prompts and code: turn it off when done.
+    #[arg(long)]
+    log_bodies: bool,
 }
 
 /// Show what changed: presets, agents, tasks, usage, budgets, alerts, switches,
@@ -48,7 +53,15 @@ pub struct EventsArgs {
 }
 
 pub fn daemon(args: DaemonArgs, out: &Output) -> Result<ExitCode, CliError> {
-    let engine = engine()?;
+    let mut engine = engine()?;
+    if args.log_bodies {
+        let dir = engine.paths().data_dir.join("gateway-bodies");
+        out.note(&format!(
+            "aiswitch: --log-bodies: every request and response through the gateway is written to {} (0600); they hold prompts and code",
+            dir.display()
+        ));
+        engine = engine.with_body_log();
+    }
     let level = args
         .log_level
         .unwrap_or_else(|| engine.settings().log_level.clone());

@@ -40,7 +40,20 @@ impl Engine {
         }
         let listen = self.settings.gateway_address()?;
         let (sink, reports) = mpsc::unbounded_channel();
-        let gateway = Arc::new(Gateway::start(listen, sink, Some(self.admission()))?);
+        let body_log = self.settings.gateway_log_bodies.then(|| {
+            let dir = self.paths.data_dir.join("gateway-bodies");
+            tracing::warn!(
+                dir = %dir.display(),
+                "the gateway writes every request and response body here (0600): they hold prompts and code; turn --log-bodies off when done"
+            );
+            dir
+        });
+        let gateway = Arc::new(Gateway::start(
+            listen,
+            sink,
+            Some(self.admission()),
+            body_log,
+        )?);
         match self.gateway.set(gateway.clone()) {
             Ok(()) => {
                 let engine = self.clone();
@@ -54,6 +67,13 @@ impl Engine {
             // Another thread started one first; this one stops when dropped.
             Err(_) => Ok(self.gateway.get().cloned()),
         }
+    }
+
+    /// This engine with the gateway writing request and response bodies to files,
+    /// for debugging (`aiswitch daemon --log-bodies`).
+    pub fn with_body_log(mut self) -> Self {
+        self.settings.gateway_log_bodies = true;
+        self
     }
 
     /// Waits until every response the gateway served for `task` (`None`: for any

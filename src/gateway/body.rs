@@ -18,6 +18,8 @@ pub type OnEnd = Box<dyn FnOnce(Meter) + Send + Sync>;
 pub struct MeteredBody {
     inner: Incoming,
     meter: Option<(Meter, OnEnd)>,
+    /// `--log-bodies`: the exchange's file, which gets every frame too.
+    log: Option<std::fs::File>,
 }
 
 impl MeteredBody {
@@ -26,7 +28,14 @@ impl MeteredBody {
         Self {
             inner,
             meter: Some((meter, on_end)),
+            log: None,
         }
+    }
+
+    /// Copies every frame to `log` as well (`--log-bodies`).
+    pub fn with_log(mut self, log: Option<std::fs::File>) -> Self {
+        self.log = log;
+        self
     }
 
     fn end(&mut self) {
@@ -47,8 +56,14 @@ impl Body for MeteredBody {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(data), Some((meter, _))) = (frame.data_ref(), self.meter.as_mut()) {
-                    meter.feed(data);
+                if let Some(data) = frame.data_ref() {
+                    let this = &mut *self;
+                    if let Some((meter, _)) = this.meter.as_mut() {
+                        meter.feed(data);
+                    }
+                    if let Some(log) = this.log.as_mut() {
+                        let _ = std::io::Write::write_all(log, data);
+                    }
                 }
             }
             Poll::Ready(Some(Err(_)) | None) => self.end(),

@@ -64,15 +64,10 @@ pub async fn send(
     upstream: &Upstream,
     parts: &Parts,
     path_and_query: &str,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<(Response<Incoming>, String), String> {
     if upstream.alternates.is_empty() {
-        let request = build(
-            parts,
-            &upstream.base_url,
-            path_and_query,
-            Either::Left(body),
-        )?;
+        let request = build(parts, &upstream.base_url, path_and_query, body)?;
         return match shared.client.request(request).await {
             Ok(response) => Ok((response, upstream.provider())),
             Err(e) => Err(unreachable(upstream, &upstream.base_url, &e.to_string())),

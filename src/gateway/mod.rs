@@ -8,6 +8,7 @@
 
 mod api;
 mod body;
+mod body_log;
 mod forward;
 mod lease;
 mod meter;
@@ -127,6 +128,7 @@ pub(crate) struct Shared {
     admission: Option<Admission>,
     in_flight: Arc<InFlight>,
     breakers: forward::Breakers,
+    body_log: Option<body_log::BodyLog>,
 }
 
 /// A running gateway, on its own thread and runtime (so any front-end, with or
@@ -191,11 +193,13 @@ impl Drop for InFlightGuard {
 impl Gateway {
     /// Binds `listen` (127.0.0.1; port 0 picks a free one) and serves on a thread
     /// of its own. Observations go to `sink`; `admission` is asked before each
-    /// request is forwarded.
+    /// request is forwarded; with `body_log`, every exchange is written there (for
+    /// debugging: bodies are otherwise never kept).
     pub fn start(
         listen: SocketAddr,
         sink: mpsc::UnboundedSender<Report>,
         admission: Option<Admission>,
+        body_log: Option<std::path::PathBuf>,
     ) -> Result<Self, GatewayError> {
         if !listen.ip().is_loopback() {
             return Err(GatewayError::NotLoopback(listen));
@@ -220,6 +224,7 @@ impl Gateway {
             admission,
             in_flight: in_flight.clone(),
             breakers: forward::Breakers::default(),
+            body_log: body_log.map(body_log::BodyLog::new),
         });
         let held: Arc<std::sync::Mutex<Vec<(u32, Lease)>>> = Arc::default();
         let reaped = held.clone();

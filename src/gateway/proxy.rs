@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{Either, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Request, Response, StatusCode};
@@ -138,6 +138,23 @@ pub async fn handle(
             return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
         }
     };
+    // `--log-bodies`: the request is held to be written, then sent.
+    let (body, mut log_file) = match &shared.body_log {
+        Some(log) => {
+            let bytes = match body.collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) => {
+                    unreserve(&shared, &launch);
+                    let why = format!("aiswitch gateway: the request body was cut off: {e}");
+                    return Ok(refusal(api, StatusCode::BAD_REQUEST, &why));
+                }
+            };
+            let line = format!("{} {path_and_query}", parts.method);
+            let file = log.request(&line, &parts.headers, &bytes);
+            (Either::Right(Full::new(bytes)), file)
+        }
+        None => (Either::Left(body), None),
+    };
     let (response, provider) = match super::forward::send(
         &shared,
         &launch.upstream,
@@ -205,9 +222,12 @@ pub async fn handle(
             });
         }
     });
+    if let Some(file) = log_file.as_mut() {
+        super::body_log::response(file, parts.status.as_u16(), &parts.headers);
+    }
     Ok(Response::from_parts(
         parts,
-        Either::Left(MeteredBody::new(body, meter, on_end)),
+        Either::Left(MeteredBody::new(body, meter, on_end).with_log(log_file)),
     ))
 }
 

@@ -195,30 +195,7 @@ fn a_person_launches_watches_and_switches_from_the_page() {
         ("anthropic-ratelimit-unified-5h-utilization", "0.62"),
         ("anthropic-ratelimit-unified-5h-reset", &reset),
     ]);
-    home.run_with_stdin(
-        &[
-            "add",
-            "claude-max",
-            "--kind",
-            "anthropic",
-            "--base-url",
-            &provider.url(),
-            "--api-key",
-            "-",
-        ],
-        "sk-ant-max-0123456789abcdef",
-    )
-    .ok();
-    home.run(&[
-        "agents",
-        "check",
-        "aiswitch-agent",
-        "--preset",
-        "claude-max",
-        "--prompt",
-        "call",
-    ])
-    .ok();
+    home.call_through_gateway("claude-max", &provider.url());
     let _daemon = Daemon::start(&home, &[]);
     let served = Served::start(&home);
     let workdir = tempfile::tempdir().unwrap();

@@ -352,28 +352,55 @@ fn env_of(pid: u64, name: &str) -> String {
         .to_owned()
 }
 
+/// A session agent of `preset` in a daemon of its own, and the URL and token the
+/// agent's CLI holds (read from its environment, as the process has them).
+struct Session {
+    _daemon: common::daemon::Daemon,
+    control: common::daemon::Control,
+    pid: u64,
+    url: String,
+    token: String,
+}
+
+impl Session {
+    fn start(home: &Home, preset: &str) -> Self {
+        home.run(&["env", "switch", "aiswitch-agent", preset]).ok();
+        let daemon = common::daemon::Daemon::start(home, &[]);
+        let control = common::daemon::Control::connect(&daemon);
+        let pid = control
+            .call(
+                "agent.start",
+                serde_json::json!({"agent": "aiswitch-agent"}),
+            )
+            .unwrap()["pid"]
+            .as_u64()
+            .unwrap();
+        Self {
+            url: env_of(pid, "ANTHROPIC_BASE_URL"),
+            token: env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
+            _daemon: daemon,
+            control,
+            pid,
+        }
+    }
+
+    /// One Messages request with the session's token: the status.
+    fn post(&self) -> u16 {
+        post(&self.url, "/v1/messages", &format!("Bearer {}", self.token)).0
+    }
+}
+
 #[test]
 fn a_switch_under_load_reaches_the_running_session_without_a_restart_or_a_failed_request() {
     let (a, b) = (FakeProvider::start(billed()), FakeProvider::start(billed()));
     let home = Home::new();
     add_preset(&home, "pa", "anthropic", &a.url());
     add_preset(&home, "pb", "anthropic", &b.url());
-    home.run(&["env", "switch", "aiswitch-agent", "pa"]).ok();
-    let daemon = common::daemon::Daemon::start(&home, &[]);
+    let session = Session::start(&home, "pa");
     let follower = common::daemon::Follower::start(&home);
-    let control = common::daemon::Control::connect(&daemon);
-    let started = control
-        .call(
-            "agent.start",
-            serde_json::json!({"agent": "aiswitch-agent"}),
-        )
-        .unwrap();
-    let pid = started["pid"].as_u64().unwrap();
+    let (control, pid) = (&session.control, session.pid);
     // The session's own credentials, as the CLI holds them.
-    let (url, token) = (
-        env_of(pid, "ANTHROPIC_BASE_URL"),
-        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
-    );
+    let (url, token) = (session.url.clone(), session.token.clone());
     assert!(token.starts_with("aiswitch-"));
 
     // 1,000 requests from 8 connections' worth of threads while the agent is
@@ -479,21 +506,8 @@ fn a_hard_stop_refuses_the_request_that_would_cross_it_before_it_leaves() {
         KEY,
     )
     .ok();
-    home.run(&["env", "switch", "aiswitch-agent", "pa"]).ok();
-    let daemon = common::daemon::Daemon::start(&home, &[]);
-    let control = common::daemon::Control::connect(&daemon);
-    let started = control
-        .call(
-            "agent.start",
-            serde_json::json!({"agent": "aiswitch-agent"}),
-        )
-        .unwrap();
-    let pid = started["pid"].as_u64().unwrap();
-    let (url, token) = (
-        env_of(pid, "ANTHROPIC_BASE_URL"),
-        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
-    );
-    let bearer = format!("Bearer {token}");
+    let session = Session::start(&home, "pa");
+    let (url, bearer) = (session.url.clone(), format!("Bearer {}", session.token));
     // Two requests give the estimate its history: each costs the same.
     for _ in 0..2 {
         assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
@@ -739,22 +753,7 @@ fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset(
             .stdout
             .contains("spare when a quota window runs out, back after the reset")
     );
-    home.run(&["env", "switch", "aiswitch-agent", "main"]).ok();
-    let daemon = common::daemon::Daemon::start(&home, &[]);
-    let control = common::daemon::Control::connect(&daemon);
-    let pid = control
-        .call(
-            "agent.start",
-            serde_json::json!({"agent": "aiswitch-agent"}),
-        )
-        .unwrap()["pid"]
-        .as_u64()
-        .unwrap();
-    let (url, token) = (
-        env_of(pid, "ANTHROPIC_BASE_URL"),
-        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
-    );
-    let bearer = format!("Bearer {token}");
+    let session = Session::start(&home, "main");
 
     // The main provider says its 5-hour window is used up, resetting in a moment.
     let reset = std::time::SystemTime::now()
@@ -767,8 +766,8 @@ fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset(
         ("anthropic-ratelimit-unified-5h-status", "rejected"),
         ("anthropic-ratelimit-unified-5h-reset", &reset.to_string()),
     ]);
-    assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
-    assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
+    assert_eq!(session.post(), 200);
+    assert_eq!(session.post(), 200);
     assert_eq!(
         (main.model_calls().len(), spare.model_calls().len()),
         (1, 1),
@@ -804,7 +803,7 @@ fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset(
     if let Ok(left) = reset_at.duration_since(std::time::SystemTime::now()) {
         std::thread::sleep(left);
     }
-    assert_eq!(post(&url, "/v1/messages", &bearer).0, 200);
+    assert_eq!(session.post(), 200);
     assert_eq!(
         (main.model_calls().len(), spare.model_calls().len()),
         (2, 1),
@@ -879,26 +878,9 @@ fn a_failing_upstream_fails_over_to_the_next_and_its_breaker_opens() {
 
     // In one engine host, three failures in a row open the breaker: later requests
     // skip the failing upstream.
-    home.run(&["env", "switch", "aiswitch-agent", "ha"]).ok();
-    let daemon = common::daemon::Daemon::start(&home, &[]);
-    let control = common::daemon::Control::connect(&daemon);
-    let pid = control
-        .call(
-            "agent.start",
-            serde_json::json!({"agent": "aiswitch-agent"}),
-        )
-        .unwrap()["pid"]
-        .as_u64()
-        .unwrap();
-    let (url, token) = (
-        env_of(pid, "ANTHROPIC_BASE_URL"),
-        env_of(pid, "ANTHROPIC_AUTH_TOKEN"),
-    );
+    let session = Session::start(&home, "ha");
     for _ in 0..10 {
-        assert_eq!(
-            post(&url, "/v1/messages", &format!("Bearer {token}")).0,
-            200
-        );
+        assert_eq!(session.post(), 200);
     }
     assert_eq!(
         attempts.load(std::sync::atomic::Ordering::SeqCst),

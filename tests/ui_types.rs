@@ -99,30 +99,7 @@ fn the_dashboards_types_match_the_engines_json() {
     // A quota window, read by the gateway from a provider's headers.
     let provider = common::fake_provider::FakeProvider::start(Default::default());
     provider.set_headers(&[("anthropic-ratelimit-unified-5h-utilization", "0.3")]);
-    home.run_with_stdin(
-        &[
-            "add",
-            "q",
-            "--kind",
-            "anthropic",
-            "--base-url",
-            &provider.url(),
-            "--api-key",
-            "-",
-        ],
-        "sk-types-quota-0123456789",
-    )
-    .ok();
-    home.run(&[
-        "agents",
-        "check",
-        "aiswitch-agent",
-        "--preset",
-        "q",
-        "--prompt",
-        "call",
-    ])
-    .ok();
+    home.call_through_gateway("q", &provider.url());
     let limits = home.run(&["limits", "--json"]).ok().json();
     check("QuotaWindow", &limits["windows"][0]);
 

@@ -105,6 +105,37 @@ impl Home {
         std::fs::write(file, text).unwrap();
     }
 
+    /// One request through the gateway, by `agents check` of the reference agent
+    /// with a keyed preset `preset` at `provider`: the ledger gets its usage and
+    /// `limits` the windows of the provider's headers.
+    #[allow(dead_code)]
+    pub fn call_through_gateway(&self, preset: &str, provider: &str) {
+        self.run_with_stdin(
+            &[
+                "add",
+                preset,
+                "--kind",
+                "anthropic",
+                "--base-url",
+                provider,
+                "--api-key",
+                "-",
+            ],
+            "sk-ant-gateway-0123456789abcdef",
+        )
+        .ok();
+        self.run(&[
+            "agents",
+            "check",
+            "aiswitch-agent",
+            "--preset",
+            preset,
+            "--prompt",
+            "call",
+        ])
+        .ok();
+    }
+
     /// A command for the binary with this home and no inherited `AISWITCH_*`.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_metrics.sql"),
     include_str!("migrations/0007_usage_identity.sql"),
     include_str!("migrations/0008_quota_windows.sql"),
+    include_str!("migrations/0009_hourly_source.sql"),
 ];
 
 /// What can go wrong with the database.

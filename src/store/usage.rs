@@ -104,8 +104,7 @@ pub enum GroupBy {
     /// session); `-` for usage without one. Read from the events, not the rollup.
     Session,
     /// By where the counts came from: `gateway` (each request, from the provider's
-    /// response), `agent` (what the agent reported), `log_import`. Read from the
-    /// events, not the rollup.
+    /// response), `agent` (what the agent reported), `log_import`.
     Source,
 }
 
@@ -162,7 +161,7 @@ impl Store {
     /// is aggregated per batch first: one upsert per (hour, agent, preset, model).
     pub fn insert_usage(&mut self, rows: &[UsageRow]) -> Result<UsageAdded, StoreError> {
         const HOUR: i64 = 3_600_000;
-        type Key<'a> = (i64, &'a str, &'a str, &'a str);
+        type Key<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
         let mut rollup: std::collections::HashMap<Key<'_>, (u64, TokenCounts, f64, u64)> =
             std::collections::HashMap::new();
         let path = self.path.clone();
@@ -216,6 +215,7 @@ impl Store {
                     r.agent.as_str(),
                     r.preset.as_deref().unwrap_or(""),
                     r.model.as_deref().unwrap_or(""),
+                    r.count_source,
                 );
                 let entry = rollup.entry(key).or_default();
                 entry.0 += 1;
@@ -229,15 +229,17 @@ impl Store {
             }
             let mut upsert = tx
                 .prepare_cached(
-                    "INSERT INTO usage_hourly VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                     ON CONFLICT (hour_ms, agent, preset, model) DO UPDATE SET
+                    "INSERT INTO usage_hourly (hour_ms, agent, preset, model, runs, input, output, cache_read,
+                       cache_write, reasoning, cost_usd, unpriced_runs, count_source)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                     ON CONFLICT (hour_ms, agent, preset, model, count_source) DO UPDATE SET
                        runs = runs + excluded.runs, input = input + excluded.input, output = output + excluded.output,
                        cache_read = cache_read + excluded.cache_read, cache_write = cache_write + excluded.cache_write,
                        reasoning = reasoning + excluded.reasoning, cost_usd = cost_usd + excluded.cost_usd,
                        unpriced_runs = unpriced_runs + excluded.unpriced_runs",
                 )
                 .map_err(err)?;
-            for ((hour, agent, preset, model), (runs, t, cost, unpriced)) in &rollup {
+            for ((hour, agent, preset, model, source), (runs, t, cost, unpriced)) in &rollup {
                 upsert
                     .execute(rusqlite::params![
                         hour,
@@ -252,11 +254,12 @@ impl Store {
                         int(t.reasoning),
                         cost,
                         int(*unpriced),
+                        source,
                     ])
                     .map_err(err)?;
             }
             let mut priced = 0;
-            for ((_, agent, _, _), (runs, tokens, cost, unpriced)) in &rollup {
+            for ((_, agent, _, _, _), (runs, tokens, cost, unpriced)) in &rollup {
                 added.agents.insert((*agent).to_owned());
                 added.tokens.add(tokens);
                 *added.cost_usd.get_or_insert(0.0) += cost;
@@ -394,10 +397,12 @@ impl Store {
         }
         tx.execute_batch(
             "DELETE FROM usage_hourly;
-             INSERT INTO usage_hourly
+             INSERT INTO usage_hourly (hour_ms, agent, preset, model, runs, input, output, cache_read,
+               cache_write, reasoning, cost_usd, unpriced_runs, count_source)
              SELECT at_ms - at_ms % 3600000, agent, coalesce(preset, ''), coalesce(model, ''), count(*), sum(input), sum(output),
-                    sum(cache_read), sum(cache_write), sum(reasoning), coalesce(sum(cost_usd), 0), sum(cost_usd IS NULL)
-             FROM usage_events GROUP BY 1, 2, 3, 4;",
+                    sum(cache_read), sum(cache_write), sum(reasoning), coalesce(sum(cost_usd), 0), sum(cost_usd IS NULL),
+                    count_source
+             FROM usage_events GROUP BY 1, 2, 3, 4, count_source;",
         )
         .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -542,7 +547,7 @@ impl Store {
             raw_dims.push(format!("model = {b}"));
         }
         let mut parts = Vec::new();
-        if matches!(by, Some(GroupBy::Session | GroupBy::Source)) {
+        if by == Some(GroupBy::Session) {
             // The rollup has no sessions: every event in range is read.
             let mut raw = raw_dims.clone();
             if let Some(since) = filter.since_ms {

@@ -135,15 +135,16 @@ pub struct UsageTotal {
 }
 
 impl Store {
-    /// Totals of the whole ledger per agent, preset, model and source.
+    /// Totals of the whole ledger per agent, preset, model and source, from the
+    /// hourly rollup (a Prometheus scrape reads a few rows per hour, not every event).
     pub fn usage_totals(&self) -> Result<Vec<UsageTotal>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT agent, coalesce(preset, ''), coalesce(model, ''), count_source,
+                "SELECT agent, preset, model, count_source,
                         sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning),
-                        coalesce(sum(cost_usd), 0), count(*)
-                 FROM usage_events GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+                        sum(cost_usd), sum(runs)
+                 FROM usage_hourly GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
             )
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt

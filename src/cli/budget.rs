@@ -88,14 +88,7 @@ pub fn budget(args: BudgetArgs, out: &Output) -> Result<ExitCode, CliError> {
     match args.command {
         BudgetCommand::Set(a) => {
             // Changing a budget keeps what was not given; adding one takes defaults.
-            let kept = match a.id {
-                Some(id) => engine
-                    .budget_statuses()?
-                    .into_iter()
-                    .find(|b| b.budget.id == id)
-                    .map(|b| b.budget),
-                None => None,
-            };
+            let kept = a.id.map(|id| engine.budget(id)).transpose()?;
             let scope = a
                 .scope
                 .or_else(|| kept.as_ref().map(|b| b.scope.to_string()))

@@ -101,6 +101,18 @@ impl Engine {
         Ok(self.open_store()?.budget_statuses(now_ms())?)
     }
 
+    /// One budget as it is set (what it spent is not read).
+    pub fn budget(&self, id: i64) -> Result<crate::budget::Budget, Error> {
+        let budgets = match self.paths.database().exists() {
+            true => self.open_store()?.budgets()?,
+            false => Vec::new(),
+        };
+        budgets
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| BudgetError::NotFound(id).into())
+    }
+
     /// Removes a budget.
     pub fn remove_budget(&self, id: i64) -> Result<(), Error> {
         if self.open_store()?.remove_budget(id)? {

@@ -797,8 +797,13 @@ fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset(
     );
 
     // After the reset the launch is back on its own preset. The reset is a moment
-    // on the clock, not an event: the test waits for the clock to pass it.
-    main.set_headers(&[]);
+    // on the clock, not an event: the test waits for the clock to pass it. The
+    // provider then reports a fresh window, and an event says the window reset.
+    let next = (reset + 5 * 3600).to_string();
+    main.set_headers(&[
+        ("anthropic-ratelimit-unified-5h-utilization", "0.02"),
+        ("anthropic-ratelimit-unified-5h-reset", &next),
+    ]);
     let reset_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(reset + 1);
     if let Ok(left) = reset_at.duration_since(std::time::SystemTime::now()) {
         std::thread::sleep(left);
@@ -808,6 +813,15 @@ fn an_exhausted_window_moves_the_agent_to_the_fallback_and_back_after_the_reset(
         (main.model_calls().len(), spare.model_calls().len()),
         (2, 1),
         "back on main after the reset"
+    );
+    let follower = common::daemon::Follower::start_with(&home, &["--since", "0"]);
+    let reset_event = follower.wait_for("quota_window_reset");
+    assert_eq!(
+        (
+            reset_event["preset"].as_str(),
+            reset_event["window"].as_str()
+        ),
+        (Some("main"), Some("5h"))
     );
 }
 

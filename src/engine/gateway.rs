@@ -13,6 +13,7 @@ use super::Engine;
 use crate::Error;
 use crate::agents::{Injection, Manifest};
 use crate::alerts::AlertKind;
+use crate::events::Event;
 use crate::gateway::{
     Admission, Binding, FellBack, Gateway, LaunchInfo, LeaseHandle, Metered, Observation,
     QuotaSeen, QuotaWindow, Report, Resolved, Upstream,
@@ -373,6 +374,23 @@ impl Engine {
             &seen.windows,
             seen.at_ms,
         )?;
+        let resets: Vec<Event> = seen
+            .windows
+            .iter()
+            .zip(&before)
+            .filter(|(window, old)| {
+                old.as_ref().is_some_and(|o| {
+                    o.resets_at_ms.is_some_and(|r| r <= seen.at_ms)
+                        && o.resets_at_ms != window.resets_at_ms
+                })
+            })
+            .map(|(window, _)| Event::QuotaWindowReset {
+                preset: seen.preset.clone(),
+                window: window.window.clone(),
+                used_percent: window.used_percent,
+            })
+            .collect();
+        self.record(&resets)?;
         for (window, old) in seen.windows.iter().zip(before) {
             if let Some(threshold) = crossed(old.as_ref(), window) {
                 let subject = format!("{}:{}", seen.preset, window.window);

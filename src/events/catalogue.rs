@@ -39,6 +39,7 @@ pub fn examples() -> Vec<(Event, &'static str)> {
         (Event::AgentLog { agent: agent.clone(), line: "warming up".into() }, "live: a line it wrote to stderr"),
         (Event::AgentEnvRestarted { agent: agent.clone(), from: Some("old".into()), to: Some(preset.clone()) }, "live: restarted at the end of its turn onto a switch"),
         (Event::AgentEnvSwitchedLive { agent: agent.clone(), from: Some("old".into()), to: preset.clone() }, "live: moved onto a switch by the gateway, no restart, conversation kept"),
+        (Event::QuotaWindowReset { preset: "claude-max".into(), window: "5h".into(), used_percent: 2.0 }, "a provider's quota window reset (read by the gateway from its headers)"),
         (Event::TaskStarted { task: task.clone(), agents: vec![agent.clone()], title: "add tests".into() }, "a task started"),
         (Event::RunStarted { task: task.clone(), agent: agent.clone() }, "live: an agent of the task started its turn"),
         (Event::RunOutput { task: task.clone(), agent: agent.clone(), text: "Done.".into() }, "live: a piece of its output"),
@@ -110,6 +111,7 @@ mod tests {
             Event::RunThought { .. } => 34,
             Event::RunToolCall { .. } => 35,
             Event::AgentEnvSwitchedLive { .. } => 36,
+            Event::QuotaWindowReset { .. } => 37,
         }
     }
 
@@ -118,7 +120,7 @@ mod tests {
         let examples = examples();
         let mut ordinals: Vec<usize> = examples.iter().map(|(e, _)| ordinal(e)).collect();
         ordinals.sort_unstable();
-        assert_eq!(ordinals, (0..=36).collect::<Vec<_>>());
+        assert_eq!(ordinals, (0..=37).collect::<Vec<_>>());
         for (event, _) in examples {
             let text = serde_json::to_string(&event).expect("serialise");
             let back: Event = serde_json::from_str(&text).expect("deserialise");

@@ -151,6 +151,16 @@ pub enum Event {
         /// The preset its requests go to now.
         to: String,
     },
+    /// A provider's quota window reset: the gateway saw a new window after the one
+    /// it knew had ended.
+    QuotaWindowReset {
+        /// The preset (the provider account).
+        preset: String,
+        /// The window (`5h`, `7d`, `primary`, ...).
+        window: String,
+        /// How much of the new window is used.
+        used_percent: f64,
+    },
     /// A task started.
     TaskStarted {
         /// The task.

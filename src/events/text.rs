@@ -155,6 +155,11 @@ fn spending(event: &Event) -> Option<String> {
         Event::AlertsAcknowledged { alert: None, count } => {
             format!("{count} alerts acknowledged")
         }
+        Event::QuotaWindowReset {
+            preset,
+            window,
+            used_percent,
+        } => format!("{preset}: the {window} window reset ({used_percent:.0} % used)"),
         _ => return None,
     })
 }

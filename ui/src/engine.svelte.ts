@@ -107,6 +107,7 @@ function affected(kind: string): Part[] {
   if (kind === "usage_recorded") return ["usage", "budgets", "windows"];
   if (kind.startsWith("budget_")) return ["budgets", "alerts"];
   if (kind.startsWith("alert")) return ["alerts", "windows"];
+  if (kind.startsWith("quota_")) return ["windows"];
   if (kind === "daemon_started") return Object.keys(refreshers) as Part[];
   return [];
 }

@@ -595,6 +595,19 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
             format!("`aiswitch run` printed no reply: {}", tail(&out))
         })?;
     }
+    if let Some(args) = case.run {
+        // `apply PRESET -- CLI` reaches the CLI the same way, through the gateway.
+        let program = entry["path"].as_str().unwrap_or(case.agent).to_owned();
+        let mut full = vec!["apply", "p", "--", program.as_str()];
+        full.extend_from_slice(args);
+        let (code, out, err) = home.run(&full, None)?;
+        check(code == 0, || {
+            format!("`aiswitch apply -- CLI` exited {code}: {}", tail(&err))
+        })?;
+        check(out.contains("FAKE_REPLY_"), || {
+            format!("`aiswitch apply -- CLI` printed no reply: {}", tail(&out))
+        })?;
+    }
     for (file, args) in case.fixtures {
         recorded.push(record(&home, case, &provider, file, args, version)?);
     }
@@ -701,6 +714,16 @@ fn exercise(case: &Case, version: &mut String, recorded: &mut Vec<Recorded>) -> 
             )
         },
     )?;
+    // The real key is in the preset's own file and nowhere else aiswitch wrote: not
+    // in the files the CLIs read, the logs, the database.
+    let config = home.dir.path().join("aiswitch");
+    for path in walk(&config) {
+        let holds =
+            std::fs::read(&path).is_ok_and(|b| b.windows(key.len()).any(|w| w == key.as_bytes()));
+        check(!holds || path.ends_with("config/presets/p.toml"), || {
+            format!("{} holds the real key", path.display())
+        })?;
+    }
     // Nothing of the CLI is left (the codex-acp wrapper's native grandchild included).
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -768,6 +791,20 @@ fn record(
         ),
         output,
     })
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
 
 fn check(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {

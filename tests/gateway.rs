@@ -949,3 +949,63 @@ fn bodies_are_written_only_when_asked_and_never_with_the_key() {
     assert!(text.contains("authorization: <redacted>"), "{text}");
     assert!(!text.contains(KEY), "the key is never written: {text}");
 }
+
+#[test]
+fn a_live_switch_to_another_model_sends_the_new_presets_model() {
+    let (a, b) = (FakeProvider::start(billed()), FakeProvider::start(billed()));
+    let home = Home::new();
+    for (name, provider, model) in [("pa", &a, "model-a"), ("pb", &b, "model-b")] {
+        home.run_with_stdin(
+            &[
+                "add",
+                name,
+                "--kind",
+                "anthropic",
+                "--base-url",
+                &provider.url(),
+                "--model",
+                model,
+                "--api-key",
+                "-",
+            ],
+            KEY,
+        )
+        .ok();
+    }
+    let session = Session::start(&home, "pa");
+    let follower = common::daemon::Follower::start(&home);
+    assert_eq!(session.post(), 200);
+    home.run(&["env", "switch", "aiswitch-agent", "pb"]).ok();
+    let moved = follower.wait_for("agent_env_switched_live");
+    assert_eq!(
+        (moved["from"].as_str(), moved["to"].as_str()),
+        (Some("pa"), Some("pb"))
+    );
+    // The CLI still asks for the model it started with; the provider gets pb's.
+    assert_eq!(session.post(), 200);
+    let seen = b.model_calls();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].model.as_deref(), Some("model-b"));
+    assert_eq!(
+        a.model_calls()[0].model.as_deref(),
+        Some("m"),
+        "before the switch, as asked"
+    );
+    let status = session
+        .control
+        .call("agent.status", serde_json::json!({}))
+        .unwrap();
+    let agents = status
+        .as_array()
+        .or_else(|| status["agents"].as_array())
+        .unwrap();
+    let agent = agents
+        .iter()
+        .find(|x| x["agent"] == "aiswitch-agent")
+        .unwrap();
+    assert_eq!(
+        agent["pid"].as_u64(),
+        Some(session.pid),
+        "the same process: its conversation is kept"
+    );
+}

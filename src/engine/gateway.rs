@@ -211,8 +211,8 @@ impl Engine {
     }
 
     /// True when a running launch with preset `from` can be moved onto `to` by the
-    /// gateway alone: both go through it, speak the same API, and `to` asks for no
-    /// other model than `from` (the CLI keeps sending the model it started with).
+    /// gateway alone: both go through it and speak the same API (the gateway sends
+    /// `to`'s model in place of the one the CLI started with).
     pub fn live_switchable(&self, from: Option<&str>, to: &str) -> bool {
         let preset = |name: &str| {
             PresetName::parse(name)
@@ -223,9 +223,8 @@ impl Engine {
         let (Some(from), Some(to)) = (from.and_then(preset), preset(to)) else {
             return false;
         };
-        self.settings.gateway == GatewayMode::On
-            && from.kind == to.kind
-            && (to.model.is_none() || to.model == from.model)
+        // The gateway puts the new preset's model into the CLI's requests.
+        self.settings.gateway == GatewayMode::On && from.kind == to.kind
     }
 
     /// True when a launch with `preset` goes through the gateway, which then meters
@@ -491,6 +490,7 @@ fn routable(preset: &Preset) -> Option<Upstream> {
             .iter()
             .map(|u| u.trim_end_matches('/').to_owned())
             .collect();
+        upstream.model.clone_from(&preset.model);
         upstream
     })
 }

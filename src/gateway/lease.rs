@@ -34,6 +34,7 @@ struct Entry {
     info: LaunchInfo,
     binding: Binding,
     upstream: Arc<Upstream>,
+    launch_model: Option<String>,
     /// After a fall-back: the upstream it left, and when its window resets.
     left: Option<(Arc<Upstream>, Option<i64>)>,
 }
@@ -64,6 +65,8 @@ pub struct Resolved {
     pub info: LaunchInfo,
     /// Its upstream at this moment.
     pub upstream: Arc<Upstream>,
+    /// The model the CLI was started with (what its requests ask for).
+    pub launch_model: Option<String>,
 }
 
 impl LeaseTable {
@@ -78,6 +81,7 @@ impl LeaseTable {
         let entry = Entry {
             info,
             binding,
+            launch_model: upstream.model.clone(),
             upstream: Arc::new(upstream),
             left: None,
         };
@@ -104,6 +108,7 @@ impl LeaseTable {
                 return Some(Resolved {
                     info: entry.info.clone(),
                     upstream: entry.upstream.clone(),
+                    launch_model: entry.launch_model.clone(),
                 });
             }
         }
@@ -117,6 +122,7 @@ impl LeaseTable {
         Some(Resolved {
             info: entry.info.clone(),
             upstream: entry.upstream.clone(),
+            launch_model: entry.launch_model.clone(),
         })
     }
 

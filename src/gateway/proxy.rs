@@ -138,22 +138,46 @@ pub async fn handle(
             return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
         }
     };
-    // `--log-bodies`: the request is held to be written, then sent.
-    let (body, mut log_file) = match &shared.body_log {
-        Some(log) => {
-            let bytes = match body.collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(e) => {
-                    unreserve(&shared, &launch);
-                    let why = format!("aiswitch gateway: the request body was cut off: {e}");
-                    return Ok(refusal(api, StatusCode::BAD_REQUEST, &why));
-                }
-            };
-            let line = format!("{} {path_and_query}", parts.method);
-            let file = log.request(&line, &parts.headers, &bytes);
-            (Either::Right(Full::new(bytes)), file)
+    // The CLI asks for the model it was started with; after a switch (or a
+    // fall-back) to a preset with another model, the request carries that one.
+    let model = launch
+        .upstream
+        .model
+        .clone()
+        .filter(|m| Some(m) != launch.launch_model.as_ref());
+    let mut path_and_query = path_and_query;
+    if let (Some(model), Some(asked)) = (&model, Api::model_in_path(&path_and_query)) {
+        path_and_query = path_and_query.replacen(
+            &format!("/models/{asked}:"),
+            &format!("/models/{model}:"),
+            1,
+        );
+    }
+    // The body is held when the model is put in it or it is logged (`--log-bodies`).
+    let rewrite = model.filter(|_| api != Api::Gemini && api != Api::Other);
+    let (body, mut log_file) = if rewrite.is_some() || shared.body_log.is_some() {
+        let mut bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => {
+                unreserve(&shared, &launch);
+                let why = format!("aiswitch gateway: the request body was cut off: {e}");
+                return Ok(refusal(api, StatusCode::BAD_REQUEST, &why));
+            }
+        };
+        if let Some(model) = &rewrite {
+            bytes = with_model(bytes, model);
+            parts.headers.remove(header::CONTENT_LENGTH);
         }
-        None => (Either::Left(body), None),
+        let file = shared.body_log.as_ref().and_then(|log| {
+            log.request(
+                &format!("{} {path_and_query}", parts.method),
+                &parts.headers,
+                &bytes,
+            )
+        });
+        (Either::Right(Full::new(bytes)), file)
+    } else {
+        (Either::Left(body), None)
     };
     let (response, provider) = match super::forward::send(
         &shared,
@@ -285,6 +309,17 @@ fn prepare(
         Place::Query | Place::Path => {}
     }
     Ok(path_and_query)
+}
+
+/// A JSON request body with its `model` replaced; anything else unchanged.
+fn with_model(body: Bytes, model: &str) -> Bytes {
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(mut request)) if request.contains_key("model") => {
+            request.insert("model".into(), serde_json::Value::String(model.to_owned()));
+            serde_json::to_vec(&request).map_or(body, Bytes::from)
+        }
+        _ => body,
+    }
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {

@@ -16,6 +16,9 @@ pub struct Upstream {
     pub base_url: String,
     /// More base URLs of the same provider, tried in order when one fails.
     pub alternates: Vec<String>,
+    /// The preset's model: a request asking for another (the CLI was started on a
+    /// preset it has since been switched from) is sent with this one.
+    pub model: Option<String>,
     /// The real key; `None`: the CLI's own login, whose auth headers pass through.
     api_key: Option<String>,
     /// Where launches go when one of this upstream's quota windows runs out.
@@ -51,6 +54,7 @@ impl Upstream {
             kind,
             base_url: base.trim_end_matches('/').to_owned(),
             alternates: Vec::new(),
+            model: None,
             api_key: api_key.map(str::to_owned),
             fallback: None,
             switch_back: false,

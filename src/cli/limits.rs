@@ -11,7 +11,7 @@ use comfy_table::{Table, presets::NOTHING};
 
 use super::output::{CliError, Output, engine, render};
 
-/// Quota windows: how much of each is used, when it resets, and the pace.
+/// Quota windows: how much of each is used, when it resets, and the pace
 ///
 /// Read by the provider gateway from every response's rate-limit headers, so a
 /// window appears after the first request through a preset that reports one.

@@ -39,7 +39,7 @@ impl Engine {
                     .has_headers(false)
                     .from_writer(out);
                 // The header even when there are no rows: a tool reading it knows the columns.
-                csv.write_record(COLUMNS).map_err(failed)?;
+                csv.write_record(columns()?).map_err(failed)?;
                 store.each_usage(filter, |record: UsageRecord| {
                     rows += 1;
                     csv.serialize(record).map_err(failed)
@@ -69,27 +69,23 @@ impl Engine {
     }
 }
 
-/// The CSV header: [`UsageRecord`]'s fields in order.
-const COLUMNS: [&str; 18] = [
-    "id",
-    "time",
-    "at_ms",
-    "agent",
-    "instance",
-    "preset",
-    "provider",
-    "model",
-    "task",
-    "session",
-    "input",
-    "output",
-    "cache_read",
-    "cache_write",
-    "reasoning",
-    "cost_usd",
-    "cost_source",
-    "count_source",
-];
+/// The CSV header: [`UsageRecord`]'s fields in order, as the `csv` crate names them
+/// when it serializes one (so the header and the rows cannot drift apart).
+fn columns() -> Result<Vec<String>, Error> {
+    let mut probe = csv::Writer::from_writer(Vec::new());
+    probe.serialize(UsageRecord::default()).map_err(failed)?;
+    let text = probe.into_inner().map_err(failed)?;
+    let header = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header)
+        .records()
+        .next()
+        .transpose()
+        .map_err(failed)?
+        .map(|record| record.iter().map(str::to_owned).collect())
+        .ok_or_else(|| failed("no CSV header"))
+}
 
 fn failed(e: impl std::fmt::Display) -> Error {
     ExportError(e.to_string()).into()

@@ -7,7 +7,7 @@ use super::{Store, StoreError, UsageFilter};
 
 /// One usage event as `tokens export` writes it. The field order is the column
 /// order of the CSV; it is part of the documented format and only grows at the end.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UsageRecord {
     /// The ledger's row id.
     pub id: i64,

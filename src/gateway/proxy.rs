@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::api::Api;
 use super::body::MeteredBody;
+use super::forward::RequestBody;
 use super::lease::Resolved;
 use super::meter::Meter;
 use super::{Metered, Observation, QuotaSeen, Report, Shared};
@@ -81,12 +82,77 @@ pub async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<GatewayBody>, Infallible> {
-    let Some((token, place)) = credential(&req) else {
-        let api = Api::of(req.uri().path());
-        return Ok(refusal(
-            api,
-            StatusCode::UNAUTHORIZED,
-            "aiswitch gateway: this request has no launch token; start the agent through aiswitch",
+    Ok(serve(&shared, req).await.unwrap_or_else(|refused| refused))
+}
+
+/// A request the gateway took: its launch, what it asks of which API, and the
+/// budget reservation made for it.
+struct Accepted {
+    launch: Resolved,
+    token: String,
+    place: Place,
+    api: Api,
+    model_in_path: Option<String>,
+    reservation: Option<i64>,
+}
+
+/// Why a request goes no further: its status and the message the CLI shows.
+type Stop = (StatusCode, String);
+
+async fn serve(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<GatewayBody>, Response<GatewayBody>> {
+    let accepted =
+        accept(shared, &req).map_err(|(api, (status, why))| refusal(api, status, &why))?;
+    let in_flight = shared
+        .in_flight
+        .begin(accepted.launch.info.task_id.as_deref());
+    let (mut parts, body) = req.into_parts();
+    let sent = async {
+        let path_and_query = prepare(
+            &mut parts,
+            &accepted.launch,
+            &accepted.token,
+            accepted.place,
+        )
+        .map_err(|why| (StatusCode::BAD_GATEWAY, why))?;
+        let (path_and_query, body, log) =
+            outgoing(shared, &accepted, &mut parts, path_and_query, body).await?;
+        let (response, provider) = super::forward::send(
+            shared,
+            &accepted.launch.upstream,
+            &parts,
+            &path_and_query,
+            body,
+        )
+        .await
+        .map_err(|why| (StatusCode::BAD_GATEWAY, why))?;
+        Ok::<_, Stop>((response, provider, log))
+    }
+    .await;
+    let (response, provider, log) = match sent {
+        Ok(sent) => sent,
+        Err((status, why)) => {
+            unreserve(shared, &accepted);
+            return Err(refusal(accepted.api, status, &why));
+        }
+    };
+    let at_ms = now_ms();
+    note_windows(shared, &accepted, &provider, response.headers(), at_ms);
+    Ok(metered(
+        shared, accepted, provider, response, log, in_flight, at_ms,
+    ))
+}
+
+/// The launch behind the request's token, and its budget's leave to spend.
+fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, Stop)> {
+    let Some((token, place)) = credential(req) else {
+        let why =
+            "aiswitch gateway: this request has no launch token; start the agent through aiswitch";
+        return Err((
+            Api::of(req.uri().path()),
+            (StatusCode::UNAUTHORIZED, why.to_owned()),
         ));
     };
     let path = match place {
@@ -96,56 +162,65 @@ pub async fn handle(
     let api = Api::of(path);
     let model_in_path = Api::model_in_path(path).map(str::to_owned);
     let Some(launch) = shared.table.resolve(&token, now_ms()) else {
-        return Ok(refusal(
-            api,
-            StatusCode::UNAUTHORIZED,
-            "aiswitch gateway: unknown or ended launch token; start the agent through aiswitch again",
-        ));
+        let why = "aiswitch gateway: unknown or ended launch token; start the agent through aiswitch again";
+        return Err((api, (StatusCode::UNAUTHORIZED, why.to_owned())));
     };
     // Only requests that spend go through the budget (model lists do not).
     let reservation = match shared.admission.as_ref().filter(|_| api != Api::Other) {
-        Some(admit) => match admit(&launch) {
-            Ok(reservation) => reservation,
-            Err(refused) => return Ok(refusal(api, StatusCode::TOO_MANY_REQUESTS, &refused)),
-        },
+        Some(admit) => {
+            admit(&launch).map_err(|refused| (api, (StatusCode::TOO_MANY_REQUESTS, refused)))?
+        }
         None => None,
     };
-    let in_flight = shared.in_flight.begin(launch.info.task_id.as_deref());
-    // Whatever happens next, a reservation is handed back with the outcome.
-    let unreserve = |shared: &Shared, launch: &Resolved| {
-        if reservation.is_some() {
-            let _ = shared.sink.send(Report {
-                observation: Observation::Usage(Metered {
-                    at_ms: now_ms(),
-                    info: launch.info.clone(),
-                    preset: launch.upstream.preset.clone(),
-                    provider: launch.upstream.provider(),
-                    model: None,
-                    tokens: Default::default(),
-                    status: 0,
-                    metered: false,
-                    reservation,
-                }),
-                _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
-            });
-        }
-    };
-    let (mut parts, body) = req.into_parts();
-    let path_and_query = match prepare(&mut parts, &launch, &token, place) {
-        Ok(path_and_query) => path_and_query,
-        Err(why) => {
-            unreserve(&shared, &launch);
-            return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
-        }
-    };
-    // The CLI asks for the model it was started with; after a switch (or a
-    // fall-back) to a preset with another model, the request carries that one.
+    Ok(Accepted {
+        launch,
+        token,
+        place,
+        api,
+        model_in_path,
+        reservation,
+    })
+}
+
+/// A request that went no further hands its reservation back.
+fn unreserve(shared: &Shared, accepted: &Accepted) {
+    if accepted.reservation.is_none() {
+        return;
+    }
+    let launch = &accepted.launch;
+    let _ = shared.sink.send(Report {
+        observation: Observation::Usage(Metered {
+            at_ms: now_ms(),
+            info: launch.info.clone(),
+            preset: launch.upstream.preset.clone(),
+            provider: launch.upstream.provider(),
+            model: None,
+            tokens: Default::default(),
+            status: 0,
+            metered: false,
+            reservation: accepted.reservation,
+        }),
+        _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
+    });
+}
+
+/// The path and body as they go upstream. The CLI asks for the model it was
+/// started with; after a switch (or a fall-back) to a preset with another model,
+/// the request carries that one (Gemini's in the path, the others' in the JSON
+/// body). The body is held when the model is put in it or it is logged.
+async fn outgoing(
+    shared: &Shared,
+    accepted: &Accepted,
+    parts: &mut hyper::http::request::Parts,
+    mut path_and_query: String,
+    body: Incoming,
+) -> Result<(String, RequestBody, Option<std::fs::File>), Stop> {
+    let launch = &accepted.launch;
     let model = launch
         .upstream
         .model
         .clone()
         .filter(|m| Some(m) != launch.launch_model.as_ref());
-    let mut path_and_query = path_and_query;
     if let (Some(model), Some(asked)) = (&model, Api::model_in_path(&path_and_query)) {
         path_and_query = path_and_query.replacen(
             &format!("/models/{asked}:"),
@@ -153,80 +228,92 @@ pub async fn handle(
             1,
         );
     }
-    // The body is held when the model is put in it or it is logged (`--log-bodies`).
-    let rewrite = model.filter(|_| api != Api::Gemini && api != Api::Other);
-    let (body, mut log_file) = if rewrite.is_some() || shared.body_log.is_some() {
-        let mut bytes = match body.collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) => {
-                unreserve(&shared, &launch);
-                let why = format!("aiswitch gateway: the request body was cut off: {e}");
-                return Ok(refusal(api, StatusCode::BAD_REQUEST, &why));
-            }
-        };
-        if let Some(model) = &rewrite {
-            bytes = with_model(bytes, model);
-            parts.headers.remove(header::CONTENT_LENGTH);
-        }
-        let file = shared.body_log.as_ref().and_then(|log| {
-            log.request(
-                &format!("{} {path_and_query}", parts.method),
-                &parts.headers,
-                &bytes,
-            )
-        });
-        (Either::Right(Full::new(bytes)), file)
-    } else {
-        (Either::Left(body), None)
-    };
-    let (response, provider) = match super::forward::send(
-        &shared,
-        &launch.upstream,
-        &parts,
-        &path_and_query,
-        body,
-    )
-    .await
-    {
-        Ok(sent) => sent,
-        Err(why) => {
-            unreserve(&shared, &launch);
-            return Ok(refusal(api, StatusCode::BAD_GATEWAY, &why));
-        }
-    };
-    let at_ms = now_ms();
-    let windows = super::quota::windows(response.headers(), at_ms);
-    // A window that ran out (or a 429 that says so) moves the launch to its
-    // preset's fallback for the next request.
-    let exhausted = windows.iter().find(|w| w.exhausted());
-    if let Some(window) = exhausted
-        && let Some(moved) = shared.table.fall_back(&token, window.resets_at_ms)
+    let rewrite = model.filter(|_| !matches!(accepted.api, Api::Gemini | Api::Other));
+    if rewrite.is_none() && shared.body_log.is_none() {
+        return Ok((path_and_query, Either::Left(body), None));
+    }
+    let mut bytes = body
+        .collect()
+        .await
+        .map_err(|e| {
+            let why = format!("aiswitch gateway: the request body was cut off: {e}");
+            (StatusCode::BAD_REQUEST, why)
+        })?
+        .to_bytes();
+    if let Some(model) = &rewrite {
+        bytes = with_model(bytes, model);
+        parts.headers.remove(header::CONTENT_LENGTH);
+    }
+    let log = shared.body_log.as_ref().and_then(|log| {
+        log.request(
+            &format!("{} {path_and_query}", parts.method),
+            &parts.headers,
+            &bytes,
+        )
+    });
+    Ok((path_and_query, Either::Right(Full::new(bytes)), log))
+}
+
+/// Reports the response's quota windows; one that ran out moves the launch to its
+/// preset's fallback for the next request.
+fn note_windows(
+    shared: &Shared,
+    accepted: &Accepted,
+    provider: &str,
+    headers: &HeaderMap,
+    at_ms: i64,
+) {
+    let windows = super::quota::windows(headers, at_ms);
+    if windows.is_empty() {
+        return;
+    }
+    let launch = &accepted.launch;
+    let task = launch.info.task_id.as_deref();
+    if let Some(window) = windows.iter().find(|w| w.exhausted())
+        && let Some(moved) = shared.table.fall_back(&accepted.token, window.resets_at_ms)
     {
         let _ = shared.sink.send(Report {
             observation: Observation::FellBack(moved, window.clone()),
-            _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
+            _pending: shared.in_flight.begin(task),
         });
     }
-    if !windows.is_empty() {
-        let _ = shared.sink.send(Report {
-            observation: Observation::Quota(QuotaSeen {
-                at_ms,
-                preset: launch.upstream.preset.clone(),
-                provider: provider.clone(),
-                windows,
-            }),
-            _pending: shared.in_flight.begin(launch.info.task_id.as_deref()),
-        });
-    }
+    let _ = shared.sink.send(Report {
+        observation: Observation::Quota(QuotaSeen {
+            at_ms,
+            preset: launch.upstream.preset.clone(),
+            provider: provider.to_owned(),
+            windows,
+        }),
+        _pending: shared.in_flight.begin(task),
+    });
+}
+
+/// The upstream's response as the client gets it: streamed through, metered on
+/// the way, its usage reported once it ends.
+fn metered(
+    shared: &Shared,
+    accepted: Accepted,
+    provider: String,
+    response: Response<Incoming>,
+    mut log: Option<std::fs::File>,
+    in_flight: super::InFlightGuard,
+    at_ms: i64,
+) -> Response<GatewayBody> {
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let meter = Meter::new(api, content_type);
+    let meter = Meter::new(accepted.api, content_type);
     let sink = shared.sink.clone();
     let status = parts.status.as_u16();
+    let Accepted {
+        launch,
+        model_in_path,
+        reservation,
+        ..
+    } = accepted;
     let on_end = Box::new(move |meter: Meter| {
         let reading = meter.finish();
         if reading.metered || reservation.is_some() {
@@ -246,13 +333,13 @@ pub async fn handle(
             });
         }
     });
-    if let Some(file) = log_file.as_mut() {
-        super::body_log::response(file, parts.status.as_u16(), &parts.headers);
+    if let Some(file) = log.as_mut() {
+        super::body_log::response(file, status, &parts.headers);
     }
-    Ok(Response::from_parts(
+    Response::from_parts(
         parts,
-        Either::Left(MeteredBody::new(body, meter, on_end).with_log(log_file)),
-    ))
+        Either::Left(MeteredBody::new(body, meter, on_end).with_log(log)),
+    )
 }
 
 /// The request as it goes upstream, but for its URL: the path and query to append

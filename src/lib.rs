@@ -23,6 +23,7 @@ pub mod gateway;
 pub mod paths;
 pub mod presets;
 pub mod prometheus;
+pub mod random;
 pub mod redact;
 pub mod rpc;
 pub mod settings;

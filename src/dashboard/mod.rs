@@ -87,7 +87,7 @@ impl Dashboard {
             vec![addr.to_string()]
         };
         let token = token
-            .then(random_token)
+            .then(crate::random::random_hex)
             .transpose()
             .map_err(DashboardError::Random)?;
         Ok(Self {
@@ -236,12 +236,4 @@ async fn websocket(
                 Err(why) => bridge::close(ws, &why).await,
             }
         })
-}
-
-/// 128 random bits as hex, from the kernel.
-fn random_token() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -35,9 +35,7 @@ impl Engine {
         let provider = preset_data.as_ref().map(|p| {
             p.base_url
                 .as_deref()
-                .and_then(|u| u.split("://").nth(1))
-                .and_then(|rest| rest.split(['/', ':']).next())
-                .map_or_else(|| p.kind.to_string(), str::to_owned)
+                .map_or_else(|| p.kind.to_string(), crate::gateway::host)
         });
         let overrides = preset_data
             .as_ref()

@@ -77,7 +77,7 @@ impl LeaseTable {
         binding: Binding,
         upstream: Upstream,
     ) -> std::io::Result<Lease> {
-        let token = format!("aiswitch-{}", random_hex()?);
+        let token = format!("aiswitch-{}", crate::random::random_hex()?);
         let entry = Entry {
             info,
             binding,
@@ -231,14 +231,6 @@ impl PartialEq for LeaseHandle {
 }
 
 impl Eq for LeaseHandle {}
-
-/// 128 random bits as hex, from the kernel.
-pub fn random_hex() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
 
 #[cfg(test)]
 mod tests {

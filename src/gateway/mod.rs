@@ -28,7 +28,7 @@ pub use api::{Api, Reading};
 pub use lease::{Binding, FellBack, LaunchInfo, Lease, LeaseHandle, LeaseTable, Resolved};
 pub use proxy::PATH_PREFIX;
 pub use quota::QuotaWindow;
-pub use upstream::Upstream;
+pub use upstream::{Upstream, host};
 
 use crate::agents::event::TokenCounts;
 

@@ -59,6 +59,7 @@ fn main() {
                 source_key: None,
                 instance: None,
                 session_id: None,
+                project: None,
             })
             .collect();
         store.insert_usage(&rows).unwrap();

@@ -12,6 +12,7 @@ use crate::Error;
 use crate::events::Event;
 use crate::presets::{PresetError, PriceOverrides};
 use crate::store::UsageRow;
+use crate::usage::PriceTable;
 use crate::usage::{Line, LogSource, codex_session_from_path, opencode_message, parse_line};
 
 /// What an import did.
@@ -44,16 +45,9 @@ pub fn default_log_dir(source: LogSource) -> Option<PathBuf> {
     })
 }
 
-/// Stores the rows of one file (or database) that are new: one row per key (Claude
-/// Code repeats a message over several lines: its last line wins), none of a session
-/// aiswitch recorded from the agent itself.
-fn keep_new(
-    store: &mut crate::store::Store,
-    rows: Vec<UsageRow>,
-    ours: &std::collections::HashSet<String>,
-    report: &mut ImportReport,
-    added: &mut crate::store::UsageAdded,
-) -> Result<(), Error> {
+/// One row per key, in the file's order: Claude Code repeats a message over several
+/// lines, and its last line wins.
+fn last_of_each_key(rows: Vec<UsageRow>) -> Vec<UsageRow> {
     let mut seen = std::collections::HashSet::new();
     let mut unique: Vec<UsageRow> = rows
         .into_iter()
@@ -61,12 +55,24 @@ fn keep_new(
         .filter(|r| seen.insert(r.source_key.clone()))
         .collect();
     unique.reverse();
-    let before = unique.len();
-    unique.retain(|r| r.session_id.as_ref().is_none_or(|s| !ours.contains(s)));
-    report.recorded_by_aiswitch += before - unique.len();
-    let new = store.insert_usage(&unique)?;
+    unique
+}
+
+/// Stores the rows of one file (or database) that are new, none of a session
+/// aiswitch recorded from the agent itself (`rows` has one row per key).
+fn keep_new(
+    store: &mut crate::store::Store,
+    mut rows: Vec<UsageRow>,
+    ours: &std::collections::HashSet<String>,
+    report: &mut ImportReport,
+    added: &mut crate::store::UsageAdded,
+) -> Result<(), Error> {
+    let before = rows.len();
+    rows.retain(|r| r.session_id.as_ref().is_none_or(|s| !ours.contains(s)));
+    report.recorded_by_aiswitch += before - rows.len();
+    let new = store.insert_usage(&rows)?;
     report.imported += new.rows;
-    report.duplicates += unique.len() - new.rows;
+    report.duplicates += rows.len() - new.rows;
     added.merge(new);
     Ok(())
 }
@@ -78,7 +84,7 @@ fn first_line_session(source: LogSource, file: &Path) -> Option<String> {
     std::io::BufReader::new(std::fs::File::open(file).ok()?)
         .read_line(&mut first)
         .ok()?;
-    match parse_line(source, first.trim_end(), "") {
+    match parse_line(source, first.as_bytes(), "") {
         Line::Session(session) => Some(session),
         _ => None,
     }
@@ -96,6 +102,140 @@ fn jsonl_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// A log file with lines not imported yet: from `start` to `size`.
+struct Unread {
+    path: PathBuf,
+    key: String,
+    start: u64,
+    size: u64,
+}
+
+/// What reading one file gave: its rows, its corrupt lines, and how many bytes of whole
+/// lines it read (a line still being written is read next time).
+struct FileRead {
+    rows: Vec<UsageRow>,
+    corrupt: usize,
+    complete: u64,
+}
+
+/// Reads `unread` into priced ledger rows; `None` when the file cannot be read now.
+fn read_file(source: LogSource, unread: &Unread, table: &PriceTable) -> Option<FileRead> {
+    let mut handle = std::fs::File::open(&unread.path).ok()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(unread.size - unread.start).unwrap_or(0));
+    handle.seek(SeekFrom::Start(unread.start)).ok()?;
+    handle.read_to_end(&mut bytes).ok()?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let mut read = FileRead {
+        rows: Vec::new(),
+        corrupt: 0,
+        complete: complete as u64,
+    };
+    let (mut model, mut project) = (None::<String>, None::<String>);
+    let mut session = match source {
+        LogSource::Codex => codex_session_from_path(&unread.path),
+        // The session is on the first line; read it when starting past it.
+        LogSource::Gemini if unread.start > 0 => first_line_session(source, &unread.path),
+        LogSource::Claude | LogSource::Gemini | LogSource::Qwen | LogSource::OpenCode => None,
+    };
+    let mut offset = unread.start;
+    let mut line_start = 0;
+    for end in memchr::memchr_iter(b'\n', &bytes[..complete]) {
+        let raw = &bytes[line_start..=end];
+        line_start = end + 1;
+        // Only Codex keys its entries by where they are.
+        let where_ = if source == LogSource::Codex {
+            format!("{}:{offset}", unread.key)
+        } else {
+            String::new()
+        };
+        offset += raw.len() as u64;
+        match parse_line(source, raw, &where_) {
+            Line::Entry(entry) => {
+                let model = entry.model.or_else(|| model.clone());
+                let priced = table.price(
+                    model.as_deref(),
+                    &entry.tokens,
+                    None,
+                    &PriceOverrides::default(),
+                );
+                read.rows.push(UsageRow {
+                    at_ms: entry.at_ms,
+                    agent: source.agent().to_owned(),
+                    preset: None,
+                    provider: None,
+                    model,
+                    task_id: None,
+                    tokens: entry.tokens,
+                    cost_usd: priced.cost_usd,
+                    cost_source: priced.source,
+                    count_source: "log_import",
+                    price_version: (priced.source == "table").then(|| table.version.clone()),
+                    source_key: Some(entry.key),
+                    instance: None,
+                    session_id: entry.session.or_else(|| session.clone()),
+                    project: entry.project.or_else(|| project.clone()),
+                });
+            }
+            Line::Turn {
+                model: m,
+                project: p,
+            } => {
+                model = m.or(model);
+                project = p.or(project);
+            }
+            Line::Session(s) => session = Some(s),
+            Line::Corrupt => read.corrupt += 1,
+            Line::Other => {}
+        }
+    }
+    read.rows = last_of_each_key(read.rows);
+    Some(read)
+}
+
+/// Reads the files on as many threads as the machine has cores and hands each file's
+/// rows to `store`, in the files' order (a message copied into a later session's
+/// file is counted under the first), on the calling thread: SQLite writes while the
+/// next files are parsed.
+fn read_in_parallel(
+    source: LogSource,
+    files: &[Unread],
+    table: &PriceTable,
+    mut store: impl FnMut(&Unread, FileRead) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (sender, receiver) =
+            std::sync::mpsc::sync_channel::<(usize, Option<FileRead>)>(workers);
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(unread) = files.get(i) else { break };
+                    if sender.send((i, read_file(source, unread, table))).is_err() {
+                        break; // the writer stopped on an error
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut want = 0;
+        for (i, read) in receiver {
+            waiting.insert(i, read);
+            while let Some(read) = waiting.remove(&want) {
+                if let Some(read) = read {
+                    store(&files[want], read)?;
+                }
+                want += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 impl Engine {
@@ -124,80 +264,37 @@ impl Engine {
             ..ImportReport::default()
         };
         let mut store = self.open_store()?;
-        let ours = store.agent_sessions()?;
-        let table = self.price_table();
-        let mut added = crate::store::UsageAdded::default();
-        for file in files {
-            let key = file.display().to_string();
-            let Ok(mut handle) = std::fs::File::open(&file) else {
+        let mut pending = Vec::new();
+        for path in files {
+            let key = path.display().to_string();
+            let Ok(size) = std::fs::metadata(&path).map(|m| m.len()) else {
                 continue;
             };
-            let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
             let start = match store.import_offset(&key)? {
                 Some((offset, _)) if offset <= size => offset,
                 _ => 0, // new, or shrank (rotated): from the start; keys prevent double counting
             };
-            if start == size {
-                continue;
+            if start < size {
+                pending.push(Unread {
+                    path,
+                    key,
+                    start,
+                    size,
+                });
             }
-            let mut bytes = Vec::with_capacity(usize::try_from(size - start).unwrap_or(0));
-            if handle.seek(SeekFrom::Start(start)).is_err()
-                || handle.read_to_end(&mut bytes).is_err()
-            {
-                continue;
-            }
-            // Only whole lines: a line still being written is read next time.
-            let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let mut rows = Vec::new();
-            let mut model: Option<String> = None;
-            let mut session = match source {
-                LogSource::Codex => codex_session_from_path(&file),
-                // The session is on the first line; read it when starting past it.
-                LogSource::Gemini if start > 0 => first_line_session(source, &file),
-                LogSource::Claude | LogSource::Gemini | LogSource::Qwen | LogSource::OpenCode => {
-                    None
-                }
-            };
-            let mut offset = start;
-            for raw in bytes[..complete].split_inclusive(|&b| b == b'\n') {
-                let line = String::from_utf8_lossy(raw);
-                match parse_line(source, line.trim_end(), &format!("{key}:{offset}")) {
-                    Line::Entry(entry) => {
-                        let model = entry.model.or_else(|| model.clone());
-                        let priced = table.price(
-                            model.as_deref(),
-                            &entry.tokens,
-                            None,
-                            &PriceOverrides::default(),
-                        );
-                        rows.push(UsageRow {
-                            at_ms: entry.at_ms,
-                            agent: source.agent().to_owned(),
-                            preset: None,
-                            provider: None,
-                            model,
-                            task_id: None,
-                            tokens: entry.tokens,
-                            cost_usd: priced.cost_usd,
-                            cost_source: priced.source,
-                            count_source: "log_import",
-                            price_version: (priced.source == "table")
-                                .then(|| table.version.clone()),
-                            source_key: Some(entry.key),
-                            instance: None,
-                            session_id: entry.session.or_else(|| session.clone()),
-                        });
-                    }
-                    Line::Model(m) => model = Some(m),
-                    Line::Session(s) => session = Some(s),
-                    Line::Corrupt => report.corrupt_lines += 1,
-                    Line::Other => {}
-                }
-                offset += raw.len() as u64;
-            }
-            keep_new(&mut store, rows, &ours, &mut report, &mut added)?;
-            report.bytes_read += complete as u64;
-            store.set_import_offset(&key, start + complete as u64, size)?;
+        }
+        let mut added = crate::store::UsageAdded::default();
+        if !pending.is_empty() {
+            let ours = store.agent_sessions()?;
+            store.cache_mib(64)?;
+            let table = self.price_table();
+            read_in_parallel(source, &pending, &table, |unread, read| {
+                report.corrupt_lines += read.corrupt;
+                keep_new(&mut store, read.rows, &ours, &mut report, &mut added)?;
+                report.bytes_read += read.complete;
+                store.set_import_offset(&unread.key, unread.start + read.complete, unread.size)?;
+                Ok(())
+            })?;
         }
         drop(store);
         self.finish_import(source, report, added)
@@ -263,12 +360,19 @@ impl Engine {
                 source_key: Some(message.entry.key),
                 instance: None,
                 session_id: message.entry.session,
+                project: message.entry.project,
             });
         }
         let mut store = self.open_store()?;
         let ours = store.agent_sessions()?;
         let mut added = crate::store::UsageAdded::default();
-        keep_new(&mut store, rows, &ours, &mut report, &mut added)?;
+        keep_new(
+            &mut store,
+            last_of_each_key(rows),
+            &ours,
+            &mut report,
+            &mut added,
+        )?;
         drop(store);
         self.finish_import(LogSource::OpenCode, report, added)
     }

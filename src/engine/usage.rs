@@ -58,6 +58,7 @@ impl Engine {
             source_key: None,
             instance: None,
             session_id: None,
+            project: None,
         }
     }
 

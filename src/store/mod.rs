@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_usage_identity.sql"),
     include_str!("migrations/0008_quota_windows.sql"),
     include_str!("migrations/0009_hourly_source.sql"),
+    include_str!("migrations/0010_usage_project.sql"),
 ];
 
 /// What can go wrong with the database.

@@ -63,6 +63,8 @@ pub struct UsageRow {
     pub instance: Option<String>,
     /// The CLI's own session id, which its logs carry too.
     pub session_id: Option<String>,
+    /// The working directory it ran in, when known (`--project` filters on it).
+    pub project: Option<String>,
 }
 
 /// What the gateway metered for one run: tokens, cost (`None`: unpriced), model.
@@ -179,8 +181,8 @@ impl Store {
                 .prepare_cached(
                     "INSERT OR IGNORE INTO usage_events (at_ms, agent, preset, provider, model, task_id, input, output,
                      cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, price_version, source_key,
-                     instance, session_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                     instance, session_id, project)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(err)?;
             for r in rows {
@@ -204,6 +206,7 @@ impl Store {
                         r.source_key,
                         r.instance,
                         r.session_id,
+                        r.project,
                     ])
                     .map_err(err)?;
                 if n == 0 {
@@ -420,6 +423,14 @@ impl Store {
             )
             .optional()
             .map(|o| o.map(|(a, b)| (u64::try_from(a).unwrap_or(0), u64::try_from(b).unwrap_or(0))))
+            .map_err(|e| self.sqlite_err(e))
+    }
+
+    /// Lets this connection keep up to `mib` MiB of the database's pages in memory
+    /// (SQLite's default is 2 MiB): a bulk import touches every index of the ledger.
+    pub fn cache_mib(&self, mib: u32) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(mib) * 1024)
             .map_err(|e| self.sqlite_err(e))
     }
 
@@ -705,6 +716,7 @@ mod tests {
             source_key: None,
             instance: None,
             session_id: None,
+            project: None,
         }
     }
 

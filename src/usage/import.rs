@@ -4,6 +4,8 @@
 //! one line per API request including its background calls, checked with 0.24.4).
 //! Pure parsing; the engine reads files incrementally and stores what this returns.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::agents::event::TokenCounts;
@@ -61,6 +63,8 @@ pub struct LogEntry {
     pub key: String,
     /// The CLI's session, when the line says (Claude's `sessionId`).
     pub session: Option<String>,
+    /// The working directory the CLI ran in, when the log says (Claude's `cwd`).
+    pub project: Option<String>,
 }
 
 /// What one line held.
@@ -68,8 +72,13 @@ pub struct LogEntry {
 pub enum Line {
     /// A usage entry.
     Entry(LogEntry),
-    /// Codex's current model (`turn_context`).
-    Model(String),
+    /// Codex's current turn (`turn_context`): its model and working directory.
+    Turn {
+        /// The model.
+        model: Option<String>,
+        /// The working directory.
+        project: Option<String>,
+    },
     /// Codex's session id (`session_meta`).
     Session(String),
     /// Nothing about usage.
@@ -82,8 +91,13 @@ fn timestamp(value: &Value) -> i64 {
     value
         .get("timestamp")
         .and_then(Value::as_str)
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-        // Whole seconds, as always: rows already imported keep matching.
+        .map_or(0, seconds_ms)
+}
+
+/// An RFC 3339 time as ms since the epoch, in whole seconds as always (rows already
+/// imported keep matching); 0 when it is not one.
+fn seconds_ms(text: &str) -> i64 {
+    text.parse::<jiff::Timestamp>()
         .map_or(0, |t| t.as_second() * 1000)
 }
 
@@ -92,8 +106,15 @@ fn u(value: &Value, key: &str) -> u64 {
 }
 
 /// Parses one line of `source`'s log; `where_` (file and offset) keys Codex entries.
-pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
-    let Ok(value) = serde_json::from_str::<Value>(line) else {
+pub fn parse_line(source: LogSource, line: &[u8], where_: &str) -> Line {
+    let line = line.trim_ascii();
+    if source == LogSource::Claude
+        && let Some(line) = claude_fast(line)
+    {
+        return line;
+    }
+    let line = String::from_utf8_lossy(line);
+    let Ok(value) = serde_json::from_str::<Value>(&line) else {
         return if line.trim().is_empty() {
             Line::Other
         } else {
@@ -101,51 +122,16 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
         };
     };
     match source {
-        LogSource::Claude => {
-            let message = &value["message"];
-            let Some(usage) = message.get("usage") else {
-                return Line::Other;
-            };
-            if value.get("type").and_then(Value::as_str) != Some("assistant") {
-                return Line::Other;
-            }
-            // Claude Code writes one message over several lines: message id plus
-            // request id identifies it.
-            let id = message
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let request = value
-                .get("requestId")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            Line::Entry(LogEntry {
-                at_ms: timestamp(&value),
-                model: message
-                    .get("model")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                tokens: TokenCounts {
-                    input: u(usage, "input_tokens"),
-                    output: u(usage, "output_tokens"),
-                    cache_read: u(usage, "cache_read_input_tokens"),
-                    cache_write: u(usage, "cache_creation_input_tokens"),
-                    reasoning: 0,
-                },
-                key: format!("claude:{id}:{request}"),
-                session: value
-                    .get("sessionId")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            })
-        }
+        LogSource::Claude => claude_value(&value),
         LogSource::Codex => {
             let payload = &value["payload"];
             match payload.get("type").and_then(Value::as_str) {
-                _ if value.get("type").and_then(Value::as_str) == Some("turn_context") => payload
-                    .get("model")
-                    .and_then(Value::as_str)
-                    .map_or(Line::Other, |m| Line::Model(m.to_owned())),
+                _ if value.get("type").and_then(Value::as_str) == Some("turn_context") => {
+                    Line::Turn {
+                        model: text_at(payload, "model"),
+                        project: text_at(payload, "cwd"),
+                    }
+                }
                 _ if value.get("type").and_then(Value::as_str) == Some("session_meta") => payload
                     .get("id")
                     .and_then(Value::as_str)
@@ -169,6 +155,7 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
                         },
                         key: format!("codex:{where_}"),
                         session: None,
+                        project: None,
                     })
                 }
                 _ => Line::Other,
@@ -179,6 +166,126 @@ pub fn parse_line(source: LogSource, line: &str, where_: &str) -> Line {
         // A database, not lines: see `opencode_message`.
         LogSource::OpenCode => Line::Other,
     }
+}
+
+/// A Claude Code line as far as usage goes; everything else in it (the message's
+/// content, tool results) is skipped without being built.
+#[derive(serde::Deserialize)]
+struct ClaudeLine<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cwd: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<ClaudeMessage<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ClaudeMessage<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    usage: Option<ClaudeUsage>,
+}
+
+#[derive(serde::Deserialize)]
+struct ClaudeUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+}
+
+/// The fast path for Claude Code's logs, which are mostly content: a line without
+/// `"usage"` is only checked to be JSON, and one with it is read into the fields above
+/// alone. `None` when the line has a shape this does not expect (a `null` count, a
+/// message that is not an object): the general path decides.
+fn claude_fast(line: &[u8]) -> Option<Line> {
+    static USAGE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
+    if line.is_empty() {
+        return Some(Line::Other);
+    }
+    if USAGE.find(line).is_none() {
+        // Not parsed: most of a log is content. A line cut short (a crash mid-write)
+        // or not an object at all is still told apart.
+        return Some(if line.starts_with(b"{") && line.ends_with(b"}") {
+            Line::Other
+        } else {
+            Line::Corrupt
+        });
+    }
+    let parsed: ClaudeLine<'_> = serde_json::from_slice(line).ok()?;
+    let Some(message) = parsed.message else {
+        return Some(Line::Other);
+    };
+    let (Some("assistant"), Some(usage)) = (parsed.kind.as_deref(), message.usage) else {
+        return Some(Line::Other);
+    };
+    Some(Line::Entry(LogEntry {
+        at_ms: parsed.timestamp.as_deref().map_or(0, seconds_ms),
+        model: message.model.map(Cow::into_owned),
+        tokens: TokenCounts {
+            input: usage.input_tokens,
+            output: usage.output_tokens,
+            cache_read: usage.cache_read_input_tokens,
+            cache_write: usage.cache_creation_input_tokens,
+            reasoning: 0,
+        },
+        key: format!(
+            "claude:{}:{}",
+            message.id.as_deref().unwrap_or_default(),
+            parsed.request_id.as_deref().unwrap_or_default()
+        ),
+        session: parsed.session_id.map(Cow::into_owned),
+        project: parsed.cwd.map(Cow::into_owned),
+    }))
+}
+
+/// A Claude Code line read in full (the fast path's fallback).
+fn claude_value(value: &Value) -> Line {
+    let message = &value["message"];
+    let Some(usage) = message.get("usage") else {
+        return Line::Other;
+    };
+    if value.get("type").and_then(Value::as_str) != Some("assistant") {
+        return Line::Other;
+    }
+    // Claude Code writes one message over several lines: message id plus request id
+    // identifies it.
+    let id = message
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let request = value
+        .get("requestId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Line::Entry(LogEntry {
+        at_ms: timestamp(value),
+        model: text_at(message, "model"),
+        tokens: TokenCounts {
+            input: u(usage, "input_tokens"),
+            output: u(usage, "output_tokens"),
+            cache_read: u(usage, "cache_read_input_tokens"),
+            cache_write: u(usage, "cache_creation_input_tokens"),
+            reasoning: 0,
+        },
+        key: format!("claude:{id}:{request}"),
+        session: text_at(value, "sessionId"),
+        project: text_at(value, "cwd"),
+    })
 }
 
 /// One OpenCode assistant message as its database holds it.
@@ -219,6 +326,10 @@ pub fn opencode_message(id: &str, session: &str, data: &str) -> Option<OpenCodeM
             },
             key: format!("opencode:{id}"),
             session: Some(session.to_owned()),
+            project: value
+                .pointer("/path/cwd")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         },
         provider: text_at(&value, "providerID"),
         cost_usd: value.get("cost").and_then(Value::as_f64),
@@ -266,6 +377,7 @@ fn gemini_line(value: &Value) -> Line {
         ),
         key: format!("gemini:{}", text_at(value, "id").unwrap_or_default()),
         session: None,
+        project: None,
     })
 }
 
@@ -286,6 +398,7 @@ fn qwen_line(value: &Value) -> Line {
         ),
         key: format!("qwen:{id}"),
         session: text_at(value, "sessionId"),
+        project: None,
     })
 }
 
@@ -304,7 +417,7 @@ mod tests {
     #[test]
     fn claude_assistant_lines() {
         let line = r#"{"type":"assistant","timestamp":"2026-11-25T00:10:59.742Z","requestId":"req_1","message":{"id":"msg_1","model":"claude-sonnet-4-5","usage":{"input_tokens":11,"output_tokens":7,"cache_creation_input_tokens":5,"cache_read_input_tokens":100}}}"#;
-        let Line::Entry(entry) = parse_line(LogSource::Claude, line, "f:0") else {
+        let Line::Entry(entry) = parse_line(LogSource::Claude, line.as_bytes(), "f:0") else {
             panic!("entry")
         };
         assert_eq!(entry.key, "claude:msg_1:req_1");
@@ -320,16 +433,31 @@ mod tests {
         );
         assert_eq!(entry.at_ms, 1_795_565_459_000);
         assert_eq!(
-            parse_line(LogSource::Claude, r#"{"type":"user","message":{}}"#, ""),
+            parse_line(LogSource::Claude, br#"{"type":"user","message":{}}"#, ""),
             Line::Other
         );
-        assert_eq!(parse_line(LogSource::Claude, "{broken", ""), Line::Corrupt);
+        assert_eq!(parse_line(LogSource::Claude, b"{broken", ""), Line::Corrupt);
+    }
+
+    #[test]
+    fn claude_lines_keep_the_working_directory_and_odd_shapes_still_count() {
+        let line = br#"{"type":"assistant","cwd":"/work/shop","sessionId":"s1","message":{"id":"m","content":[{"type":"text","text":"the \"usage\" of \u00e9"}],"usage":{"input_tokens":3,"output_tokens":null}}}"#;
+        let Line::Entry(entry) = parse_line(LogSource::Claude, line, "") else {
+            panic!("a null count is read as 0 by the general path")
+        };
+        assert_eq!((entry.tokens.input, entry.tokens.output), (3, 0));
+        assert_eq!(entry.project.as_deref(), Some("/work/shop"));
+        assert_eq!(entry.session.as_deref(), Some("s1"));
+        let cut = br#"{"type":"user","message":{"content":"half a li"#;
+        assert_eq!(parse_line(LogSource::Claude, cut, ""), Line::Corrupt);
+        let user = br#"{"type":"user","message":{"content":"no counts here"}}"#;
+        assert_eq!(parse_line(LogSource::Claude, user, ""), Line::Other);
     }
 
     #[test]
     fn codex_uses_the_turn_not_the_running_total() {
         let line = r#"{"timestamp":"2026-11-25T00:11:00.000Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"output_tokens":90},"last_token_usage":{"input_tokens":120,"cached_input_tokens":20,"output_tokens":30,"reasoning_output_tokens":10}}}}"#;
-        let Line::Entry(entry) = parse_line(LogSource::Codex, line, "f:7") else {
+        let Line::Entry(entry) = parse_line(LogSource::Codex, line.as_bytes(), "f:7") else {
             panic!("entry")
         };
         assert_eq!(
@@ -343,11 +471,17 @@ mod tests {
             }
         );
         let none = r#"{"type":"event_msg","payload":{"type":"token_count","info":null}}"#;
-        assert_eq!(parse_line(LogSource::Codex, none, ""), Line::Other);
+        assert_eq!(
+            parse_line(LogSource::Codex, none.as_bytes(), ""),
+            Line::Other
+        );
         let ctx = r#"{"type":"turn_context","payload":{"model":"gpt-5"}}"#;
         assert_eq!(
-            parse_line(LogSource::Codex, ctx, ""),
-            Line::Model("gpt-5".into())
+            parse_line(LogSource::Codex, ctx.as_bytes(), ""),
+            Line::Turn {
+                model: Some("gpt-5".into()),
+                project: None
+            }
         );
     }
 }

@@ -48,7 +48,8 @@ fn csv_round_trips_and_sums_to_the_ledger() {
             "reasoning",
             "cost_usd",
             "cost_source",
-            "count_source"
+            "count_source",
+            "project"
         ],
         "the documented columns, in order"
     );

@@ -133,6 +133,11 @@ struct Filters {
     /// Only this model.
     #[arg(long)]
     model: Option<String>,
+    /// Only usage in this project: a directory (`.`, a path) or a folder name that
+    /// matches the last part of one (`shop` matches /work/shop). Imported logs of
+    /// Claude Code, Codex and OpenCode say where they ran; Gemini's and Qwen's do not.
+    #[arg(long, value_name = "DIR")]
+    project: Option<String>,
     /// The last hour, or today, this week or this month in your time zone.
     #[arg(long, value_enum, conflicts_with = "since")]
     timeframe: Option<Timeframe>,
@@ -184,8 +189,20 @@ impl Filters {
             model: self.model,
             since_ms: since,
             until_ms: until,
+            project: self.project.as_deref().map(project_key),
         };
         Ok((engine, filter))
+    }
+}
+
+/// What `--project` matches: an existing directory given as a path (`.`, `../shop`,
+/// `/work/shop`) becomes its full path; a bare name matches the last part of one.
+fn project_key(given: &str) -> String {
+    let path = std::path::Path::new(given);
+    let is_path = given.contains('/') || given == "." || given == "..";
+    match is_path.then(|| path.canonicalize()).and_then(Result::ok) {
+        Some(full) => full.display().to_string(),
+        None => given.trim_end_matches('/').to_owned(),
     }
 }
 

@@ -180,6 +180,10 @@ impl Engine {
         };
         let info = LaunchInfo {
             agent: manifest.id.to_string(),
+            // Where the user started `run`: the process's working directory.
+            project: std::fs::read_link(format!("/proc/{pid}/cwd"))
+                .ok()
+                .map(|dir| dir.display().to_string()),
             ..LaunchInfo::default()
         };
         let (token, id) = gateway.lease_for_process(pid, info, Binding::Pinned, upstream)?;
@@ -336,6 +340,7 @@ impl Engine {
         row.provider = Some(metered.provider.clone());
         row.count_source = "gateway";
         row.instance.clone_from(&metered.info.instance);
+        row.project.clone_from(&metered.info.project);
         row
     }
 

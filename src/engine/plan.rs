@@ -173,6 +173,7 @@ impl Engine {
                     instance: (launch.name != launch.manifest.id.as_str())
                         .then(|| launch.name.clone()),
                     task_id: Some(id.clone()),
+                    project: Some(workdir.display().to_string()),
                 });
             }
             assignments.push(Assignment {

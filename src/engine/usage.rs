@@ -102,6 +102,7 @@ impl Engine {
             );
             row.instance = (run.agent != agent).then(|| run.agent.clone());
             row.session_id.clone_from(&run.session_id);
+            row.project = Some(result.workdir.display().to_string());
             run.cost_usd = row.cost_usd;
             run.cost_source = Some(row.cost_source.to_owned());
             run.model.clone_from(&row.model);

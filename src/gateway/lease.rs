@@ -18,6 +18,9 @@ pub struct LaunchInfo {
     pub instance: Option<String>,
     /// The task, when the launch runs one.
     pub task_id: Option<String>,
+    /// The working directory it runs in, when known (a task's, or where `run` was
+    /// started).
+    pub project: Option<String>,
 }
 
 /// Whether a launch follows its agent's switched environment.

@@ -83,6 +83,14 @@ pub struct UsageFilter {
     pub since_ms: Option<i64>,
     /// Until, ms since the epoch.
     pub until_ms: Option<i64>,
+    /// Only usage in this working directory: its full path, or its last component
+    /// (`shop` matches `/work/shop`). Read from the events, not the rollup.
+    pub project: Option<String>,
+}
+
+/// The SQL condition of [`UsageFilter::project`] on the parameter `p` (`?6`).
+pub(crate) fn project_condition(p: &str) -> String {
+    format!("(project = {p} OR substr(project, -length({p}) - 1) = '/' || {p})")
 }
 
 /// How to group a summary.
@@ -488,12 +496,14 @@ impl Store {
     ) -> Result<Vec<(i64, u64, Option<f64>)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT at_ms, input + output + cache_read + cache_write, cost_usd FROM usage_events
                  WHERE at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR agent = ?3)
                    AND (?4 IS NULL OR preset = ?4) AND (?5 IS NULL OR model = ?5)
+                   AND (?6 IS NULL OR {})
                  ORDER BY at_ms",
-            )
+                project_condition("?6")
+            ))
             .map_err(|e| self.sqlite_err(e))?;
         let rows = stmt
             .query_map(
@@ -503,6 +513,7 @@ impl Store {
                     &filter.agent,
                     &filter.preset,
                     &filter.model,
+                    &filter.project,
                 ),
                 |row| {
                     Ok((
@@ -557,9 +568,12 @@ impl Store {
             dims.push(format!("model = {b}"));
             raw_dims.push(format!("model = {b}"));
         }
+        if let Some(p) = text(&filter.project) {
+            raw_dims.push(project_condition(&bind(p)));
+        }
         let mut parts = Vec::new();
-        if by == Some(GroupBy::Session) {
-            // The rollup has no sessions: every event in range is read.
+        if by == Some(GroupBy::Session) || filter.project.is_some() {
+            // The rollup has no sessions or projects: every event in range is read.
             let mut raw = raw_dims.clone();
             if let Some(since) = filter.since_ms {
                 raw.push(format!("at_ms >= {}", bind(since.into())));

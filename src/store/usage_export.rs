@@ -45,6 +45,8 @@ pub struct UsageRecord {
     pub cost_source: String,
     /// Where the counts came from: agent, log_import, gateway or estimate.
     pub count_source: String,
+    /// The working directory it ran in, when known.
+    pub project: Option<String>,
 }
 
 impl Store {
@@ -57,15 +59,17 @@ impl Store {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT id, at_ms, agent, instance, preset, provider, model, task_id, session_id,
                         input, output, cache_read, cache_write, reasoning, cost_usd, cost_source,
-                        count_source
+                        count_source, project
                  FROM usage_events
                  WHERE at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR agent = ?3)
                    AND (?4 IS NULL OR preset = ?4) AND (?5 IS NULL OR model = ?5)
+                   AND (?6 IS NULL OR {})
                  ORDER BY at_ms, id",
-            )
+                super::usage::project_condition("?6")
+            ))
             .map_err(|e| self.sqlite_err(e))?;
         let mut rows = stmt
             .query((
@@ -74,6 +78,7 @@ impl Store {
                 &filter.agent,
                 &filter.preset,
                 &filter.model,
+                &filter.project,
             ))
             .map_err(|e| self.sqlite_err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.sqlite_err(e))? {
@@ -111,6 +116,7 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageRecord> {
         cost_usd: row.get(14)?,
         cost_source: row.get(15)?,
         count_source: row.get(16)?,
+        project: row.get(17)?,
     })
 }
 

@@ -126,6 +126,8 @@ struct SummaryParams {
     until_ms: Option<i64>,
     by: Option<GroupBy>,
     timezone: Option<String>,
+    /// A working directory, or the last part of one.
+    project: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -178,6 +180,7 @@ fn summary(call: &Call) -> Result<Value, ErrorObject> {
         model: p.model,
         since_ms: p.since_ms,
         until_ms: p.until_ms,
+        project: p.project,
     };
     let engine = match p.timezone.as_deref() {
         Some(zone) => call

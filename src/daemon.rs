@@ -160,6 +160,15 @@ pub async fn run(
         },
         _ => None,
     };
+    let otlp = match runtime.engine().settings().otlp_base() {
+        Ok(Some(base)) => Some(tokio::spawn(crate::otlp::export(
+            runtime.clone(),
+            base,
+            std::time::Duration::from_secs(runtime.engine().settings().otlp_interval_secs),
+            stop_rx.clone(),
+        ))),
+        _ => None,
+    };
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon ready");
     ready(&socket);
@@ -177,6 +186,16 @@ pub async fn run(
     let _ = server.await;
     if let Some(metrics) = metrics {
         let _ = metrics.await;
+    }
+    if let Some(mut otlp) = otlp {
+        // A collector that hangs does not hold up the stop; what it missed waits in
+        // the ledger for the next start.
+        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut otlp)
+            .await
+            .is_err()
+        {
+            otlp.abort();
+        }
     }
     runtime.shutdown().await;
     // What the gateway served before the stop is in the ledger before the exit.

@@ -20,6 +20,7 @@ mod error;
 pub mod escape;
 pub mod events;
 pub mod gateway;
+pub mod otlp;
 pub mod paths;
 pub mod presets;
 pub mod prometheus;

@@ -54,6 +54,13 @@ pub struct Settings {
     /// redacted headers) to files (0600) under `data/gateway-bodies/`. They hold
     /// prompts and code (`AISWITCH_GATEWAY_LOG_BODIES`, `aiswitch daemon --log-bodies`).
     pub gateway_log_bodies: bool,
+    /// An OpenTelemetry collector to send usage events and metrics to over OTLP/HTTP
+    /// (JSON), e.g. `http://127.0.0.1:4318`; unset: nothing is sent
+    /// (`AISWITCH_OTLP_ENDPOINT`). Prompts and keys are never sent.
+    pub otlp_endpoint: Option<String>,
+    /// Seconds between two sends of the metrics to `otlp_endpoint` (usage events go
+    /// as soon as they are recorded) (`AISWITCH_OTLP_INTERVAL_SECS`).
+    pub otlp_interval_secs: u64,
 }
 
 /// How launches reach their provider.
@@ -118,6 +125,8 @@ impl Default for Settings {
             gateway: GatewayMode::On,
             gateway_listen: "127.0.0.1:0".to_owned(),
             gateway_log_bodies: false,
+            otlp_endpoint: None,
+            otlp_interval_secs: 60,
         }
     }
 }
@@ -138,6 +147,11 @@ pub enum SettingsError {
         "invalid setting gateway_listen {0:?}: expected a 127.0.0.1 address and port such as 127.0.0.1:8787 (port 0 picks a free one)"
     )]
     GatewayListen(String),
+    /// `otlp_endpoint` is not an http(s) URL.
+    #[error(
+        "invalid setting otlp_endpoint {0:?}: expected the collector's OTLP/HTTP base URL such as http://127.0.0.1:4318"
+    )]
+    OtlpEndpoint(String),
     /// `config.toml` exists but cannot be read.
     #[error("cannot read settings file {path}: {source}")]
     Read {
@@ -241,8 +255,16 @@ impl Settings {
             self.gateway_log_bodies =
                 parse_env("AISWITCH_GATEWAY_LOG_BODIES", value, "true or false")?;
         }
+        if let Some(value) = lookup("AISWITCH_OTLP_ENDPOINT") {
+            self.otlp_endpoint = Some(value).filter(|v| !v.is_empty());
+        }
+        if let Some(value) = lookup("AISWITCH_OTLP_INTERVAL_SECS") {
+            self.otlp_interval_secs =
+                parse_env("AISWITCH_OTLP_INTERVAL_SECS", value, "a number of seconds")?;
+        }
         self.calendar()?;
         self.metrics_address()?;
+        self.otlp_base()?;
         self.gateway_address()?;
         Ok(())
     }
@@ -254,6 +276,23 @@ impl Settings {
             .ok()
             .filter(|a| a.ip().is_loopback())
             .ok_or_else(|| SettingsError::GatewayListen(self.gateway_listen.clone()))
+    }
+
+    /// The collector's base URL `otlp_endpoint` names (without a trailing `/`), if set.
+    pub fn otlp_base(&self) -> Result<Option<String>, SettingsError> {
+        self.otlp_endpoint
+            .as_deref()
+            .map(|text| {
+                text.parse::<hyper::Uri>()
+                    .ok()
+                    .filter(|uri| {
+                        matches!(uri.scheme_str(), Some("http" | "https"))
+                            && uri.authority().is_some()
+                    })
+                    .map(|_| text.trim_end_matches('/').to_owned())
+                    .ok_or_else(|| SettingsError::OtlpEndpoint(text.to_owned()))
+            })
+            .transpose()
     }
 
     /// The address `metrics_listen` names, if set.

@@ -13,15 +13,7 @@ use std::time::Duration;
 
 use common::daemon::Daemon;
 use common::logs::{claude_line, write_claude_log};
-use common::{Home, procs};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{Home, free_port, procs};
 
 /// `GET path` on 127.0.0.1:`port`: the status and the body (None: not answering).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -173,17 +165,9 @@ fn a_real_prometheus_scrapes_the_ledgers_totals() {
 
 #[test]
 fn a_bad_metrics_address_is_one_clear_line() {
-    let home = Home::new();
-    let run = home
-        .cmd(&["list"])
-        .env("AISWITCH_METRICS_LISTEN", "localhost")
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        stderr.contains("invalid setting metrics_listen \"localhost\""),
-        "{stderr}"
+    common::refused_setting(
+        "AISWITCH_METRICS_LISTEN",
+        "localhost",
+        "invalid setting metrics_listen \"localhost\"",
     );
-    assert_eq!(stderr.trim().lines().count(), 1);
 }

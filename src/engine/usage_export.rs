@@ -67,6 +67,16 @@ impl Engine {
         }
         Ok(self.open_store()?.usage_totals()?)
     }
+
+    /// Up to `limit` usage events recorded after row `after_id`, in recording order.
+    pub fn usage_after(&self, after_id: i64, limit: usize) -> Result<Vec<UsageRecord>, Error> {
+        Ok(self.open_store()?.usage_after(after_id, limit)?)
+    }
+
+    /// The id of the newest usage event (0: none yet).
+    pub fn last_usage_id(&self) -> Result<i64, Error> {
+        Ok(self.open_store()?.last_usage_id()?)
+    }
 }
 
 /// The CSV header: [`UsageRecord`]'s fields in order, as the `csv` crate names them

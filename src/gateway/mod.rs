@@ -219,7 +219,7 @@ impl Gateway {
         let in_flight = Arc::new(InFlight::default());
         let shared = Arc::new(Shared {
             table: table.clone(),
-            client: client(),
+            client: https_client(),
             sink,
             admission,
             in_flight: in_flight.clone(),
@@ -341,9 +341,15 @@ impl Drop for Gateway {
     }
 }
 
-/// The upstream client: HTTP/1.1, TLS with rustls (ring) and the system's roots
-/// (none found: plain HTTP upstreams still work, HTTPS ones fail with a clear error).
-fn client() -> HttpsClient {
+/// An HTTP client for the providers (and the OpenTelemetry collector): HTTP/1.1, TLS
+/// with rustls (ring) and the system's roots (none found: plain HTTP still works,
+/// HTTPS fails with a clear error).
+pub(crate) fn https_client<B>() -> Client<hyper_rustls::HttpsConnector<HttpConnector>, B>
+where
+    B: hyper::body::Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -353,7 +359,7 @@ fn client() -> HttpsClient {
         .with_provider_and_native_roots(provider.clone())
         .unwrap_or_else(|e| {
             tracing::warn!(
-                "the gateway found no system certificates ({e}); HTTPS providers will fail"
+                "no system certificates found ({e}); HTTPS providers and collectors will fail"
             );
             let config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 /// The kind of a metric family.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Only goes up (totals since the ledger began).
     Counter,
@@ -12,42 +12,81 @@ pub enum Kind {
     Gauge,
 }
 
-/// A page of metrics being written.
+/// One metric family: its samples under one name, kind and help text.
+#[derive(Debug, Clone)]
+pub struct Family {
+    /// The Prometheus name (`aiswitch_tokens_total`).
+    pub name: String,
+    /// Counter or gauge.
+    pub kind: Kind,
+    /// What it measures.
+    pub help: String,
+    /// Its samples: labels and value.
+    pub samples: Vec<(Vec<(String, String)>, f64)>,
+}
+
+/// The metrics of one moment, family by family: rendered as Prometheus text for a
+/// scrape, or sent to an OpenTelemetry collector (`otlp`).
 #[derive(Debug, Default)]
 pub struct Exposition {
-    text: String,
+    families: Vec<Family>,
 }
 
 impl Exposition {
     /// Starts a metric family; its samples follow.
     pub fn family(&mut self, name: &str, kind: Kind, help: &str) {
-        let kind = match kind {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-        };
-        let help = help.replace('\\', r"\\").replace('\n', r"\n");
-        let _ = writeln!(self.text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        self.families.push(Family {
+            name: name.to_owned(),
+            kind,
+            help: help.to_owned(),
+            samples: Vec::new(),
+        });
     }
 
-    /// One sample of the current family.
+    /// One sample of the current family (`name` is the family's).
     pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        self.text.push_str(name);
-        if !labels.is_empty() {
-            self.text.push('{');
-            for (i, (key, value)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.text.push(',');
-                }
-                let _ = write!(self.text, "{key}=\"{}\"", escape(value));
-            }
-            self.text.push('}');
+        if let Some(family) = self.families.last_mut() {
+            debug_assert_eq!(family.name, name, "a sample of the family just started");
+            let labels = labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            family.samples.push((labels, value));
         }
-        let _ = writeln!(self.text, " {value}");
     }
 
-    /// The page.
+    /// The families, in the order they were started.
+    pub fn families(&self) -> &[Family] {
+        &self.families
+    }
+
+    /// The page in the Prometheus text format.
     pub fn into_text(self) -> String {
-        self.text
+        let mut text = String::new();
+        for family in &self.families {
+            let kind = match family.kind {
+                Kind::Counter => "counter",
+                Kind::Gauge => "gauge",
+            };
+            let name = &family.name;
+            let help = family.help.replace('\\', r"\\").replace('\n', r"\n");
+            let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, value) in &family.samples {
+                text.push_str(name);
+                if !labels.is_empty() {
+                    text.push('{');
+                    for (i, (key, value)) in labels.iter().enumerate() {
+                        if i > 0 {
+                            text.push(',');
+                        }
+                        let _ = write!(text, "{key}=\"{}\"", escape(value));
+                    }
+                    text.push('}');
+                }
+                let _ = writeln!(text, " {value}");
+            }
+        }
+        text
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-pub use exposition::{Exposition, Kind};
+pub use exposition::{Exposition, Family, Kind};
 
 use crate::Error;
 use crate::budget::Limit;
@@ -48,43 +48,49 @@ pub async fn serve(
         .await
 }
 
-async fn scrape(
-    axum::extract::State(runtime): axum::extract::State<Arc<AgentRuntime>>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
+/// The metrics now: the ledger's totals, the budgets and quota windows from the store,
+/// the agents from the runtime.
+pub async fn read(runtime: &AgentRuntime) -> Result<Exposition, Error> {
     let agents = runtime.status().await;
     let engine = runtime.engine().clone();
-    let read = tokio::task::spawn_blocking(move || {
+    let (totals, budgets, windows) = tokio::task::spawn_blocking(move || {
         let totals = engine.usage_totals()?;
         let budgets = engine.budget_statuses()?;
         let windows = engine.limits(crate::store::now_ms())?;
         Ok::<_, Error>((totals, budgets, windows))
     })
-    .await;
-    match read {
-        Ok(Ok((totals, budgets, windows))) => (
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    Ok(metrics(&totals, &agents, &budgets, &windows))
+}
+
+async fn scrape(
+    axum::extract::State(runtime): axum::extract::State<Arc<AgentRuntime>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match read(&runtime).await {
+        Ok(metrics) => (
             [(
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            page(&totals, &agents, &budgets, &windows),
+            metrics.into_text(),
         )
             .into_response(),
-        Ok(Err(e)) => {
+        Err(e) => {
             tracing::warn!(error = %e, "cannot read the metrics");
             (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
         }
-        Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 
-/// The metrics page.
-pub fn page(
+/// The metric families of the ledger's totals, the agents, budgets and quota windows.
+pub fn metrics(
     totals: &[UsageTotal],
     agents: &[AgentStatusView],
     budgets: &[BudgetStatus],
     windows: &[QuotaView],
-) -> String {
+) -> Exposition {
     let mut page = Exposition::default();
     const TOKENS: &str = "aiswitch_tokens_total";
     page.family(
@@ -121,7 +127,7 @@ pub fn page(
     agent_gauges(&mut page, agents);
     budget_gauges(&mut page, budgets);
     quota_gauges(&mut page, windows);
-    page.into_text()
+    page
 }
 
 fn usage_labels(t: &UsageTotal) -> Vec<(&'static str, &str)> {

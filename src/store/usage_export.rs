@@ -49,6 +49,10 @@ pub struct UsageRecord {
     pub project: Option<String>,
 }
 
+/// The columns `read_record` reads, in its order.
+const RECORD_COLUMNS: &str = "id, at_ms, agent, instance, preset, provider, model, task_id, session_id,
+     input, output, cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, project";
+
 impl Store {
     /// Calls `each` with every usage event under `filter`, oldest first; stops at the
     /// first error `each` returns.
@@ -60,9 +64,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT id, at_ms, agent, instance, preset, provider, model, task_id, session_id,
-                        input, output, cache_read, cache_write, reasoning, cost_usd, cost_source,
-                        count_source, project
+                "SELECT {RECORD_COLUMNS}
                  FROM usage_events
                  WHERE at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR agent = ?3)
                    AND (?4 IS NULL OR preset = ?4) AND (?5 IS NULL OR model = ?5)
@@ -86,6 +88,34 @@ impl Store {
             each(record)?;
         }
         Ok(())
+    }
+
+    /// Up to `limit` usage events recorded after row `after_id`, in the order they
+    /// were recorded (what an exporter has not sent yet).
+    pub fn usage_after(&self, after_id: i64, limit: usize) -> Result<Vec<UsageRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM usage_events WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(|e| self.sqlite_err(e))?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![after_id, i64::try_from(limit).unwrap_or(i64::MAX)],
+                read_record,
+            )
+            .map_err(|e| self.sqlite_err(e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| self.sqlite_err(e))
+    }
+
+    /// The id of the newest usage event, 0 when the ledger is empty.
+    pub fn last_usage_id(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM usage_events", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.sqlite_err(e))
     }
 }
 

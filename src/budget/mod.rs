@@ -1,5 +1,6 @@
 //! Budgets: a limit in USD or tokens on a scope (everything, one agent, one preset)
-//! per period (UTC day, week from Monday, calendar month), thresholds that alert once
+//! per period (a calendar day, week or month in the user's time zone, DST included),
+//! thresholds that alert once
 //! per period, and an optional hard stop that refuses runs before they start.
 
 use std::fmt;
@@ -71,11 +72,11 @@ impl Scope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
-    /// A UTC day.
+    /// A calendar day in your time zone (the `timezone` setting).
     Day,
-    /// A week from Monday 00:00 UTC.
+    /// A calendar week from the `week_start` setting's day (Monday), in your time zone.
     Week,
-    /// A calendar month (UTC).
+    /// A calendar month in your time zone.
     Month,
 }
 
@@ -242,6 +243,14 @@ mod tests {
         // A daily budget in Beijing resets at its midnight (16:00 UTC), not UTC's.
         let beijing = Calendar::new("Asia/Shanghai", "monday").expect("zone");
         assert_eq!(Period::Day.bounds(now, &beijing).0, 1_795_536_000_000);
+        // Berlin: the day the clocks go back (2026-10-25) has 25 hours, and October's
+        // budget runs from midnight summer time to midnight winter time.
+        let berlin = Calendar::new("Europe/Berlin", "monday").expect("zone");
+        let autumn = 1_792_922_400_000; // 2026-10-25T10:00:00Z
+        let (b0, b1) = Period::Day.bounds(autumn, &berlin);
+        assert_eq!((b0, b1 - b0), (1_792_879_200_000, 25 * 3_600_000));
+        let (o0, o1) = Period::Month.bounds(autumn, &berlin);
+        assert_eq!((o0, o1), (1_790_805_600_000, 1_793_487_600_000));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use aiswitch::engine::SourceReport;
+use aiswitch::engine::{ImportProgress, SourceReport};
 use aiswitch::usage::LogSource;
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -52,6 +52,48 @@ struct ImportArgs {
     path: Option<std::path::PathBuf>,
 }
 
+/// One bar per source on standard error while a long import reads its files (none
+/// when standard error is not a terminal).
+#[derive(Default)]
+struct ProgressBars {
+    bar: Option<(LogSource, indicatif::ProgressBar)>,
+}
+
+impl ProgressBars {
+    fn show(&mut self, p: ImportProgress) {
+        if self.bar.as_ref().is_none_or(|(s, _)| *s != p.source) {
+            if let Some((_, done)) = self.bar.take() {
+                done.finish_and_clear();
+            }
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(p.files_total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} files, {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(format!("{} logs", p.source.agent()));
+            self.bar = Some((p.source, bar));
+        }
+        if let Some((_, bar)) = &self.bar {
+            bar.set_position(p.files_done as u64);
+            bar.set_message(format!("{:.1} MB", p.bytes_read as f64 / 1e6));
+        }
+    }
+}
+
+impl Drop for ProgressBars {
+    fn drop(&mut self) {
+        if let Some((_, bar)) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
     let UsageCommand::Import(args) = args.command;
     let sources: Vec<LogSource> = match args.which {
@@ -77,13 +119,16 @@ pub fn usage(args: UsageArgs, out: &Output) -> Result<ExitCode, CliError> {
         )));
     }
     let engine = engine()?;
+    let mut bar = ProgressBars::default();
+    let mut progress = |p: ImportProgress| bar.show(p);
     let reports = match (&args.path, sources.as_slice()) {
         (Some(path), &[source]) => vec![SourceReport {
             agent: source.agent(),
-            report: engine.import_usage(source, path)?,
+            report: engine.import_usage(source, path, &mut progress)?,
         }],
-        _ => engine.import_default_logs(&sources)?,
+        _ => engine.import_default_logs(&sources, &mut progress)?,
     };
+    drop(bar);
     out.emit(&reports, || {
         if reports.is_empty() {
             return "no Claude Code, Codex, Gemini CLI, Qwen Code or OpenCode logs found".into();

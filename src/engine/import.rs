@@ -33,6 +33,22 @@ pub struct ImportReport {
     pub recorded_by_aiswitch: usize,
 }
 
+/// How far a usage import is, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportProgress {
+    /// Whose logs.
+    pub source: LogSource,
+    /// Files read so far.
+    pub files_done: usize,
+    /// Files to read.
+    pub files_total: usize,
+    /// Bytes read so far.
+    pub bytes_read: u64,
+}
+
+/// How often a long import says how far it is.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The default log directory of `source` under the user's home.
 pub fn default_log_dir(source: LogSource) -> Option<PathBuf> {
     let home = directories::BaseDirs::new()?.home_dir().to_path_buf();
@@ -240,8 +256,15 @@ fn read_in_parallel(
 
 impl Engine {
     /// Imports `source`'s logs from `dir` (a file or a directory searched for
-    /// `*.jsonl`). A missing `dir` is an error and nothing is written.
-    pub fn import_usage(&self, source: LogSource, dir: &Path) -> Result<ImportReport, Error> {
+    /// `*.jsonl`). A missing `dir` is an error and nothing is written. A long import
+    /// calls `progress` after each file and records a `usage_import_progress` event
+    /// once a second.
+    pub fn import_usage(
+        &self,
+        source: LogSource,
+        dir: &Path,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport, Error> {
         if !dir.exists() {
             return Err(PresetError::Read {
                 path: dir.to_path_buf(),
@@ -288,11 +311,30 @@ impl Engine {
             let ours = store.agent_sessions()?;
             store.cache_mib(64)?;
             let table = self.price_table();
+            let mut now = ImportProgress {
+                source,
+                files_done: 0,
+                files_total: pending.len(),
+                bytes_read: 0,
+            };
+            let mut said = std::time::Instant::now();
             read_in_parallel(source, &pending, &table, |unread, read| {
                 report.corrupt_lines += read.corrupt;
                 keep_new(&mut store, read.rows, &ours, &mut report, &mut added)?;
                 report.bytes_read += read.complete;
                 store.set_import_offset(&unread.key, unread.start + read.complete, unread.size)?;
+                now.files_done += 1;
+                now.bytes_read = report.bytes_read;
+                progress(now);
+                if said.elapsed() >= PROGRESS_EVERY && now.files_done < now.files_total {
+                    said = std::time::Instant::now();
+                    self.record(&[Event::UsageImportProgress {
+                        what: format!("{} logs", source.agent()),
+                        files_done: now.files_done,
+                        files_total: now.files_total,
+                        bytes_read: now.bytes_read,
+                    }])?;
+                }
                 Ok(())
             })?;
         }
@@ -401,13 +443,17 @@ impl Engine {
 
     /// Imports each of `sources` from where its CLI keeps its logs; a source whose
     /// directory does not exist (that CLI never ran here) is left out of the answer.
-    pub fn import_default_logs(&self, sources: &[LogSource]) -> Result<Vec<SourceReport>, Error> {
+    pub fn import_default_logs(
+        &self,
+        sources: &[LogSource],
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<Vec<SourceReport>, Error> {
         let mut reports = Vec::new();
         for &source in sources {
             let Some(dir) = default_log_dir(source).filter(|d| d.exists()) else {
                 continue;
             };
-            let report = self.import_usage(source, &dir)?;
+            let report = self.import_usage(source, &dir, progress)?;
             reports.push(SourceReport {
                 agent: source.agent(),
                 report,

@@ -41,7 +41,7 @@ pub use doctor::{DirectoryCheck, DoctorAgent, DoctorReport, Override};
 pub use env::{EnvView, Verify};
 pub use exchange::{AddOutcome, Change, FieldChange, ImportAction, ImportOptions, ImportOutcome};
 pub use gateway::{QuotaView, Route};
-pub use import::{ImportReport, SourceReport, default_log_dir};
+pub use import::{ImportProgress, ImportReport, SourceReport, default_log_dir};
 pub use keep::{KeepError, Kept};
 pub use launch::Installed;
 pub use metrics::{AgentMetrics, MethodMetrics, Percentiles};

@@ -58,6 +58,7 @@ pub fn examples() -> Vec<(Event, &'static str)> {
         (Event::EnvRolledBack { agent: agent.clone(), preset: preset.clone(), snapshot: "auto-1".into() }, "an agent was rolled back to a snapshot"),
         (Event::EnvSnapshotTaken { agent, snapshot: "auto-1".into() }, "a snapshot of an agent's environment was taken"),
         (Event::ImportProgress { preset, action: "new".into(), done: 1, total: 3 }, "an import wrote a preset"),
+        (Event::UsageImportProgress { what: "claude logs".into(), files_done: 120, files_total: 480, bytes_read: 262_144_000 }, "a long usage import is under way (at most one a second)"),
         (Event::ImportFinished { what: "presets".into(), written: 3, skipped: 0 }, "an import finished (`what`: presets, claude logs, codex logs)"),
         (Event::Subscribed { after: 41 }, "live: the first event of a subscription; stored events after `after` follow"),
         (Event::DaemonStarted { pid: 4200, version: crate::VERSION.into() }, "the daemon started"),
@@ -112,6 +113,7 @@ mod tests {
             Event::RunToolCall { .. } => 35,
             Event::AgentEnvSwitchedLive { .. } => 36,
             Event::QuotaWindowReset { .. } => 37,
+            Event::UsageImportProgress { .. } => 38,
         }
     }
 
@@ -120,7 +122,7 @@ mod tests {
         let examples = examples();
         let mut ordinals: Vec<usize> = examples.iter().map(|(e, _)| ordinal(e)).collect();
         ordinals.sort_unstable();
-        assert_eq!(ordinals, (0..=37).collect::<Vec<_>>());
+        assert_eq!(ordinals, (0..=38).collect::<Vec<_>>());
         for (event, _) in examples {
             let text = serde_json::to_string(&event).expect("serialise");
             let back: Event = serde_json::from_str(&text).expect("deserialise");

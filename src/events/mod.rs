@@ -312,6 +312,17 @@ pub enum Event {
         /// Presets the import writes.
         total: usize,
     },
+    /// A long usage import is under way (at most one a second).
+    UsageImportProgress {
+        /// What is read: `claude logs`, ...
+        what: String,
+        /// Files read so far.
+        files_done: usize,
+        /// Files to read.
+        files_total: usize,
+        /// Bytes read so far.
+        bytes_read: u64,
+    },
     /// An import finished.
     ImportFinished {
         /// What was imported: `presets` or a usage log source.

@@ -190,6 +190,15 @@ fn the_rest(event: &Event) -> Option<String> {
             done,
             total,
         } => format!("import {done}/{total}: {preset} {action}"),
+        Event::UsageImportProgress {
+            what,
+            files_done,
+            files_total,
+            bytes_read,
+        } => format!(
+            "import of {what}: {files_done}/{files_total} files, {:.1} MB read",
+            *bytes_read as f64 / 1e6
+        ),
         Event::ImportFinished {
             what,
             written,

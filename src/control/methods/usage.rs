@@ -111,7 +111,7 @@ fn import(call: &Call) -> Result<Value, ErrorObject> {
         })?],
     };
     let engine = call.engine();
-    let reports = tokio::task::block_in_place(|| engine.import_default_logs(&sources))
+    let reports = tokio::task::block_in_place(|| engine.import_default_logs(&sources, &mut |_| {}))
         .map_err(engine_error)?;
     to_value(&reports)
 }

@@ -283,6 +283,48 @@ fn days_and_dates_are_in_the_users_time_zone() {
     );
 }
 
+#[test]
+fn a_report_day_across_a_dst_change_is_the_local_calendar_day() {
+    let home = Home::new();
+    let log = home
+        .user_home()
+        .join(".claude/projects/-work-app/dst.jsonl");
+    // 1 November 2026 in California has 25 hours: 00:30 PDT is 07:30 UTC on the 1st,
+    // 23:30 PST is 07:30 UTC on the 2nd. Both are the 1st there.
+    let mut text = claude_call("2026-11-01T07:30:00Z", "early", "claude-sonnet-4-5", 1);
+    text += &claude_call("2026-11-02T07:30:00Z", "late", "claude-sonnet-4-5", 2);
+    text += &claude_call("2026-11-02T08:30:00Z", "next", "claude-sonnet-4-5", 4);
+    append(&log, &text);
+    home.run(&["usage", "import", "claude"]).ok();
+    let days = |zone: &str| -> Vec<(String, u64)> {
+        let report = home
+            .run(&["tokens", "daily", "--all", "--timezone", zone, "--json"])
+            .ok()
+            .json();
+        report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["key"].as_str().unwrap().to_owned(),
+                    g["tokens"]["input"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let day = |d: &str, n: u64| (d.to_owned(), n);
+    assert_eq!(
+        days("America/Los_Angeles"),
+        [day("2026-11-01", 3), day("2026-11-02", 4)]
+    );
+    assert_eq!(days("UTC"), [day("2026-11-01", 1), day("2026-11-02", 6)]);
+    assert_eq!(
+        days("Asia/Shanghai"),
+        [day("2026-11-01", 1), day("2026-11-02", 6)]
+    );
+}
+
 fn claude_call(at: &str, msg: &str, model: &str, input: u64) -> String {
     format!(
         r#"{{"type":"assistant","timestamp":"{at}","requestId":"req_{msg}","sessionId":"s","message":{{"id":"{msg}","model":"{model}","usage":{{"input_tokens":{input},"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}}}}"#

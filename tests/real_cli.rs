@@ -212,8 +212,11 @@ struct Row {
     seconds: f64,
 }
 
-#[test]
-fn real_cli_suite() {
+#[path = "real_cli/login.rs"]
+mod login;
+
+/// Installs the pinned CLIs into the cache (quick when they are there).
+fn install() {
     let install = Command::new("bash")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -223,6 +226,11 @@ fn real_cli_suite() {
         .status()
         .unwrap();
     assert!(install.success(), "installing the real CLIs failed");
+}
+
+#[test]
+fn real_cli_suite() {
+    install();
 
     let mut rows = Vec::new();
     let mut recorded = Vec::new();
@@ -406,6 +414,11 @@ impl CliHome {
         text.replace(&format!("{root}/user"), "/home/user")
             .replace(&root, "/home/user/.aiswitch-test")
             .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT")
+    }
+
+    /// The user's home.
+    fn user(&self) -> PathBuf {
+        self.dir.path().join("user")
     }
 
     fn user_files(&self) -> Vec<(String, Vec<u8>)> {

@@ -89,6 +89,11 @@ pub struct KindInjection {
     /// adapter takes extra Claude flags there).
     #[serde(default)]
     pub session_meta: Option<toml::Table>,
+    /// What a preset without a key becomes instead: the CLI keeps its own login (a
+    /// subscription) and only the base URL and model come from the preset, e.g.
+    /// Codex's `requires_openai_auth` provider for its ChatGPT sign-in.
+    #[serde(default)]
+    pub login: Option<Box<KindInjection>>,
 }
 
 /// What a preset becomes for one agent.
@@ -216,39 +221,14 @@ impl Manifest {
                 .map_err(|_| format!("field `env`: invalid env var name {name:?}"))?;
         }
         for (kind, injection) in &self.inject {
-            let files: Vec<&str> = injection.files.keys().map(String::as_str).collect();
-            for name in injection.files.keys() {
-                if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            check_injection(&format!("inject.{kind}"), injection)?;
+            if let Some(login) = &injection.login {
+                if login.login.is_some() {
                     return Err(format!(
-                        "field `inject.{kind}.files`: {name:?} must be a plain file name"
+                        "field `inject.{kind}.login`: a login has no login of its own"
                     ));
                 }
-            }
-            for (name, template) in &injection.env {
-                EnvVarName::parse(name).map_err(|_| {
-                    format!("field `inject.{kind}.env`: invalid env var name {name:?}")
-                })?;
-                check_template(template, &files)
-                    .map_err(|e| format!("field `inject.{kind}.env.{name}`: {e}"))?;
-            }
-            for (name, table) in &injection.files {
-                check_table(table, &[])
-                    .map_err(|e| format!("field `inject.{kind}.files.{name}`: {e}"))?;
-            }
-            if let Some(meta) = &injection.session_meta {
-                check_table(meta, &files)
-                    .map_err(|e| format!("field `inject.{kind}.session_meta`: {e}"))?;
-            }
-            for group in &injection.args {
-                for arg in group {
-                    check_template(arg, &files)
-                        .map_err(|e| format!("field `inject.{kind}.args`: {e}"))?;
-                    if arg.contains("{api_key}") {
-                        return Err(format!(
-                            "field `inject.{kind}.args`: {{api_key}} may not appear in arguments (other users can read them in ps); pass it in `env`"
-                        ));
-                    }
-                }
+                check_injection(&format!("inject.{kind}.login"), login)?;
             }
         }
         let policy = &self.restart;
@@ -328,6 +308,10 @@ impl Manifest {
         let Some(injection) = self.inject.get(&preset.kind) else {
             return Err(self.inject.keys().copied().collect());
         };
+        let injection = match (&preset.api_key, &injection.login) {
+            (None, Some(login)) => login,
+            _ => injection,
+        };
         let values = |name: &str| -> Option<String> {
             match name {
                 "base_url" => preset.base_url.clone(),
@@ -379,6 +363,40 @@ impl Manifest {
             lease: None,
         })
     }
+}
+
+/// Checks one injection table (`label` names it in errors).
+fn check_injection(label: &str, injection: &KindInjection) -> Result<(), String> {
+    let files: Vec<&str> = injection.files.keys().map(String::as_str).collect();
+    for name in injection.files.keys() {
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Err(format!(
+                "field `{label}.files`: {name:?} must be a plain file name"
+            ));
+        }
+    }
+    for (name, template) in &injection.env {
+        EnvVarName::parse(name)
+            .map_err(|_| format!("field `{label}.env`: invalid env var name {name:?}"))?;
+        check_template(template, &files).map_err(|e| format!("field `{label}.env.{name}`: {e}"))?;
+    }
+    for (name, table) in &injection.files {
+        check_table(table, &[]).map_err(|e| format!("field `{label}.files.{name}`: {e}"))?;
+    }
+    if let Some(meta) = &injection.session_meta {
+        check_table(meta, &files).map_err(|e| format!("field `{label}.session_meta`: {e}"))?;
+    }
+    for group in &injection.args {
+        for arg in group {
+            check_template(arg, &files).map_err(|e| format!("field `{label}.args`: {e}"))?;
+            if arg.contains("{api_key}") {
+                return Err(format!(
+                    "field `{label}.args`: {{api_key}} may not appear in arguments (other users can read them in ps); pass it in `env`"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks the templates in a file's keys and strings (files cannot name files).
@@ -578,5 +596,36 @@ mod tests {
                 .expect_err("refused"),
             vec![ProviderKind::Openai]
         );
+    }
+
+    #[test]
+    fn a_preset_without_a_key_takes_the_login_injection() {
+        let text = format!(
+            "{BASIC}[inject.openai]\nenv = {{ KEY = \"{{api_key}}\" }}\nargs = [[\"--provider\", \"keyed\"]]\n[inject.openai.login]\nargs = [[\"--provider\", \"login\"], [\"--url\", \"{{base_url}}\"]]\n"
+        );
+        let manifest = Manifest::parse(&text, "m").expect("valid");
+        let mut preset = Preset::new(PresetName::parse("p").expect("n"), ProviderKind::Openai);
+        preset.base_url = Some("https://chatgpt.example/codex".into());
+        let login = manifest
+            .injection(&preset, Path::new("/f"))
+            .expect("accepted");
+        assert_eq!(
+            login.args,
+            [
+                "--provider",
+                "login",
+                "--url",
+                "https://chatgpt.example/codex"
+            ]
+        );
+        assert!(login.env.is_empty());
+        preset.api_key = Some(Secret::new("sk-1"));
+        let keyed = manifest
+            .injection(&preset, Path::new("/f"))
+            .expect("accepted");
+        assert_eq!(keyed.args, ["--provider", "keyed"]);
+        let nested = format!("{text}[inject.openai.login.login]\n");
+        let err = Manifest::parse(&nested, "m").expect_err("refused");
+        assert!(err.to_string().contains("inject.openai.login"), "{err}");
     }
 }

@@ -1,0 +1,126 @@
+//! Codex signed in with a ChatGPT plan (no key in the preset) through the gateway: its
+//! own credential reaches the provider untouched, the request is metered, and the
+//! plan's windows (`x-codex-primary/secondary-*`) show in `aiswitch limits`.
+//!
+//! Named `real_cli_suite_*`: it runs with the real-CLI suite (`--test real_cli`),
+//! which installs the CLIs, not with the core tests.
+
+use super::{CASES, CliHome, check, tail};
+use crate::common::fake_provider::{FakeProvider, Usage};
+
+/// A ChatGPT sign-in as Codex keeps it in `~/.codex/auth.json`. Codex reads the
+/// token's claims (plan, account) without checking a signature; it expires in 2100.
+const TOKEN: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJlbWFpbCI6InVzZXJAZXhhbXBsZS5jb20iLCJleHAiOjQxMDI0NDQ4MDAsImh0dHBzOi8vYXBpLm9wZW5haS5jb20vYXV0aCI6eyJjaGF0Z3B0X3BsYW5fdHlwZSI6InBsdXMiLCJjaGF0Z3B0X2FjY291bnRfaWQiOiJhY2MtdGVzdCJ9fQ.sig";
+
+#[test]
+fn real_cli_suite_codex_chatgpt_login_goes_through_the_gateway() {
+    super::install();
+    let case = CASES.iter().find(|c| c.agent == "codex").unwrap();
+    let outcome = exercise(case);
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+}
+
+fn exercise(case: &super::Case) -> Result<(), String> {
+    let home = CliHome::new(case);
+    let provider = FakeProvider::start(Usage::default());
+    provider.set_headers(&[
+        ("x-codex-primary-used-percent", "42"),
+        ("x-codex-primary-window-minutes", "300"),
+        ("x-codex-primary-reset-after-seconds", "3600"),
+        ("x-codex-secondary-used-percent", "9"),
+        ("x-codex-secondary-window-minutes", "10080"),
+    ]);
+    // Refreshed just now, so Codex does not try to refresh it.
+    let auth = serde_json::json!({
+        "OPENAI_API_KEY": null,
+        "tokens": {"id_token": TOKEN, "access_token": TOKEN, "refresh_token": "rt-test", "account_id": "acc-test"},
+        "last_refresh": jiff::Timestamp::now().to_string(),
+    })
+    .to_string();
+    let auth_file = home.user().join(".codex/auth.json");
+    std::fs::create_dir_all(auth_file.parent().unwrap()).unwrap();
+    std::fs::write(&auth_file, &auth).unwrap();
+    let before = home.user_files();
+
+    let url = format!("{}/v1", provider.url());
+    let (code, _, err) = home.run(
+        &[
+            "add",
+            "plus",
+            "--kind",
+            "openai",
+            "--base-url",
+            &url,
+            "--model",
+            "gpt-fake",
+        ],
+        None,
+    )?;
+    check(code == 0, || format!("add failed: {err}"))?;
+    let (code, out, err) = home.run(
+        &[
+            "agents", "check", "codex", "--preset", "plus", "--prompt", "hi",
+        ],
+        None,
+    )?;
+    check(code == 0, || {
+        format!("agents check exited {code}: {}", tail(&err))
+    })?;
+    check(out.contains("(metered by the gateway)"), || {
+        format!("not metered by the gateway: {out}")
+    })?;
+
+    let calls = provider.model_calls();
+    check(!calls.is_empty(), || {
+        "no request reached the provider".into()
+    })?;
+    for call in &calls {
+        check(
+            call.auth.as_deref() == Some(&format!("bearer:{TOKEN}")[..]),
+            || {
+                format!(
+                    "the ChatGPT sign-in did not pass untouched: {:?}",
+                    call.auth
+                )
+            },
+        )?;
+        check(call.uri.starts_with("/v1/responses"), || {
+            format!("the request went to {}", call.uri)
+        })?;
+    }
+    let (_, summary, _) = home.run(
+        &["tokens", "summary", "--all", "--by", "source", "--json"],
+        None,
+    )?;
+    let summary: serde_json::Value = serde_json::from_str(&summary).map_err(|e| e.to_string())?;
+    let gateway = summary["groups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["key"] == "gateway"))
+        .cloned()
+        .unwrap_or_default();
+    check(gateway["runs"].as_u64() == Some(calls.len() as u64), || {
+        format!("{} requests, ledger says {summary}", calls.len())
+    })?;
+
+    let (_, limits, _) = home.run(&["--json", "limits"], None)?;
+    let limits: serde_json::Value = serde_json::from_str(&limits).map_err(|e| e.to_string())?;
+    let used = |window: &str| {
+        limits["windows"]
+            .as_array()
+            .and_then(|w| {
+                w.iter()
+                    .find(|w| w["preset"] == "plus" && w["window"] == window)
+            })
+            .and_then(|w| w["used_percent"].as_f64())
+    };
+    check(
+        used("primary") == Some(42.0) && used("secondary") == Some(9.0),
+        || format!("the plan's windows are not seen: {limits}"),
+    )?;
+
+    check(home.user_files() == before, || "a user file changed".into())?;
+    check(std::fs::read_to_string(&auth_file).unwrap() == auth, || {
+        "Codex's sign-in file changed".into()
+    })?;
+    Ok(())
+}

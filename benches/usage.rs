@@ -60,6 +60,7 @@ fn main() {
                 instance: None,
                 session_id: None,
                 project: None,
+                launch: None,
             })
             .collect();
         store.insert_usage(&rows).unwrap();

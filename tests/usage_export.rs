@@ -49,7 +49,8 @@ fn csv_round_trips_and_sums_to_the_ledger() {
             "cost_usd",
             "cost_source",
             "count_source",
-            "project"
+            "project",
+            "launch"
         ],
         "the documented columns, in order"
     );

@@ -255,10 +255,11 @@ impl Engine {
         live: Option<mpsc::UnboundedSender<RunEvent>>,
     ) -> Result<CheckReport, Error> {
         let started = Instant::now();
-        let started_ms = crate::store::now_ms();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         // The preset actually used: the one named, else the agent's active one.
         let (spec, preset_name) = self.resolve_launch(agent, preset, cwd)?;
+        // Its requests through the gateway are this launch's rows in the ledger.
+        let launch = spec.lease.as_ref().map(|l| l.0.short_id().to_owned());
         // A hard-stop budget refuses the run here, before anything starts.
         let reservation = if prompt.is_some() {
             self.reserve_run(agent, preset_name.as_deref(), None)?
@@ -304,12 +305,9 @@ impl Engine {
         let mut cost_usd = summary.as_ref().and_then(|s| s.cost_usd);
         // Through the gateway, every request is in the ledger already.
         self.settle_gateway(None);
-        let gateway_usage = match self.gateway_routes(preset_name.as_deref()) {
-            true => {
-                self.open_store()?
-                    .gateway_usage_since(agent, preset_name.as_deref(), started_ms)?
-            }
-            false => None,
+        let gateway_usage = match &launch {
+            Some(launch) => self.open_store()?.gateway_usage_of_launch(launch)?,
+            None => None,
         };
         // A check that made no request through the gateway keeps the agent's report.
         let metered = gateway_usage.is_some();

@@ -341,6 +341,7 @@ impl Engine {
         row.count_source = "gateway";
         row.instance.clone_from(&metered.info.instance);
         row.project.clone_from(&metered.info.project);
+        row.launch = Some(metered.launch.clone());
         row
     }
 

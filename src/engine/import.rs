@@ -192,6 +192,7 @@ fn read_file(source: LogSource, unread: &Unread, table: &PriceTable) -> Option<F
                     instance: None,
                     session_id: entry.session.or_else(|| session.clone()),
                     project: entry.project.or_else(|| project.clone()),
+                    launch: None,
                 });
             }
             Line::Turn {
@@ -403,6 +404,7 @@ impl Engine {
                 instance: None,
                 session_id: message.entry.session,
                 project: message.entry.project,
+                launch: None,
             });
         }
         let mut store = self.open_store()?;

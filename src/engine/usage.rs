@@ -59,6 +59,7 @@ impl Engine {
             instance: None,
             session_id: None,
             project: None,
+            launch: None,
         }
     }
 

@@ -177,6 +177,12 @@ impl LeaseTable {
     }
 }
 
+/// The short name of the launch `token` belongs to: the first 12 hex digits.
+pub fn short_id(token: &str) -> &str {
+    let hex = token.trim_start_matches("aiswitch-");
+    &hex[..hex.len().min(12)]
+}
+
 /// A live launch's token; the token is refused once this is dropped.
 #[derive(Debug)]
 pub struct Lease {
@@ -191,10 +197,9 @@ impl Lease {
         &self.token
     }
 
-    /// A short name of this launch (for its files' directory).
+    /// A short name of this launch (for its files' directory, and its ledger rows).
     pub fn short_id(&self) -> &str {
-        let hex = self.token.trim_start_matches("aiswitch-");
-        &hex[..hex.len().min(12)]
+        short_id(&self.token)
     }
 
     /// Removes `dir` (the launch's own config files) when the launch ends.

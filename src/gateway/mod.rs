@@ -63,6 +63,8 @@ pub struct Metered {
     pub at_ms: i64,
     /// The launch.
     pub info: LaunchInfo,
+    /// The launch's short id (see [`lease::short_id`]).
+    pub launch: String,
     /// The preset whose upstream served it.
     pub preset: String,
     /// The upstream's host.

@@ -192,6 +192,7 @@ fn unreserve(shared: &Shared, accepted: &Accepted) {
         observation: Observation::Usage(Metered {
             at_ms: now_ms(),
             info: launch.info.clone(),
+            launch: super::lease::short_id(&accepted.token).to_owned(),
             preset: launch.upstream.preset.clone(),
             provider: launch.upstream.provider(),
             model: None,
@@ -310,10 +311,12 @@ fn metered(
     let status = parts.status.as_u16();
     let Accepted {
         launch,
+        token,
         model_in_path,
         reservation,
         ..
     } = accepted;
+    let launch_id = super::lease::short_id(&token).to_owned();
     let on_end = Box::new(move |meter: Meter| {
         let reading = meter.finish();
         if reading.metered || reservation.is_some() {
@@ -322,6 +325,7 @@ fn metered(
                 observation: Observation::Usage(Metered {
                     at_ms,
                     info: launch.info,
+                    launch: launch_id,
                     preset: launch.upstream.preset.clone(),
                     provider,
                     model: reading.model.or(model_in_path),

@@ -65,6 +65,8 @@ pub struct UsageRow {
     pub session_id: Option<String>,
     /// The working directory it ran in, when known (`--project` filters on it).
     pub project: Option<String>,
+    /// The gateway launch it was metered in (the short id of its token).
+    pub launch: Option<String>,
 }
 
 /// What the gateway metered for one run: tokens, cost (`None`: unpriced), model.
@@ -189,8 +191,8 @@ impl Store {
                 .prepare_cached(
                     "INSERT OR IGNORE INTO usage_events (at_ms, agent, preset, provider, model, task_id, input, output,
                      cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, price_version, source_key,
-                     instance, session_id, project)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                     instance, session_id, project, launch)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 )
                 .map_err(err)?;
             for r in rows {
@@ -215,6 +217,7 @@ impl Store {
                         r.instance,
                         r.session_id,
                         r.project,
+                        r.launch,
                     ])
                     .map_err(err)?;
                 if n == 0 {
@@ -284,18 +287,10 @@ impl Store {
         Ok(added)
     }
 
-    /// What the gateway metered for `agent` with `preset` since `since_ms` (an
-    /// `agents check`'s requests), `None` when it metered nothing.
-    pub fn gateway_usage_since(
-        &self,
-        agent: &str,
-        preset: Option<&str>,
-        since_ms: i64,
-    ) -> Result<Option<RunMetered>, StoreError> {
-        self.gateway_sum(
-            "agent = ?1 AND preset IS ?2 AND at_ms >= ?3",
-            rusqlite::params![agent, preset, since_ms],
-        )
+    /// What the gateway metered in one launch (an `agents check`'s requests), `None`
+    /// when it metered nothing.
+    pub fn gateway_usage_of_launch(&self, launch: &str) -> Result<Option<RunMetered>, StoreError> {
+        self.gateway_sum("launch = ?1", rusqlite::params![launch])
     }
 
     /// What the gateway metered for one copy of an agent in a task, `None` when it
@@ -731,6 +726,7 @@ mod tests {
             instance: None,
             session_id: None,
             project: None,
+            launch: None,
         }
     }
 

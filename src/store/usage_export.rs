@@ -47,11 +47,13 @@ pub struct UsageRecord {
     pub count_source: String,
     /// The working directory it ran in, when known.
     pub project: Option<String>,
+    /// The gateway launch that metered it (the short id of its token).
+    pub launch: Option<String>,
 }
 
 /// The columns `read_record` reads, in its order.
 const RECORD_COLUMNS: &str = "id, at_ms, agent, instance, preset, provider, model, task_id, session_id,
-     input, output, cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, project";
+     input, output, cache_read, cache_write, reasoning, cost_usd, cost_source, count_source, project, launch";
 
 impl Store {
     /// Calls `each` with every usage event under `filter`, oldest first; stops at the
@@ -147,6 +149,7 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<UsageRecord> {
         cost_source: row.get(15)?,
         count_source: row.get(16)?,
         project: row.get(17)?,
+        launch: row.get(18)?,
     })
 }
 

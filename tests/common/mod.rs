@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod fake_provider;
+pub mod gateway;
 pub mod logs;
 pub mod procs;
 pub mod reference;

@@ -1,6 +1,10 @@
 -- The working directory a usage event belongs to (an imported log's `cwd`, a task's
 -- working directory), for `--project`. Unindexed: a project filter reads raw events.
 ALTER TABLE usage_events ADD COLUMN project TEXT;
+-- The launch a gateway-metered request belonged to (the short id of its token), so an
+-- `agents check` reads back exactly its own requests.
+ALTER TABLE usage_events ADD COLUMN launch TEXT;
+CREATE INDEX usage_launch ON usage_events (launch) WHERE launch IS NOT NULL;
 -- The sessions aiswitch recorded itself, which an import skips: found without
 -- reading every imported row. It replaces the index of every session (no query
 -- looks a session up among imported rows), which cost each imported row.

@@ -238,3 +238,99 @@ fn a_failing_upstream_fails_over_to_the_next_and_its_breaker_opens() {
         "the breaker opened after three failures"
     );
 }
+
+/// One raw HTTP/1.0 exchange (so the answer is not chunked): (status, body).
+fn exchange(base: &str, token: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "POST /v1/messages HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nanthropic-version: 2023-06-01\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    (
+        status,
+        response.split_once("\r\n\r\n").unwrap().1.to_owned(),
+    )
+}
+
+#[test]
+fn an_agent_that_speaks_anthropic_uses_a_chat_completions_provider_through_translation() {
+    let provider = FakeProvider::start(billed());
+    let home = Home::new();
+    add_preset(&home, "oai", "openai", &format!("{}/v1", provider.url()));
+    // An agent that speaks only Anthropic Messages, as Claude Code does.
+    common::reference::register(
+        &home,
+        "claudeish",
+        &[],
+        "[inject.anthropic]\nenv = { ANTHROPIC_BASE_URL = \"{base_url}\", ANTHROPIC_AUTH_TOKEN = \"{api_key}\", ANTHROPIC_MODEL = \"{model}\" }\n",
+    );
+    home.run(&["env", "switch", "claudeish", "oai"]).ok();
+    let daemon = common::daemon::Daemon::start(&home, &[]);
+    let control = common::daemon::Control::connect(&daemon);
+    let pid = control
+        .call("agent.start", serde_json::json!({"agent": "claudeish"}))
+        .unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    let url = common::gateway::env_of(pid, "ANTHROPIC_BASE_URL");
+    let token = common::gateway::env_of(pid, "ANTHROPIC_AUTH_TOKEN");
+
+    let (status, body) = exchange(
+        &url,
+        &token,
+        r#"{"model":"claude-x","max_tokens":64,"system":"be brief","messages":[{"role":"user","content":"hi"}]}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["type"], "message", "{answer}");
+    assert_eq!(answer["content"][0]["type"], "text", "{answer}");
+    assert!(
+        answer["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("FAKE_REPLY")
+    );
+    // The provider's bill, in Anthropic's split: 120 in of which 30 cached.
+    assert_eq!(answer["usage"]["input_tokens"], 90, "{answer}");
+    assert_eq!(answer["usage"]["cache_read_input_tokens"], 30, "{answer}");
+    assert_eq!(answer["usage"]["output_tokens"], 45, "{answer}");
+    let call = provider.model_calls().pop().unwrap();
+    assert_eq!(call.api, common::fake_provider::Api::OpenAiChat);
+    assert_eq!(call.uri, "/v1/chat/completions");
+    assert_eq!(call.auth.as_deref(), Some(&format!("bearer:{KEY}")[..]));
+    assert_eq!(call.model.as_deref(), Some("fake-m"), "the preset's model");
+
+    let (status, stream) = exchange(
+        &url,
+        &token,
+        r#"{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+    );
+    assert_eq!(status, 200, "{stream}");
+    let events: Vec<&str> = stream
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(events.first(), Some(&"message_start"), "{stream}");
+    assert_eq!(events.last(), Some(&"message_stop"), "{stream}");
+    assert!(events.contains(&"content_block_delta"), "{stream}");
+    assert!(stream.contains("FAKE_REPLY"), "{stream}");
+    assert!(stream.contains(r#""output_tokens":45"#), "{stream}");
+
+    // Both metered from the provider's answers, in the ledger as gateway rows.
+    let rows = ledger(&home);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert_eq!(
+            (row["input"].as_u64(), row["output"].as_u64()),
+            (Some(90), Some(45)),
+            "{row}"
+        );
+    }
+}

@@ -214,6 +214,8 @@ struct Row {
 
 #[path = "real_cli/login.rs"]
 mod login;
+#[path = "real_cli/translate.rs"]
+mod translate;
 
 /// Installs the pinned CLIs into the cache (quick when they are there).
 fn install() {
@@ -414,6 +416,21 @@ impl CliHome {
         text.replace(&format!("{root}/user"), "/home/user")
             .replace(&root, "/home/user/.aiswitch-test")
             .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT")
+    }
+
+    /// How many requests the ledger holds from the gateway.
+    fn gateway_requests(&self) -> Result<u64, String> {
+        let (_, summary, _) = self.run(
+            &["tokens", "summary", "--all", "--by", "source", "--json"],
+            None,
+        )?;
+        let summary: serde_json::Value =
+            serde_json::from_str(&summary).map_err(|e| e.to_string())?;
+        Ok(summary["groups"]
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["key"] == "gateway"))
+            .and_then(|g| g["runs"].as_u64())
+            .unwrap_or(0))
     }
 
     /// The user's home.

@@ -160,7 +160,7 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
     // A known agent CLI gets the manifest's full injection, as `aiswitch run` does.
     let agent = match engine.agent_for_command(program, Some(preset.kind)) {
         Some(manifest) if !args.env_only => {
-            if !manifest.accepts(preset.kind) {
+            if engine.client_kind(&manifest, &preset).is_none() {
                 let err = AgentError::wrong_kind(&manifest, name.as_str(), preset.kind);
                 return Err(aiswitch::Error::from(err).into());
             }
@@ -176,7 +176,10 @@ pub fn apply(args: ApplyArgs, out: &Output) -> Result<ExitCode, CliError> {
                 false => super::run::gateway_route(&engine, manifest.id.as_str(), &name, out)?,
             };
             let injection = match &route {
-                Some(route) => engine.routed_injection(manifest, &preset, route)?.0,
+                Some(route) => {
+                    let kind = engine.client_kind(manifest, &preset).unwrap_or(preset.kind);
+                    engine.routed_injection(manifest, &preset, kind, route)?.0
+                }
                 None => engine.injection(manifest, &name)?,
             };
             let (mut launch_args, dropped) = manifest.user_flags_win(&injection.args, rest);

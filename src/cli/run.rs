@@ -131,7 +131,7 @@ pub fn gateway_route(
         .get(agent)
         .ok()
         .zip(engine.preset(preset).ok())
-        .is_some_and(|(manifest, preset)| manifest.accepts(preset.kind));
+        .is_some_and(|(manifest, preset)| engine.client_kind(&manifest, &preset).is_some());
     if !fits || !engine.gateway_routes(Some(preset.as_str())) {
         return Ok(None);
     }

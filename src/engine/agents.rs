@@ -225,11 +225,14 @@ impl Engine {
     /// What preset `name` becomes for the agent of `manifest`, refused when the agent
     /// cannot use its kind. Files go under the data directory, per agent and preset.
     pub fn injection(&self, manifest: &Manifest, name: &PresetName) -> Result<Injection, Error> {
-        let preset = self.preset(name)?;
+        let mut preset = self.preset(name)?;
+        let kind = preset.kind;
+        // A preset the gateway translates for this agent is given in the agent's kind.
+        preset.kind = self.client_kind(manifest, &preset).unwrap_or(kind);
         let dir = launch::files_dir(&self.paths.data_dir, manifest.id.as_str(), name.as_str());
         manifest
             .injection(&preset, &dir)
-            .map_err(|_| AgentError::wrong_kind(manifest, name.as_str(), preset.kind).into())
+            .map_err(|_| AgentError::wrong_kind(manifest, name.as_str(), kind).into())
     }
 
     /// Supervisor settings for this engine (logs under the data directory).

@@ -231,13 +231,13 @@ impl Engine {
     /// Every agent that can take `preset` (its kind): what `env switch --all`
     /// switches.
     pub fn agents_taking(&self, preset: &PresetName) -> Result<Vec<String>, Error> {
-        let kind = self.preset(preset)?.kind;
+        let preset = self.preset(preset)?;
         Ok(self
             .agent_registry()
             .list()
             .0
             .into_iter()
-            .filter(|e| e.manifest.accepts(kind))
+            .filter(|e| self.client_kind(&e.manifest, &preset).is_some())
             .map(|e| e.manifest.id.to_string())
             .collect())
     }

@@ -102,9 +102,9 @@ impl Engine {
         let Some(upstream) = self.upstream_of(&preset) else {
             return self.injection(manifest, name);
         };
-        if !manifest.accepts(preset.kind) {
+        let Some(kind) = self.client_kind(manifest, &preset) else {
             return self.injection(manifest, name);
-        }
+        };
         let Some(gateway) = self.gateway()? else {
             return self.injection(manifest, name);
         };
@@ -118,7 +118,7 @@ impl Engine {
             token: lease.token().to_owned(),
             id: lease.short_id().to_owned(),
         };
-        let (mut injection, dir) = self.routed_injection(manifest, &preset, &route)?;
+        let (mut injection, dir) = self.routed_injection(manifest, &preset, kind, &route)?;
         lease.remove_on_end(dir);
         injection.lease = Some(LeaseHandle(Arc::new(lease)));
         Ok(injection)
@@ -131,9 +131,11 @@ impl Engine {
         &self,
         manifest: &Manifest,
         preset: &Preset,
+        kind: ProviderKind,
         route: &Route,
     ) -> Result<(Injection, PathBuf), Error> {
         let mut routed = preset.clone();
+        routed.kind = kind;
         if preset.api_key.is_some() {
             routed.base_url = Some(route.url.clone());
             routed.api_key = Some(crate::presets::Secret::new(route.token.clone()));
@@ -171,7 +173,7 @@ impl Engine {
         let preset = self.preset(preset)?;
         let Some(upstream) = self
             .upstream_of(&preset)
-            .filter(|_| manifest.accepts(preset.kind))
+            .filter(|_| self.client_kind(&manifest, &preset).is_some())
         else {
             return Ok(None);
         };
@@ -229,6 +231,22 @@ impl Engine {
         };
         // The gateway puts the new preset's model into the CLI's requests.
         self.settings.gateway == GatewayMode::On && from.kind == to.kind
+    }
+
+    /// The API kind `manifest`'s agent is given a preset of `kind` in: its own when
+    /// it speaks it, else Anthropic for an OpenAI-kind preset when the agent speaks
+    /// Anthropic and the gateway carries it (the gateway translates between them);
+    /// `None` when the agent cannot use it.
+    pub fn client_kind(&self, manifest: &Manifest, preset: &Preset) -> Option<ProviderKind> {
+        if manifest.accepts(preset.kind) {
+            return Some(preset.kind);
+        }
+        let translated = self.settings.gateway == GatewayMode::On
+            && preset.kind == ProviderKind::Openai
+            && preset.api_key.is_some()
+            && manifest.accepts(ProviderKind::Anthropic)
+            && routable(preset).is_some();
+        translated.then_some(ProviderKind::Anthropic)
     }
 
     /// True when a launch with `preset` goes through the gateway, which then meters

@@ -46,7 +46,8 @@ impl Engine {
         let injection = match (route, choice) {
             (Some(route), Some(choice)) => {
                 let preset = self.preset(&choice.preset)?;
-                self.routed_injection(&manifest, &preset, route)?.0
+                let kind = self.client_kind(&manifest, &preset).unwrap_or(preset.kind);
+                self.routed_injection(&manifest, &preset, kind, route)?.0
             }
             _ => self.choice_injection(&manifest, choice)?,
         };

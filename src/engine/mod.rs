@@ -194,10 +194,11 @@ impl Engine {
         preset: &PresetName,
         agent: Option<&str>,
     ) -> Result<std::path::PathBuf, Error> {
-        let kind = self.preset(preset)?.kind;
+        let found = self.preset(preset)?;
+        let kind = found.kind;
         if let Some(agent) = agent {
             let manifest = self.agent_registry().get(agent)?;
-            if !manifest.accepts(kind) {
+            if self.client_kind(&manifest, &found).is_none() {
                 return Err(crate::agents::AgentError::wrong_kind(
                     &manifest,
                     preset.as_str(),

@@ -87,7 +87,7 @@ impl Engine {
             agents.push(AgentProviders {
                 presets: presets
                     .iter()
-                    .filter(|p| manifest.accepts(p.kind))
+                    .filter(|p| self.client_kind(&manifest, p).is_some())
                     .map(|p| p.name.to_string())
                     .collect(),
                 active: active.map(|a| a.preset),

@@ -1,7 +1,8 @@
 //! The response body the client receives: the upstream's, frame by frame as it
 //! arrives (never buffered whole), read by a [`Meter`] on the way. When the body
 //! ends — finished, cut off by the upstream, or dropped by the client — what the
-//! meter read is reported once.
+//! meter read is reported once. A translated exchange (`translate`) is metered in
+//! the upstream's API and handed to the client in the client's.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -20,6 +21,23 @@ pub struct MeteredBody {
     meter: Option<(Meter, OnEnd)>,
     /// `--log-bodies`: the exchange's file, which gets every frame too.
     log: Option<std::fs::File>,
+    /// The answer turned into the client's API, when the upstream speaks another.
+    translate: Option<Translating>,
+}
+
+/// How an upstream answer is turned into the client's API.
+pub enum Translating {
+    /// A whole JSON body (or an error), converted when it has all arrived.
+    Whole {
+        /// The upstream's status.
+        status: u16,
+        /// The body so far.
+        buffer: Vec<u8>,
+    },
+    /// An SSE stream, converted event by event.
+    Stream(super::translate::Stream),
+    /// Converted and handed over.
+    Done,
 }
 
 impl MeteredBody {
@@ -29,7 +47,14 @@ impl MeteredBody {
             inner,
             meter: Some((meter, on_end)),
             log: None,
+            translate: None,
         }
+    }
+
+    /// Hands the answer to the client in its own API (see [`Translating`]).
+    pub fn translated(mut self, translate: Translating) -> Self {
+        self.translate = Some(translate);
+        self
     }
 
     /// Copies every frame to `log` as well (`--log-bodies`).
@@ -53,31 +78,72 @@ impl Body for MeteredBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let this = &mut *self;
+        loop {
+            let polled = Pin::new(&mut self.inner).poll_frame(cx);
+            let this = &mut *self;
+            match polled {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Some(data) = frame.data_ref() else {
+                        return Poll::Ready(Some(Ok(frame)));
+                    };
                     if let Some((meter, _)) = this.meter.as_mut() {
                         meter.feed(data);
                     }
                     if let Some(log) = this.log.as_mut() {
                         let _ = std::io::Write::write_all(log, data);
                     }
+                    let out = match this.translate.as_mut() {
+                        None => return Poll::Ready(Some(Ok(frame))),
+                        Some(Translating::Whole { buffer, .. }) => {
+                            buffer.extend_from_slice(data);
+                            Vec::new()
+                        }
+                        Some(Translating::Stream(stream)) => stream.feed(data),
+                        Some(Translating::Done) => Vec::new(),
+                    };
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                    }
                 }
+                Poll::Ready(None) => {
+                    this.end();
+                    let tail = match this.translate.replace(Translating::Done) {
+                        Some(Translating::Whole { status, buffer }) => {
+                            super::translate::response(status, &buffer)
+                        }
+                        Some(Translating::Stream(mut stream)) => stream.finish(),
+                        None => {
+                            this.translate = None;
+                            Vec::new()
+                        }
+                        Some(Translating::Done) => Vec::new(),
+                    };
+                    if tail.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(tail)))));
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.end();
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Pending => return Poll::Pending,
             }
-            Poll::Ready(Some(Err(_)) | None) => self.end(),
-            Poll::Pending => {}
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match self.translate {
+            Some(Translating::Whole { .. } | Translating::Stream(_)) => false,
+            Some(Translating::Done) | None => self.inner.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match self.translate {
+            Some(_) => SizeHint::default(),
+            None => self.inner.size_hint(),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod lease;
 mod meter;
 mod proxy;
 mod quota;
+mod translate;
 mod upstream;
 
 use std::net::SocketAddr;

@@ -13,7 +13,7 @@ use hyper::{HeaderMap, Request, Response, StatusCode};
 use serde_json::json;
 
 use super::api::Api;
-use super::body::MeteredBody;
+use super::body::{MeteredBody, Translating};
 use super::forward::RequestBody;
 use super::lease::Resolved;
 use super::meter::Meter;
@@ -94,6 +94,9 @@ struct Accepted {
     api: Api,
     model_in_path: Option<String>,
     reservation: Option<i64>,
+    /// The client speaks Anthropic Messages and the upstream Chat Completions: the
+    /// exchange is translated (`translate`).
+    translated: bool,
 }
 
 /// Why a request goes no further: its status and the message the CLI shows.
@@ -172,6 +175,8 @@ fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, St
         }
         None => None,
     };
+    let translated = api == Api::AnthropicMessages
+        && launch.upstream.kind == crate::presets::ProviderKind::Openai;
     Ok(Accepted {
         launch,
         token,
@@ -179,6 +184,7 @@ fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, St
         api,
         model_in_path,
         reservation,
+        translated,
     })
 }
 
@@ -230,7 +236,7 @@ async fn outgoing(
         );
     }
     let rewrite = model.filter(|_| !matches!(accepted.api, Api::Gemini | Api::Other));
-    if rewrite.is_none() && shared.body_log.is_none() {
+    if rewrite.is_none() && shared.body_log.is_none() && !accepted.translated {
         return Ok((path_and_query, Either::Left(body), None));
     }
     let mut bytes = body
@@ -241,6 +247,30 @@ async fn outgoing(
             (StatusCode::BAD_REQUEST, why)
         })?
         .to_bytes();
+    if accepted.translated {
+        let Ok(request) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            let why = "aiswitch gateway: the request is not JSON".to_owned();
+            return Err((StatusCode::BAD_REQUEST, why));
+        };
+        let mut chat = super::translate::request(&request);
+        // The CLI names its own models; the provider gets the preset's.
+        if let Some(model) = &launch.upstream.model {
+            chat["model"] = json!(model);
+        }
+        bytes = Bytes::from(chat.to_string());
+        path_and_query = super::translate::CHAT_PATH.to_owned();
+        // The provider takes its key as a bearer token, and knows no Anthropic headers.
+        if let Some(key) = parts.headers.remove("x-api-key") {
+            let mut bearer = b"Bearer ".to_vec();
+            bearer.extend_from_slice(key.as_bytes());
+            if let Ok(value) = HeaderValue::from_bytes(&bearer) {
+                parts.headers.insert(header::AUTHORIZATION, value);
+            }
+        }
+        parts.headers.remove("anthropic-version");
+        parts.headers.remove("anthropic-beta");
+        parts.headers.remove(header::CONTENT_LENGTH);
+    }
     if let Some(model) = &rewrite {
         bytes = with_model(bytes, model);
         parts.headers.remove(header::CONTENT_LENGTH);
@@ -306,7 +336,21 @@ fn metered(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let meter = Meter::new(accepted.api, content_type);
+    let upstream_api = match accepted.translated {
+        true => Api::OpenAiChat,
+        false => accepted.api,
+    };
+    let meter = Meter::new(upstream_api, content_type);
+    let translating = accepted.translated.then(|| {
+        if content_type.is_some_and(|t| t.starts_with("text/event-stream")) {
+            Translating::Stream(super::translate::Stream::default())
+        } else {
+            Translating::Whole {
+                status: parts.status.as_u16(),
+                buffer: Vec::new(),
+            }
+        }
+    });
     let sink = shared.sink.clone();
     let status = parts.status.as_u16();
     let Accepted {
@@ -340,10 +384,12 @@ fn metered(
     if let Some(file) = log.as_mut() {
         super::body_log::response(file, status, &parts.headers);
     }
-    Response::from_parts(
-        parts,
-        Either::Left(MeteredBody::new(body, meter, on_end).with_log(log)),
-    )
+    let mut body = MeteredBody::new(body, meter, on_end).with_log(log);
+    if let Some(translating) = translating {
+        parts.headers.remove(header::CONTENT_LENGTH);
+        body = body.translated(translating);
+    }
+    Response::from_parts(parts, Either::Left(body))
 }
 
 /// The request as it goes upstream, but for its URL: the path and query to append

@@ -88,18 +88,12 @@ fn exercise(case: &super::Case) -> Result<(), String> {
             format!("the request went to {}", call.uri)
         })?;
     }
-    let (_, summary, _) = home.run(
-        &["tokens", "summary", "--all", "--by", "source", "--json"],
-        None,
-    )?;
-    let summary: serde_json::Value = serde_json::from_str(&summary).map_err(|e| e.to_string())?;
-    let gateway = summary["groups"]
-        .as_array()
-        .and_then(|g| g.iter().find(|g| g["key"] == "gateway"))
-        .cloned()
-        .unwrap_or_default();
-    check(gateway["runs"].as_u64() == Some(calls.len() as u64), || {
-        format!("{} requests, ledger says {summary}", calls.len())
+    let metered = home.gateway_requests()?;
+    check(metered == calls.len() as u64, || {
+        format!(
+            "{} requests, the ledger has {metered} from the gateway",
+            calls.len()
+        )
     })?;
 
     let (_, limits, _) = home.run(&["--json", "limits"], None)?;

@@ -29,6 +29,8 @@ pub struct MeteredBody {
 pub enum Translating {
     /// A whole JSON body (or an error), converted when it has all arrived.
     Whole {
+        /// From which API into which.
+        translation: super::translate::Translation,
         /// The upstream's status.
         status: u16,
         /// The body so far.
@@ -108,9 +110,11 @@ impl Body for MeteredBody {
                 Poll::Ready(None) => {
                     this.end();
                     let tail = match this.translate.replace(Translating::Done) {
-                        Some(Translating::Whole { status, buffer }) => {
-                            super::translate::response(status, &buffer)
-                        }
+                        Some(Translating::Whole {
+                            translation,
+                            status,
+                            buffer,
+                        }) => translation.response(status, &buffer),
                         Some(Translating::Stream(mut stream)) => stream.finish(),
                         None => {
                             this.translate = None;

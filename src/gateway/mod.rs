@@ -132,6 +132,9 @@ pub(crate) struct Shared {
     in_flight: Arc<InFlight>,
     breakers: forward::Breakers,
     body_log: Option<body_log::BodyLog>,
+    /// Base URLs that answered 404 to a Responses request: their Responses requests
+    /// are translated to Chat Completions from then on.
+    chat_only: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// A running gateway, on its own thread and runtime (so any front-end, with or
@@ -228,6 +231,7 @@ impl Gateway {
             in_flight: in_flight.clone(),
             breakers: forward::Breakers::default(),
             body_log: body_log.map(body_log::BodyLog::new),
+            chat_only: std::sync::Mutex::default(),
         });
         let held: Arc<std::sync::Mutex<Vec<(u32, Lease)>>> = Arc::default();
         let reaped = held.clone();
@@ -413,5 +417,30 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+impl Shared {
+    /// True when `base_url` answered 404 to a Responses request before.
+    fn is_chat_only(&self, base_url: &str) -> bool {
+        self.chat_only
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(base_url)
+    }
+
+    /// Remembers that `base_url` has no Responses API.
+    fn mark_chat_only(&self, base_url: &str) {
+        let fresh = self
+            .chat_only
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(base_url.to_owned());
+        if fresh {
+            tracing::info!(
+                base_url,
+                "no Responses API here: Responses requests are translated to Chat Completions"
+            );
+        }
     }
 }

@@ -17,6 +17,7 @@ use super::body::{MeteredBody, Translating};
 use super::forward::RequestBody;
 use super::lease::Resolved;
 use super::meter::Meter;
+use super::translate::Translation;
 use super::{Metered, Observation, QuotaSeen, Report, Shared};
 use crate::store::now_ms;
 
@@ -94,9 +95,8 @@ struct Accepted {
     api: Api,
     model_in_path: Option<String>,
     reservation: Option<i64>,
-    /// The client speaks Anthropic Messages and the upstream Chat Completions: the
-    /// exchange is translated (`translate`).
-    translated: bool,
+    /// The exchange is translated into the upstream's API (`translate`).
+    translation: Option<Translation>,
 }
 
 /// Why a request goes no further: its status and the message the CLI shows.
@@ -106,7 +106,7 @@ async fn serve(
     shared: &Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<GatewayBody>, Response<GatewayBody>> {
-    let accepted =
+    let mut accepted =
         accept(shared, &req).map_err(|(api, (status, why))| refusal(api, status, &why))?;
     let in_flight = shared
         .in_flight
@@ -120,22 +120,45 @@ async fn serve(
             accepted.place,
         )
         .map_err(|why| (StatusCode::BAD_GATEWAY, why))?;
-        let (path_and_query, body, log) =
-            outgoing(shared, &accepted, &mut parts, path_and_query, body).await?;
-        let (response, provider) = super::forward::send(
-            shared,
-            &accepted.launch.upstream,
-            &parts,
-            &path_and_query,
-            body,
-        )
-        .await
-        .map_err(|why| (StatusCode::BAD_GATEWAY, why))?;
-        Ok::<_, Stop>((response, provider, log))
+        // A Responses request to an OpenAI-kind provider is kept, in case the provider
+        // has only Chat Completions (a 404): it is then sent again, translated.
+        let retry = accepted.api == Api::OpenAiResponses
+            && accepted.translation.is_none()
+            && accepted.launch.upstream.kind == crate::presets::ProviderKind::Openai;
+        let (path_and_query, body, held, log) =
+            outgoing(shared, &accepted, &mut parts, path_and_query, body, retry).await?;
+        let send = |path: String, body: RequestBody, parts: hyper::http::request::Parts| {
+            let upstream = &accepted.launch.upstream;
+            async move {
+                super::forward::send(shared, upstream, &parts, &path, body)
+                    .await
+                    .map_err(|why| (StatusCode::BAD_GATEWAY, why))
+            }
+        };
+        let (response, provider) = send(path_and_query, body, parts.clone()).await?;
+        match held {
+            Some(bytes) if response.status() == StatusCode::NOT_FOUND => {
+                shared.mark_chat_only(&accepted.launch.upstream.base_url);
+                let (path, bytes) = to_chat(
+                    Translation::ResponsesToChat,
+                    &accepted.launch,
+                    &mut parts,
+                    &bytes,
+                )?;
+                let sent = send(path, Either::Right(Full::new(bytes)), parts.clone()).await?;
+                Ok::<_, Stop>((sent.0, sent.1, log, Some(Translation::ResponsesToChat)))
+            }
+            _ => Ok((response, provider, log, None)),
+        }
     }
     .await;
     let (response, provider, log) = match sent {
-        Ok(sent) => sent,
+        Ok((response, provider, log, translated)) => {
+            if translated.is_some() {
+                accepted.translation = translated;
+            }
+            (response, provider, log)
+        }
         Err((status, why)) => {
             unreserve(shared, &accepted);
             return Err(refusal(accepted.api, status, &why));
@@ -175,8 +198,14 @@ fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, St
         }
         None => None,
     };
-    let translated = api == Api::AnthropicMessages
-        && launch.upstream.kind == crate::presets::ProviderKind::Openai;
+    let openai = launch.upstream.kind == crate::presets::ProviderKind::Openai;
+    let translation = match api {
+        Api::AnthropicMessages if openai => Some(Translation::AnthropicToChat),
+        Api::OpenAiResponses if openai && shared.is_chat_only(&launch.upstream.base_url) => {
+            Some(Translation::ResponsesToChat)
+        }
+        _ => None,
+    };
     Ok(Accepted {
         launch,
         token,
@@ -184,7 +213,7 @@ fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, St
         api,
         model_in_path,
         reservation,
-        translated,
+        translation,
     })
 }
 
@@ -221,7 +250,8 @@ async fn outgoing(
     parts: &mut hyper::http::request::Parts,
     mut path_and_query: String,
     body: Incoming,
-) -> Result<(String, RequestBody, Option<std::fs::File>), Stop> {
+    hold: bool,
+) -> Result<(String, RequestBody, Option<Bytes>, Option<std::fs::File>), Stop> {
     let launch = &accepted.launch;
     let model = launch
         .upstream
@@ -236,8 +266,8 @@ async fn outgoing(
         );
     }
     let rewrite = model.filter(|_| !matches!(accepted.api, Api::Gemini | Api::Other));
-    if rewrite.is_none() && shared.body_log.is_none() && !accepted.translated {
-        return Ok((path_and_query, Either::Left(body), None));
+    if rewrite.is_none() && shared.body_log.is_none() && accepted.translation.is_none() && !hold {
+        return Ok((path_and_query, Either::Left(body), None, None));
     }
     let mut bytes = body
         .collect()
@@ -247,29 +277,8 @@ async fn outgoing(
             (StatusCode::BAD_REQUEST, why)
         })?
         .to_bytes();
-    if accepted.translated {
-        let Ok(request) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            let why = "aiswitch gateway: the request is not JSON".to_owned();
-            return Err((StatusCode::BAD_REQUEST, why));
-        };
-        let mut chat = super::translate::request(&request);
-        // The CLI names its own models; the provider gets the preset's.
-        if let Some(model) = &launch.upstream.model {
-            chat["model"] = json!(model);
-        }
-        bytes = Bytes::from(chat.to_string());
-        path_and_query = super::translate::CHAT_PATH.to_owned();
-        // The provider takes its key as a bearer token, and knows no Anthropic headers.
-        if let Some(key) = parts.headers.remove("x-api-key") {
-            let mut bearer = b"Bearer ".to_vec();
-            bearer.extend_from_slice(key.as_bytes());
-            if let Ok(value) = HeaderValue::from_bytes(&bearer) {
-                parts.headers.insert(header::AUTHORIZATION, value);
-            }
-        }
-        parts.headers.remove("anthropic-version");
-        parts.headers.remove("anthropic-beta");
-        parts.headers.remove(header::CONTENT_LENGTH);
+    if let Some(translation) = accepted.translation {
+        (path_and_query, bytes) = to_chat(translation, launch, parts, &bytes)?;
     }
     if let Some(model) = &rewrite {
         bytes = with_model(bytes, model);
@@ -282,7 +291,42 @@ async fn outgoing(
             &bytes,
         )
     });
-    Ok((path_and_query, Either::Right(Full::new(bytes)), log))
+    let held = hold.then(|| bytes.clone());
+    Ok((path_and_query, Either::Right(Full::new(bytes)), held, log))
+}
+
+/// A client's request body as the Chat Completions request `translation` makes of it,
+/// with the preset's model, and the headers a Chat provider expects: (path, body).
+fn to_chat(
+    translation: Translation,
+    launch: &Resolved,
+    parts: &mut hyper::http::request::Parts,
+    bytes: &Bytes,
+) -> Result<(String, Bytes), Stop> {
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        let why = "aiswitch gateway: the request is not JSON".to_owned();
+        return Err((StatusCode::BAD_REQUEST, why));
+    };
+    let mut chat = translation.request(&request);
+    // The CLI names its own models; the provider gets the preset's.
+    if let Some(model) = &launch.upstream.model {
+        chat["model"] = json!(model);
+    }
+    // The provider takes its key as a bearer token, and knows no Anthropic headers.
+    if let Some(key) = parts.headers.remove("x-api-key") {
+        let mut bearer = b"Bearer ".to_vec();
+        bearer.extend_from_slice(key.as_bytes());
+        if let Ok(value) = HeaderValue::from_bytes(&bearer) {
+            parts.headers.insert(header::AUTHORIZATION, value);
+        }
+    }
+    parts.headers.remove("anthropic-version");
+    parts.headers.remove("anthropic-beta");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Ok((
+        super::translate::CHAT_PATH.to_owned(),
+        Bytes::from(chat.to_string()),
+    ))
 }
 
 /// Reports the response's quota windows; one that ran out moves the launch to its
@@ -336,16 +380,17 @@ fn metered(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let upstream_api = match accepted.translated {
-        true => Api::OpenAiChat,
-        false => accepted.api,
+    let upstream_api = match accepted.translation {
+        Some(_) => Api::OpenAiChat,
+        None => accepted.api,
     };
     let meter = Meter::new(upstream_api, content_type);
-    let translating = accepted.translated.then(|| {
+    let translating = accepted.translation.map(|translation| {
         if content_type.is_some_and(|t| t.starts_with("text/event-stream")) {
-            Translating::Stream(super::translate::Stream::default())
+            Translating::Stream(translation.stream())
         } else {
             Translating::Whole {
+                translation,
                 status: parts.status.as_u16(),
                 buffer: Vec::new(),
             }

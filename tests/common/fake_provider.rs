@@ -66,6 +66,10 @@ struct State {
     replies: u64,
     /// Sent with every model reply (rate-limit headers).
     headers: Vec<(String, String)>,
+    /// Answer 404 to the Responses API, as providers with only Chat Completions do.
+    chat_only: bool,
+    /// Requests answered 404 for that.
+    refused: usize,
 }
 
 /// A running fake provider; stops when dropped (its thread ends with the test).
@@ -108,6 +112,19 @@ impl FakeProvider {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+    }
+
+    /// Answers 404 to the Responses API from now on (DeepSeek, Ollama and most
+    /// OpenAI-compatible providers have only Chat Completions).
+    #[allow(dead_code)]
+    pub fn only_chat(&self) {
+        self.state.lock().expect("state").chat_only = true;
+    }
+
+    /// Responses requests answered 404 after [`FakeProvider::only_chat`].
+    #[allow(dead_code)]
+    pub fn refused(&self) -> usize {
+        self.state.lock().expect("state").refused
     }
 
     /// Every request so far.
@@ -181,6 +198,17 @@ async fn answer(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let refuse = {
+        let mut state = state.lock().expect("state");
+        let refuse = state.chat_only && path.ends_with("/responses");
+        state.refused += usize::from(refuse);
+        refuse
+    };
+    if refuse {
+        let mut refused = Response::new(Full::new(Bytes::from_static(b"404 page not found")));
+        *refused.status_mut() = hyper::StatusCode::NOT_FOUND;
+        return Ok(refused);
+    }
 
     let api = if method != "POST" {
         Api::Other

@@ -7,18 +7,8 @@
 use super::{CASES, CliHome, check, tail};
 use crate::common::fake_provider::{Api, FakeProvider, Usage};
 
-#[test]
-fn real_cli_suite_claude_code_on_a_chat_completions_provider() {
-    super::install();
-    let case = CASES.iter().find(|c| c.agent == "claude").unwrap();
-    let outcome = exercise(case);
-    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
-}
-
-fn exercise(case: &super::Case) -> Result<(), String> {
-    let home = CliHome::new(case);
-    let provider = FakeProvider::start(Usage::default());
-    let before = home.user_files();
+/// Preset `ds`: the fake provider's Chat Completions endpoint, with a key.
+fn add_chat_preset(home: &CliHome, provider: &FakeProvider) -> Result<(), String> {
     let url = format!("{}/v1", provider.url());
     let (code, _, err) = home.run(
         &[
@@ -35,7 +25,22 @@ fn exercise(case: &super::Case) -> Result<(), String> {
         ],
         Some("sk-chat-provider-key"),
     )?;
-    check(code == 0, || format!("add failed: {err}"))?;
+    check(code == 0, || format!("add failed: {err}"))
+}
+
+#[test]
+fn real_cli_suite_claude_code_on_a_chat_completions_provider() {
+    super::install();
+    let case = CASES.iter().find(|c| c.agent == "claude").unwrap();
+    let outcome = exercise(case);
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+}
+
+fn exercise(case: &super::Case) -> Result<(), String> {
+    let home = CliHome::new(case);
+    let provider = FakeProvider::start(Usage::default());
+    let before = home.user_files();
+    add_chat_preset(&home, &provider)?;
     let (code, out, err) = home.run(
         &[
             "run",
@@ -83,5 +88,55 @@ fn exercise(case: &super::Case) -> Result<(), String> {
         )
     })?;
     check(home.user_files() == before, || "a user file changed".into())?;
+    Ok(())
+}
+
+#[test]
+fn real_cli_suite_codex_on_a_provider_without_the_responses_api() {
+    super::install();
+    let case = CASES.iter().find(|c| c.agent == "codex").unwrap();
+    let outcome = codex_on_chat(case);
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+}
+
+/// Codex speaks only the Responses API; a provider with only Chat Completions answers
+/// it 404, and the gateway sends it again translated (and from then on at once).
+fn codex_on_chat(case: &super::Case) -> Result<(), String> {
+    let home = CliHome::new(case);
+    let provider = FakeProvider::start(Usage::default());
+    provider.only_chat();
+    add_chat_preset(&home, &provider)?;
+    for turn in 1..=2 {
+        let (code, out, err) = home.run(
+            &[
+                "run",
+                "codex",
+                "--preset",
+                "ds",
+                "--",
+                "exec",
+                "--json",
+                "--skip-git-repo-check",
+                "hi",
+            ],
+            None,
+        )?;
+        check(code == 0, || {
+            format!("run {turn} exited {code}: {}", tail(&err))
+        })?;
+        check(out.contains("FAKE_REPLY"), || {
+            format!("run {turn}: Codex printed no reply: {}", tail(&out))
+        })?;
+    }
+    let calls = provider.model_calls();
+    let refused = provider.refused();
+    let chat = calls.iter().filter(|c| c.api == Api::OpenAiChat).count();
+    check(refused == 1 && chat == calls.len() && chat >= 2, || {
+        format!("expected one refused Responses call, then Chat only: {refused} and {chat}")
+    })?;
+    let metered = home.gateway_requests()?;
+    check(metered == chat as u64, || {
+        format!("{chat} Chat requests, the ledger has {metered} from the gateway")
+    })?;
     Ok(())
 }

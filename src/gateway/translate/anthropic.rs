@@ -1,14 +1,11 @@
-//! Translation between API kinds (DESIGN §6): a CLI that speaks Anthropic Messages
-//! (Claude Code) served by a provider that speaks OpenAI Chat Completions (DeepSeek's
-//! or OpenRouter's OpenAI endpoint, a local Ollama). The request is rewritten before
-//! it leaves; the answer — one JSON body, or an SSE stream chunk by chunk — comes back
-//! as Anthropic would have sent it: text and tool calls, the stop reason, the usage.
+//! Anthropic Messages (Claude Code) served by a Chat Completions provider: the request
+//! as Chat's, the answer — one JSON body, or an SSE stream event by event — as
+//! Anthropic would have sent it: text and tool calls, the stop reason, the usage.
 //! What has no counterpart (thinking blocks, citations) is left out.
 
 use serde_json::{Map, Value, json};
 
-/// The path a translated request goes to, under the upstream's base URL.
-pub const CHAT_PATH: &str = "/chat/completions";
+use super::emit;
 
 /// An Anthropic Messages request as a Chat Completions one.
 pub fn request(anthropic: &Value) -> Value {
@@ -154,14 +151,10 @@ fn stop_reason(finish: Option<&str>) -> &'static str {
 
 /// Chat's usage in Anthropic's fields (the cached part apart from the input).
 fn usage(chat: &Value) -> Value {
-    let prompt = chat["prompt_tokens"].as_u64().unwrap_or(0);
-    let cached = chat
-        .pointer("/prompt_tokens_details/cached_tokens")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
+    let (prompt, cached, output) = super::chat_counts(chat);
     json!({
         "input_tokens": prompt.saturating_sub(cached),
-        "output_tokens": chat["completion_tokens"].as_u64().unwrap_or(0),
+        "output_tokens": output,
         "cache_read_input_tokens": cached,
         "cache_creation_input_tokens": 0,
     })
@@ -227,52 +220,17 @@ fn error(status: u16, message: &str) -> Vec<u8> {
 
 /// A Chat Completions SSE stream turned into Anthropic's, chunk by chunk.
 #[derive(Debug, Default)]
-pub struct Stream {
-    pending: Vec<u8>,
-    started: bool,
+pub struct Events {
     /// The open content block: its index, and the Chat tool call it is (`None`: text).
     open: Option<(usize, Option<u64>)>,
     next_index: usize,
     finish: Option<String>,
     usage: Option<Value>,
-    ended: bool,
 }
 
-impl Stream {
-    /// The Anthropic events for the bytes of `chunk` that complete an SSE event.
-    pub fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
-        self.pending.extend_from_slice(chunk);
-        let mut out = Vec::new();
-        while let Some(end) = find_event_end(&self.pending) {
-            let event: Vec<u8> = self.pending.drain(..end).collect();
-            for line in event.split(|b| *b == b'\n') {
-                let line = String::from_utf8_lossy(line);
-                let Some(data) = line.trim_end_matches('\r').strip_prefix("data:") else {
-                    continue;
-                };
-                let data = data.trim();
-                if data == "[DONE]" {
-                    self.end(&mut out);
-                } else if let Ok(chunk) = serde_json::from_str::<Value>(data) {
-                    self.chunk(&chunk, &mut out);
-                }
-            }
-        }
-        out
-    }
-
-    /// What closes the stream when the upstream ended without `[DONE]`.
-    pub fn finish(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if self.started {
-            self.end(&mut out);
-        }
-        out
-    }
-
-    fn chunk(&mut self, chunk: &Value, out: &mut Vec<u8>) {
-        if !self.started {
-            self.started = true;
+impl super::ChatEvents for Events {
+    fn chunk(&mut self, chunk: &Value, first: bool, out: &mut Vec<u8>) {
+        if first {
             emit(
                 out,
                 "message_start",
@@ -324,6 +282,21 @@ impl Stream {
         }
     }
 
+    fn end(&mut self, out: &mut Vec<u8>) {
+        self.close_block(out);
+        let usage = usage(self.usage.as_ref().unwrap_or(&Value::Null));
+        emit(
+            out,
+            "message_delta",
+            &json!({"type": "message_delta",
+            "delta": {"stop_reason": stop_reason(self.finish.as_deref()), "stop_sequence": null},
+            "usage": usage}),
+        );
+        emit(out, "message_stop", &json!({"type": "message_stop"}));
+    }
+}
+
+impl Events {
     fn open_block(&mut self, out: &mut Vec<u8>, call: Option<u64>, block: Value) {
         self.close_block(out);
         let index = self.next_index;
@@ -345,40 +318,6 @@ impl Stream {
             );
         }
     }
-
-    fn end(&mut self, out: &mut Vec<u8>) {
-        if self.ended {
-            return;
-        }
-        self.ended = true;
-        self.close_block(out);
-        let usage = usage(self.usage.as_ref().unwrap_or(&Value::Null));
-        emit(
-            out,
-            "message_delta",
-            &json!({"type": "message_delta",
-            "delta": {"stop_reason": stop_reason(self.finish.as_deref()), "stop_sequence": null},
-            "usage": usage}),
-        );
-        emit(out, "message_stop", &json!({"type": "message_stop"}));
-    }
-}
-
-/// Where the first complete SSE event in `bytes` ends (after its blank line).
-fn find_event_end(bytes: &[u8]) -> Option<usize> {
-    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
-    let crlf = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4);
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn emit(out: &mut Vec<u8>, event: &str, data: &Value) {
-    out.extend_from_slice(format!("event: {event}\ndata: {data}\n\n").as_bytes());
 }
 
 #[cfg(test)]
@@ -424,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_chat_stream_becomes_claudes_events_with_the_usage() {
-        let mut stream = Stream::default();
+        let mut stream = super::super::Translation::AnthropicToChat.stream();
         let chunks = [
             r#"{"id":"c","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#,
             r#"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"lo"}}]}"#,

@@ -1,0 +1,162 @@
+//! Translation between API kinds (DESIGN §6), so an agent can use a provider that does
+//! not speak its API: Anthropic Messages (Claude Code) or OpenAI Responses (Codex)
+//! served by a provider that speaks only Chat Completions (DeepSeek's or OpenRouter's
+//! OpenAI endpoint, a local Ollama). The request is rewritten before it leaves; the
+//! answer comes back in the client's API. The meter reads the provider's own usage.
+
+mod anthropic;
+mod responses;
+
+use serde_json::Value;
+
+/// The path a translated request goes to, under the upstream's base URL.
+pub const CHAT_PATH: &str = "/chat/completions";
+
+/// Which translation an exchange needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Translation {
+    /// Anthropic Messages client, Chat Completions provider.
+    AnthropicToChat,
+    /// OpenAI Responses client, Chat Completions provider.
+    ResponsesToChat,
+}
+
+impl Translation {
+    /// The client's request as a Chat Completions request.
+    pub fn request(self, body: &Value) -> Value {
+        match self {
+            Self::AnthropicToChat => anthropic::request(body),
+            Self::ResponsesToChat => responses::request(body),
+        }
+    }
+
+    /// A whole Chat answer (or error) in the client's API.
+    pub fn response(self, status: u16, body: &[u8]) -> Vec<u8> {
+        match self {
+            Self::AnthropicToChat => anthropic::response(status, body),
+            Self::ResponsesToChat => responses::response(status, body),
+        }
+    }
+
+    /// A converter of a Chat SSE stream into the client's.
+    pub fn stream(self) -> Stream {
+        match self {
+            Self::AnthropicToChat => Stream::new(Box::<anthropic::Events>::default()),
+            Self::ResponsesToChat => Stream::new(Box::<responses::Events>::default()),
+        }
+    }
+}
+
+/// A Chat SSE stream being converted into the client's.
+#[derive(Debug)]
+pub struct Stream {
+    sse: SseData,
+    started: bool,
+    ended: bool,
+    events: Box<dyn ChatEvents>,
+}
+
+impl Stream {
+    fn new(events: Box<dyn ChatEvents>) -> Self {
+        Self {
+            sse: SseData::default(),
+            started: false,
+            ended: false,
+            events,
+        }
+    }
+
+    /// The client's events for the SSE events `chunk` completes.
+    pub fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for data in self.sse.feed(chunk) {
+            if data == "[DONE]" {
+                self.close(&mut out);
+            } else if let Ok(chunk) = serde_json::from_str::<Value>(&data) {
+                let first = !self.started;
+                self.started = true;
+                self.events.chunk(&chunk, first, &mut out);
+            }
+        }
+        out
+    }
+
+    /// What closes the client's stream when the upstream ended without `[DONE]`.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.started {
+            self.close(&mut out);
+        }
+        out
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>) {
+        if !self.ended {
+            self.ended = true;
+            self.events.end(out);
+        }
+    }
+}
+
+/// The `data:` payloads of an SSE stream, as its events complete.
+#[derive(Debug, Default)]
+struct SseData {
+    pending: Vec<u8>,
+}
+
+impl SseData {
+    fn feed(&mut self, chunk: &[u8]) -> Vec<String> {
+        self.pending.extend_from_slice(chunk);
+        let mut data = Vec::new();
+        while let Some(end) = find_event_end(&self.pending) {
+            let event: Vec<u8> = self.pending.drain(..end).collect();
+            for line in event.split(|b| *b == b'\n') {
+                let line = String::from_utf8_lossy(line);
+                if let Some(payload) = line.trim_end_matches('\r').strip_prefix("data:") {
+                    data.push(payload.trim().to_owned());
+                }
+            }
+        }
+        data
+    }
+}
+
+/// Where the first complete SSE event in `bytes` ends (after its blank line).
+fn find_event_end(bytes: &[u8]) -> Option<usize> {
+    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Writes one SSE event.
+fn emit(out: &mut Vec<u8>, event: &str, data: &Value) {
+    out.extend_from_slice(format!("event: {event}\ndata: {data}\n\n").as_bytes());
+}
+
+/// Chat's `finish_reason` and usage, shared by the conversions.
+fn chat_counts(usage: &Value) -> (u64, u64, u64) {
+    let prompt = usage["prompt_tokens"].as_u64().unwrap_or(0);
+    let cached = usage
+        .pointer("/prompt_tokens_details/cached_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    (
+        prompt,
+        cached,
+        usage["completion_tokens"].as_u64().unwrap_or(0),
+    )
+}
+
+/// What turns Chat's stream chunks into a client's events.
+trait ChatEvents: std::fmt::Debug + Send {
+    /// The client's events for one Chat chunk (`first`: the stream's first).
+    fn chunk(&mut self, chunk: &Value, first: bool, out: &mut Vec<u8>);
+    /// The client's closing events (once).
+    fn end(&mut self, out: &mut Vec<u8>);
+}

@@ -112,7 +112,7 @@ fn bad_switches_are_one_line_and_change_nothing() {
         (
             &["env", "switch", "claude", "oa"],
             2,
-            "agent claude cannot use preset oa (kind openai): it takes anthropic presets; a gateway translating between kinds is not part of aiswitch yet",
+            "agent claude cannot use preset oa (kind openai): it takes anthropic presets (through the gateway, an agent that takes anthropic or openai also takes a preset of the other with a key)",
         ),
         (
             &["env", "rollback", AGENT, "ghost"],

@@ -53,7 +53,7 @@ pub enum AgentError {
     },
     /// The agent cannot use a preset of this kind.
     #[error(
-        "agent {agent} cannot use preset {preset} (kind {kind}): it takes {} (through the gateway, an anthropic agent also takes an openai preset with a key), so pick a preset of a kind it takes",
+        "agent {agent} cannot use preset {preset} (kind {kind}): it takes {} (through the gateway, an agent that takes anthropic or openai also takes a preset of the other with a key), so pick a preset of a kind it takes",
         kinds(accepts)
     )]
     WrongKind {

@@ -234,19 +234,26 @@ impl Engine {
     }
 
     /// The API kind `manifest`'s agent is given a preset of `kind` in: its own when
-    /// it speaks it, else Anthropic for an OpenAI-kind preset when the agent speaks
-    /// Anthropic and the gateway carries it (the gateway translates between them);
-    /// `None` when the agent cannot use it.
+    /// it speaks it, else the other of Anthropic and OpenAI when the agent speaks that
+    /// and the gateway carries the preset (it translates between them); `None` when
+    /// the agent cannot use it.
     pub fn client_kind(&self, manifest: &Manifest, preset: &Preset) -> Option<ProviderKind> {
         if manifest.accepts(preset.kind) {
             return Some(preset.kind);
         }
-        let translated = self.settings.gateway == GatewayMode::On
-            && preset.kind == ProviderKind::Openai
-            && preset.api_key.is_some()
-            && manifest.accepts(ProviderKind::Anthropic)
-            && routable(preset).is_some();
-        translated.then_some(ProviderKind::Anthropic)
+        if self.settings.gateway != GatewayMode::On
+            || preset.api_key.is_none()
+            || routable(preset).is_none()
+        {
+            return None;
+        }
+        // Anthropic Messages ⇄ Chat Completions (Codex's Responses by way of Chat).
+        let to = match preset.kind {
+            ProviderKind::Openai => ProviderKind::Anthropic,
+            ProviderKind::Anthropic => ProviderKind::Openai,
+            ProviderKind::Gemini | ProviderKind::Custom => return None,
+        };
+        manifest.accepts(to).then_some(to)
     }
 
     /// True when a launch with `preset` goes through the gateway, which then meters

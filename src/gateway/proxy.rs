@@ -139,7 +139,7 @@ async fn serve(
         match held {
             Some(bytes) if response.status() == StatusCode::NOT_FOUND => {
                 shared.mark_chat_only(&accepted.launch.upstream.base_url);
-                let (path, bytes) = to_chat(
+                let (path, bytes) = translated_request(
                     Translation::ResponsesToChat,
                     &accepted.launch,
                     &mut parts,
@@ -198,12 +198,14 @@ fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, St
         }
         None => None,
     };
-    let openai = launch.upstream.kind == crate::presets::ProviderKind::Openai;
-    let translation = match api {
-        Api::AnthropicMessages if openai => Some(Translation::AnthropicToChat),
-        Api::OpenAiResponses if openai && shared.is_chat_only(&launch.upstream.base_url) => {
+    use crate::presets::ProviderKind::{Anthropic, Openai};
+    let translation = match (api, launch.upstream.kind) {
+        (Api::AnthropicMessages, Openai) => Some(Translation::AnthropicToChat),
+        (Api::OpenAiResponses, Openai) if shared.is_chat_only(&launch.upstream.base_url) => {
             Some(Translation::ResponsesToChat)
         }
+        (Api::OpenAiChat, Anthropic) => Some(Translation::ChatToAnthropic),
+        (Api::OpenAiResponses, Anthropic) => Some(Translation::ResponsesToAnthropic),
         _ => None,
     };
     Ok(Accepted {
@@ -278,7 +280,7 @@ async fn outgoing(
         })?
         .to_bytes();
     if let Some(translation) = accepted.translation {
-        (path_and_query, bytes) = to_chat(translation, launch, parts, &bytes)?;
+        (path_and_query, bytes) = translated_request(translation, launch, parts, &bytes)?;
     }
     if let Some(model) = &rewrite {
         bytes = with_model(bytes, model);
@@ -295,9 +297,9 @@ async fn outgoing(
     Ok((path_and_query, Either::Right(Full::new(bytes)), held, log))
 }
 
-/// A client's request body as the Chat Completions request `translation` makes of it,
-/// with the preset's model, and the headers a Chat provider expects: (path, body).
-fn to_chat(
+/// A client's request body as the request `translation` makes of it, with the
+/// preset's model, and the headers the provider expects: (path, body).
+fn translated_request(
     translation: Translation,
     launch: &Resolved,
     parts: &mut hyper::http::request::Parts,
@@ -307,26 +309,48 @@ fn to_chat(
         let why = "aiswitch gateway: the request is not JSON".to_owned();
         return Err((StatusCode::BAD_REQUEST, why));
     };
-    let mut chat = translation.request(&request);
+    let mut translated = translation.request(&request);
     // The CLI names its own models; the provider gets the preset's.
     if let Some(model) = &launch.upstream.model {
-        chat["model"] = json!(model);
+        translated["model"] = json!(model);
     }
-    // The provider takes its key as a bearer token, and knows no Anthropic headers.
-    if let Some(key) = parts.headers.remove("x-api-key") {
-        let mut bearer = b"Bearer ".to_vec();
-        bearer.extend_from_slice(key.as_bytes());
-        if let Ok(value) = HeaderValue::from_bytes(&bearer) {
-            parts.headers.insert(header::AUTHORIZATION, value);
-        }
-    }
-    parts.headers.remove("anthropic-version");
-    parts.headers.remove("anthropic-beta");
     parts.headers.remove(header::CONTENT_LENGTH);
+    if upstream_api(translation) == Api::AnthropicMessages {
+        // Anthropic takes its key in `x-api-key`, and wants a version.
+        if let Some(bearer) = parts.headers.remove(header::AUTHORIZATION)
+            && let Some(key) = bearer.to_str().ok().and_then(|b| b.strip_prefix("Bearer "))
+            && let Ok(value) = HeaderValue::from_str(key)
+        {
+            parts.headers.insert("x-api-key", value);
+        }
+        parts
+            .headers
+            .entry("anthropic-version")
+            .or_insert(HeaderValue::from_static("2023-06-01"));
+    } else {
+        // A Chat provider takes its key as a bearer token, and knows no Anthropic headers.
+        if let Some(key) = parts.headers.remove("x-api-key") {
+            let mut bearer = b"Bearer ".to_vec();
+            bearer.extend_from_slice(key.as_bytes());
+            if let Ok(value) = HeaderValue::from_bytes(&bearer) {
+                parts.headers.insert(header::AUTHORIZATION, value);
+            }
+        }
+        parts.headers.remove("anthropic-version");
+        parts.headers.remove("anthropic-beta");
+    }
     Ok((
-        super::translate::CHAT_PATH.to_owned(),
-        Bytes::from(chat.to_string()),
+        translation.path().to_owned(),
+        Bytes::from(translated.to_string()),
     ))
+}
+
+/// The API the provider speaks in a translated exchange (what the meter reads).
+fn upstream_api(translation: Translation) -> Api {
+    match translation {
+        Translation::AnthropicToChat | Translation::ResponsesToChat => Api::OpenAiChat,
+        Translation::ChatToAnthropic | Translation::ResponsesToAnthropic => Api::AnthropicMessages,
+    }
 }
 
 /// Reports the response's quota windows; one that ran out moves the launch to its
@@ -380,11 +404,10 @@ fn metered(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let upstream_api = match accepted.translation {
-        Some(_) => Api::OpenAiChat,
-        None => accepted.api,
-    };
-    let meter = Meter::new(upstream_api, content_type);
+    let meter = Meter::new(
+        accepted.translation.map_or(accepted.api, upstream_api),
+        content_type,
+    );
     let translating = accepted.translation.map(|translation| {
         if content_type.is_some_and(|t| t.starts_with("text/event-stream")) {
             Translating::Stream(translation.stream())

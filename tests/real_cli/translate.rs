@@ -140,3 +140,73 @@ fn codex_on_chat(case: &super::Case) -> Result<(), String> {
     })?;
     Ok(())
 }
+
+#[test]
+fn real_cli_suite_codex_on_an_anthropic_provider() {
+    super::install();
+    let case = CASES.iter().find(|c| c.agent == "codex").unwrap();
+    let outcome = codex_on_anthropic(case);
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+}
+
+/// Codex (Responses only) on a provider that speaks only Anthropic Messages (Kimi's,
+/// GLM's or DeepSeek's Anthropic endpoint): translated by way of Chat Completions.
+fn codex_on_anthropic(case: &super::Case) -> Result<(), String> {
+    let home = CliHome::new(case);
+    let provider = FakeProvider::start(Usage::default());
+    let (code, _, err) = home.run(
+        &[
+            "add",
+            "kimi",
+            "--kind",
+            "anthropic",
+            "--base-url",
+            &provider.url(),
+            "--model",
+            "kimi-k2",
+            "--api-key",
+            "-",
+        ],
+        Some("sk-anthropic-provider-key"),
+    )?;
+    check(code == 0, || format!("add failed: {err}"))?;
+    let (code, out, err) = home.run(
+        &[
+            "run",
+            "codex",
+            "--preset",
+            "kimi",
+            "--",
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "hi",
+        ],
+        None,
+    )?;
+    check(code == 0, || {
+        format!("`aiswitch run` exited {code}: {}", tail(&err))
+    })?;
+    check(out.contains("FAKE_REPLY"), || {
+        format!("Codex printed no reply: {}", tail(&out))
+    })?;
+    let calls = provider.model_calls();
+    check(
+        !calls.is_empty() && calls.iter().all(|c| c.api == Api::AnthropicMessages),
+        || format!("the provider saw {calls:?}"),
+    )?;
+    check(
+        calls
+            .iter()
+            .all(|c| c.auth.as_deref() == Some("x-api-key:sk-anthropic-provider-key")),
+        || format!("the key did not go in x-api-key: {:?}", calls[0].auth),
+    )?;
+    let metered = home.gateway_requests()?;
+    check(metered == calls.len() as u64, || {
+        format!(
+            "{} requests, the ledger has {metered} from the gateway",
+            calls.len()
+        )
+    })?;
+    Ok(())
+}

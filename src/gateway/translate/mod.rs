@@ -1,10 +1,12 @@
 //! Translation between API kinds (DESIGN §6), so an agent can use a provider that does
 //! not speak its API: Anthropic Messages (Claude Code) or OpenAI Responses (Codex)
 //! served by a provider that speaks only Chat Completions (DeepSeek's or OpenRouter's
-//! OpenAI endpoint, a local Ollama). The request is rewritten before it leaves; the
-//! answer comes back in the client's API. The meter reads the provider's own usage.
+//! OpenAI endpoint, a local Ollama), and Chat or Responses served by an Anthropic
+//! provider. The request is rewritten before it leaves; the answer comes back in the
+//! client's API. The meter reads the provider's own usage.
 
 mod anthropic;
+mod chat;
 mod responses;
 
 use serde_json::Value;
@@ -19,6 +21,10 @@ pub enum Translation {
     AnthropicToChat,
     /// OpenAI Responses client, Chat Completions provider.
     ResponsesToChat,
+    /// Chat Completions client, Anthropic Messages provider.
+    ChatToAnthropic,
+    /// OpenAI Responses client, Anthropic Messages provider (by way of Chat).
+    ResponsesToAnthropic,
 }
 
 impl Translation {
@@ -27,6 +33,16 @@ impl Translation {
         match self {
             Self::AnthropicToChat => anthropic::request(body),
             Self::ResponsesToChat => responses::request(body),
+            Self::ChatToAnthropic => chat::request(body),
+            Self::ResponsesToAnthropic => chat::request(&responses::request(body)),
+        }
+    }
+
+    /// The path the translated request goes to, under the upstream's base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::AnthropicToChat | Self::ResponsesToChat => CHAT_PATH,
+            Self::ChatToAnthropic | Self::ResponsesToAnthropic => "/v1/messages",
         }
     }
 
@@ -35,6 +51,10 @@ impl Translation {
         match self {
             Self::AnthropicToChat => anthropic::response(status, body),
             Self::ResponsesToChat => responses::response(status, body),
+            Self::ChatToAnthropic => chat::response(status, body),
+            Self::ResponsesToAnthropic => {
+                responses::response(status, &chat::response(status, body))
+            }
         }
     }
 
@@ -43,6 +63,12 @@ impl Translation {
         match self {
             Self::AnthropicToChat => Stream::new(Box::<anthropic::Events>::default()),
             Self::ResponsesToChat => Stream::new(Box::<responses::Events>::default()),
+            Self::ChatToAnthropic => Stream::new(Box::<chat::Events>::default()),
+            Self::ResponsesToAnthropic => {
+                let mut first = Stream::new(Box::<chat::Events>::default());
+                first.then = Some(Box::new(Self::ResponsesToChat.stream()));
+                first
+            }
         }
     }
 }
@@ -53,16 +79,19 @@ pub struct Stream {
     sse: SseData,
     started: bool,
     ended: bool,
-    events: Box<dyn ChatEvents>,
+    events: Box<dyn Events>,
+    /// A second conversion the output goes through (Anthropic → Chat → Responses).
+    then: Option<Box<Stream>>,
 }
 
 impl Stream {
-    fn new(events: Box<dyn ChatEvents>) -> Self {
+    fn new(events: Box<dyn Events>) -> Self {
         Self {
             sse: SseData::default(),
             started: false,
             ended: false,
             events,
+            then: None,
         }
     }
 
@@ -72,22 +101,36 @@ impl Stream {
         for data in self.sse.feed(chunk) {
             if data == "[DONE]" {
                 self.close(&mut out);
-            } else if let Ok(chunk) = serde_json::from_str::<Value>(&data) {
+            } else if let Ok(event) = serde_json::from_str::<Value>(&data) {
                 let first = !self.started;
                 self.started = true;
-                self.events.chunk(&chunk, first, &mut out);
+                self.events.event(&event, first, &mut out);
+                // Anthropic's stream says itself where it ends.
+                if event["type"] == "message_stop" {
+                    self.close(&mut out);
+                }
             }
         }
-        out
+        match self.then.as_mut() {
+            Some(then) => then.feed(&out),
+            None => out,
+        }
     }
 
-    /// What closes the client's stream when the upstream ended without `[DONE]`.
+    /// What closes the client's stream when the upstream ended without its end.
     pub fn finish(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         if self.started {
             self.close(&mut out);
         }
-        out
+        match self.then.as_mut() {
+            Some(then) => {
+                let mut rest = then.feed(&out);
+                rest.extend(then.finish());
+                rest
+            }
+            None => out,
+        }
     }
 
     fn close(&mut self, out: &mut Vec<u8>) {
@@ -153,10 +196,10 @@ fn chat_counts(usage: &Value) -> (u64, u64, u64) {
     )
 }
 
-/// What turns Chat's stream chunks into a client's events.
-trait ChatEvents: std::fmt::Debug + Send {
-    /// The client's events for one Chat chunk (`first`: the stream's first).
-    fn chunk(&mut self, chunk: &Value, first: bool, out: &mut Vec<u8>);
+/// What turns the upstream's stream events into a client's.
+trait Events: std::fmt::Debug + Send {
+    /// The client's events for one upstream event (`first`: the stream's first).
+    fn event(&mut self, event: &Value, first: bool, out: &mut Vec<u8>);
     /// The client's closing events (once).
     fn end(&mut self, out: &mut Vec<u8>);
 }

@@ -217,8 +217,8 @@ pub struct Events {
     usage: Option<Value>,
 }
 
-impl super::ChatEvents for Events {
-    fn chunk(&mut self, chunk: &Value, first: bool, out: &mut Vec<u8>) {
+impl super::Events for Events {
+    fn event(&mut self, chunk: &Value, first: bool, out: &mut Vec<u8>) {
         if first {
             self.id = chunk["id"].clone();
             self.model = chunk["model"].clone();

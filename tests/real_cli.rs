@@ -486,7 +486,15 @@ impl CliHome {
 
     /// Runs aiswitch with a deadline; (exit code, stdout, stderr).
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<(i32, String, String), String> {
-        let mut cmd = self.aiswitch(args);
+        self.finish(self.aiswitch(args), args, stdin)
+    }
+
+    fn finish(
+        &self,
+        mut cmd: Command,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Result<(i32, String, String), String> {
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
         }

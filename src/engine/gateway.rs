@@ -503,13 +503,12 @@ impl QuotaView {
 fn routable(preset: &Preset) -> Option<Upstream> {
     let key = preset.api_key.as_ref().map(|k| k.expose());
     // Without a key the CLI's own login passes through: Claude's follows the base URL,
-    // and Codex's ChatGPT sign-in does when the preset names one (its manifest's
-    // `login` injection); a local server without auth (Ollama) too. Gemini CLI's
-    // Google sign-in talks to an API of its own (Code Assist) and goes direct.
+    // Codex's ChatGPT sign-in and Gemini CLI's Google sign-in (Code Assist) do when the
+    // preset names one (their manifests' `login` injections); a local server without
+    // auth (Ollama) too.
     let fits = match preset.kind {
         ProviderKind::Anthropic => true,
-        ProviderKind::Openai => key.is_some() || preset.base_url.is_some(),
-        ProviderKind::Gemini => key.is_some(),
+        ProviderKind::Openai | ProviderKind::Gemini => key.is_some() || preset.base_url.is_some(),
         ProviderKind::Custom => false,
     };
     fits.then(|| {

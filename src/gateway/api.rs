@@ -142,10 +142,15 @@ impl Reading {
     }
 
     /// `usageMetadata`, cumulative in every chunk of a stream; a stream without SSE
-    /// is one JSON array of chunks. Thinking is billed as output.
+    /// is one JSON array of chunks. Thinking is billed as output. Gemini CLI signed in
+    /// with Google talks to Code Assist, which wraps each answer in `response`.
     fn gemini(&mut self, v: &Value) {
         if let Some(chunks) = v.as_array() {
             chunks.iter().for_each(|chunk| self.gemini(chunk));
+            return;
+        }
+        if let Some(wrapped) = v.get("response").filter(|r| r.is_object()) {
+            self.gemini(wrapped);
             return;
         }
         self.model_from(v.get("modelVersion"));
@@ -245,7 +250,7 @@ mod tests {
         let mut r = Reading::default();
         let chunks = json!([
             {"modelVersion": "gemini-x", "usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 2}},
-            {"usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 7, "thoughtsTokenCount": 4, "cachedContentTokenCount": 3}}
+            {"response": {"usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 7, "thoughtsTokenCount": 4, "cachedContentTokenCount": 3}}, "traceId": "t"}
         ]);
         r.observe(Api::Gemini, &chunks);
         assert_eq!(r.tokens, tokens(8, 11, 3, 0, 4));

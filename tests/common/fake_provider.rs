@@ -262,6 +262,15 @@ async fn answer(
         _ => format!("FAKE_REPLY_{n}"),
     };
     let model = model.unwrap_or_else(|| "fake-model".into());
+    // Gemini CLI signed in with Google talks to Code Assist, which wraps every answer.
+    let code_assist = path.contains("/v1internal:");
+    let gemini = |text: &str, model: &str, usage: Usage| {
+        let answer = gemini(text, model, usage);
+        match code_assist {
+            true => json!({"response": answer, "traceId": "fake-trace"}),
+            false => answer,
+        }
+    };
     let mut response = match api {
         Api::AnthropicMessages if turn == AnthropicTurn::CallTool && stream => {
             sse(anthropic_tool_stream(&model, usage, n))
@@ -277,6 +286,12 @@ async fn answer(
         }
         Api::Gemini if stream => json_response(json!([gemini(&text, &model, usage)])),
         Api::Gemini => json_response(gemini(&text, &model, usage)),
+        Api::Other if path.ends_with(":loadCodeAssist") => json_response(json!({
+            "currentTier": {"id": "standard-tier", "name": "Standard"},
+            "cloudaicompanionProject": "fake-project",
+        })),
+        // Quota, experiments, settings: nothing to say.
+        Api::Other if code_assist => json_response(json!({})),
         Api::Other if path.ends_with("/models") => {
             json_response(json!({"object": "list", "data": [], "models": []}))
         }

@@ -118,3 +118,79 @@ fn exercise(case: &super::Case) -> Result<(), String> {
     })?;
     Ok(())
 }
+
+#[test]
+fn real_cli_suite_gemini_google_login_goes_through_the_gateway() {
+    super::install();
+    let case = CASES.iter().find(|c| c.agent == "gemini").unwrap();
+    let outcome = gemini(case);
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+}
+
+/// Gemini CLI signed in with Google (here its access-token sign-in,
+/// `GOOGLE_GENAI_USE_GCA` with `GOOGLE_CLOUD_ACCESS_TOKEN` in the preset, as a cached
+/// login needs Google's token check online) talks to Code Assist at the preset's base URL through
+/// the gateway: its own token passes untouched and each answer is metered.
+fn gemini(case: &super::Case) -> Result<(), String> {
+    let home = CliHome::new(case);
+    let provider = FakeProvider::start(Usage::default());
+    let (code, _, err) = home.run(
+        &[
+            "add",
+            "google",
+            "--kind",
+            "gemini",
+            "--base-url",
+            &provider.url(),
+            "--model",
+            "gemini-2.5-pro",
+            "GOOGLE_GENAI_USE_GCA",
+            "true",
+            "GOOGLE_CLOUD_ACCESS_TOKEN",
+            "ya29.user-own-google-token",
+        ],
+        None,
+    )?;
+    check(code == 0, || format!("add failed: {err}"))?;
+    let settings = home.user().join(".gemini/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(
+        &settings,
+        r#"{"security":{"auth":{"selectedType":"oauth-personal"}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = home.run(
+        &["run", "gemini-print", "--preset", "google", "--", "hi"],
+        None,
+    )?;
+    check(code == 0, || {
+        format!("`aiswitch run` exited {code}: {}", tail(&err))
+    })?;
+    check(out.contains("FAKE_REPLY"), || {
+        format!("Gemini CLI printed no reply: {}", tail(&out))
+    })?;
+    let calls = provider.model_calls();
+    check(
+        !calls.is_empty() && calls.iter().all(|c| c.uri.starts_with("/v1internal:")),
+        || format!("not Code Assist: {calls:?}"),
+    )?;
+    check(
+        calls
+            .iter()
+            .all(|c| c.auth.as_deref() == Some("bearer:ya29.user-own-google-token")),
+        || {
+            format!(
+                "the Google sign-in did not pass untouched: {:?}",
+                calls[0].auth
+            )
+        },
+    )?;
+    let metered = home.gateway_requests()?;
+    check(metered == calls.len() as u64, || {
+        format!(
+            "{} requests, the ledger has {metered} from the gateway",
+            calls.len()
+        )
+    })?;
+    Ok(())
+}

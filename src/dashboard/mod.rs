@@ -184,29 +184,19 @@ async fn page(
         Ok(admission) => admission,
         Err(refusal) => return refused(refusal),
     };
-    if admission == Admission::Query {
-        // Keep the token in a cookie and take it out of the address bar and history.
-        let cookie = format!(
-            "{}={}; Path=/; HttpOnly; SameSite=Strict",
-            guard::COOKIE,
-            query.token.unwrap_or_default()
-        );
-        return (
-            StatusCode::SEE_OTHER,
-            [
-                (header::SET_COOKIE, cookie),
-                (header::LOCATION, uri.path().to_owned()),
-            ],
-        )
-            .into_response();
-    }
     let Some((bytes, media_type)) = assets::file(uri.path().trim_start_matches('/')) else {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     };
-    (
+    // Vite names the built scripts and styles after their content: a browser keeps
+    // them; the page itself is always asked for again.
+    let cache = match uri.path().starts_with("/assets/") {
+        true => "public, max-age=31536000, immutable",
+        false => "no-store",
+    };
+    let mut response = (
         [
             (header::CONTENT_TYPE, media_type),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::CACHE_CONTROL, cache),
             (header::X_FRAME_OPTIONS, "DENY"),
             (header::REFERRER_POLICY, "no-referrer"),
             (
@@ -216,7 +206,20 @@ async fn page(
         ],
         bytes,
     )
-        .into_response()
+        .into_response();
+    if admission == Admission::Query {
+        // The page is served at once, with the token kept in a cookie (no redirect, one
+        // round trip less); the app takes the token out of the address bar and history.
+        let cookie = format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Strict",
+            guard::COOKIE,
+            query.token.unwrap_or_default()
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 async fn websocket(

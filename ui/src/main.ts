@@ -1,6 +1,12 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
 
+// The printed URL carries the token once; the server keeps it in a cookie, and it
+// leaves the address bar and the history here.
+if (new URLSearchParams(location.search).has("token")) {
+  history.replaceState(history.state, "", location.pathname + location.hash);
+}
+
 const app = mount(App, { target: document.getElementById("app")! });
 
 export default app;

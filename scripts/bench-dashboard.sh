@@ -59,8 +59,8 @@ db.execute("DELETE FROM usage_hourly")
 db.execute("""INSERT INTO usage_hourly
   SELECT at_ms / 3600000 * 3600000, agent, coalesce(preset, ''), coalesce(model, ''), count(*),
          sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning),
-         coalesce(sum(cost_usd), 0), sum(cost_usd IS NULL)
-  FROM usage_events GROUP BY 1, 2, 3, 4""")
+         coalesce(sum(cost_usd), 0), sum(cost_usd IS NULL), count_source
+  FROM usage_events GROUP BY 1, 2, 3, 4, count_source""")
 db.commit()
 PY
 "$bin/aiswitch" daemon >/dev/null 2>&1 &

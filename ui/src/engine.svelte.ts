@@ -210,7 +210,9 @@ export function start(): Promise<void> {
     engine.connectionWhy = why ?? "";
   });
   transport.onEvent(follow);
-  const loaded = refresh("agents").then(() => refresh(...(Object.keys(refreshers) as Part[])));
+  // Everything at once; only the presets wait for the agents (they read each one's env).
+  const rest = (Object.keys(refreshers) as Part[]).filter((p) => p !== "agents" && p !== "presets");
+  const loaded = Promise.all([refresh(...rest), refresh("agents").then(() => refresh("presets"))]).then(() => {});
   // CPU and memory are sampled by the host; the sparklines read them every 2 s.
   setInterval(() => {
     if (engine.connection === "connected" && engine.running.length > 0) void refresh("running");

@@ -217,6 +217,15 @@ mod login;
 #[path = "real_cli/translate.rs"]
 mod translate;
 
+/// Installs the CLIs and runs `exercise` on `agent`'s case; fails with its reason.
+fn with_cli(agent: &str, exercise: fn(&Case) -> Result<(), String>) {
+    install();
+    let case = CASES.iter().find(|c| c.agent == agent).unwrap();
+    if let Err(why) = exercise(case) {
+        panic!("{why}");
+    }
+}
+
 /// Installs the pinned CLIs into the cache (quick when they are there).
 fn install() {
     let install = Command::new("bash")
@@ -416,6 +425,27 @@ impl CliHome {
         text.replace(&format!("{root}/user"), "/home/user")
             .replace(&root, "/home/user/.aiswitch-test")
             .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT")
+    }
+
+    /// Runs `aiswitch args`, which must succeed and print the fake provider's reply;
+    /// its standard output.
+    fn run_replying(&self, args: &[&str]) -> Result<String, String> {
+        let (code, out, err) = self.run(args, None)?;
+        check(code == 0, || {
+            format!(
+                "`aiswitch {}` exited {code}: {}",
+                args.join(" "),
+                tail(&err)
+            )
+        })?;
+        check(out.contains("FAKE_REPLY"), || {
+            format!(
+                "`aiswitch {}` printed no reply: {}",
+                args.join(" "),
+                tail(&out)
+            )
+        })?;
+        Ok(out)
     }
 
     /// How many requests the ledger holds from the gateway.

@@ -5,7 +5,7 @@
 //! Named `real_cli_suite_*`: it runs with the real-CLI suite (`--test real_cli`),
 //! which installs the CLIs, not with the core tests.
 
-use super::{CASES, CliHome, check, tail};
+use super::{CliHome, check, tail};
 use crate::common::fake_provider::{FakeProvider, Usage};
 
 /// A ChatGPT sign-in as Codex keeps it in `~/.codex/auth.json`. Codex reads the
@@ -14,10 +14,7 @@ const TOKEN: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJlbWFpbCI6InVzZXJAZXh
 
 #[test]
 fn real_cli_suite_codex_chatgpt_login_goes_through_the_gateway() {
-    super::install();
-    let case = CASES.iter().find(|c| c.agent == "codex").unwrap();
-    let outcome = exercise(case);
-    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    super::with_cli("codex", exercise);
 }
 
 fn exercise(case: &super::Case) -> Result<(), String> {
@@ -121,10 +118,7 @@ fn exercise(case: &super::Case) -> Result<(), String> {
 
 #[test]
 fn real_cli_suite_gemini_google_login_goes_through_the_gateway() {
-    super::install();
-    let case = CASES.iter().find(|c| c.agent == "gemini").unwrap();
-    let outcome = gemini(case);
-    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    super::with_cli("gemini", gemini);
 }
 
 /// Gemini CLI signed in with Google (here its access-token sign-in,
@@ -159,16 +153,7 @@ fn gemini(case: &super::Case) -> Result<(), String> {
         r#"{"security":{"auth":{"selectedType":"oauth-personal"}}}"#,
     )
     .unwrap();
-    let (code, out, err) = home.run(
-        &["run", "gemini-print", "--preset", "google", "--", "hi"],
-        None,
-    )?;
-    check(code == 0, || {
-        format!("`aiswitch run` exited {code}: {}", tail(&err))
-    })?;
-    check(out.contains("FAKE_REPLY"), || {
-        format!("Gemini CLI printed no reply: {}", tail(&out))
-    })?;
+    home.run_replying(&["run", "gemini-print", "--preset", "google", "--", "hi"])?;
     let calls = provider.model_calls();
     check(
         !calls.is_empty() && calls.iter().all(|c| c.uri.starts_with("/v1internal:")),

@@ -4,7 +4,7 @@
 //!
 //! Named `real_cli_suite_*`: it runs with the real-CLI suite (`--test real_cli`).
 
-use super::{CASES, CliHome, check, tail};
+use super::{CliHome, check, tail};
 use crate::common::fake_provider::{Api, FakeProvider, Usage};
 
 /// Preset `ds`: the fake provider's Chat Completions endpoint, with a key.
@@ -30,10 +30,7 @@ fn add_chat_preset(home: &CliHome, provider: &FakeProvider) -> Result<(), String
 
 #[test]
 fn real_cli_suite_claude_code_on_a_chat_completions_provider() {
-    super::install();
-    let case = CASES.iter().find(|c| c.agent == "claude").unwrap();
-    let outcome = exercise(case);
-    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    super::with_cli("claude", exercise);
 }
 
 fn exercise(case: &super::Case) -> Result<(), String> {
@@ -93,10 +90,7 @@ fn exercise(case: &super::Case) -> Result<(), String> {
 
 #[test]
 fn real_cli_suite_codex_on_a_provider_without_the_responses_api() {
-    super::install();
-    let case = CASES.iter().find(|c| c.agent == "codex").unwrap();
-    let outcome = codex_on_chat(case);
-    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    super::with_cli("codex", codex_on_chat);
 }
 
 /// Codex speaks only the Responses API; a provider with only Chat Completions answers
@@ -106,27 +100,18 @@ fn codex_on_chat(case: &super::Case) -> Result<(), String> {
     let provider = FakeProvider::start(Usage::default());
     provider.only_chat();
     add_chat_preset(&home, &provider)?;
-    for turn in 1..=2 {
-        let (code, out, err) = home.run(
-            &[
-                "run",
-                "codex",
-                "--preset",
-                "ds",
-                "--",
-                "exec",
-                "--json",
-                "--skip-git-repo-check",
-                "hi",
-            ],
-            None,
-        )?;
-        check(code == 0, || {
-            format!("run {turn} exited {code}: {}", tail(&err))
-        })?;
-        check(out.contains("FAKE_REPLY"), || {
-            format!("run {turn}: Codex printed no reply: {}", tail(&out))
-        })?;
+    for _ in 0..2 {
+        home.run_replying(&[
+            "run",
+            "codex",
+            "--preset",
+            "ds",
+            "--",
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "hi",
+        ])?;
     }
     let calls = provider.model_calls();
     let refused = provider.refused();
@@ -143,10 +128,7 @@ fn codex_on_chat(case: &super::Case) -> Result<(), String> {
 
 #[test]
 fn real_cli_suite_codex_on_an_anthropic_provider() {
-    super::install();
-    let case = CASES.iter().find(|c| c.agent == "codex").unwrap();
-    let outcome = codex_on_anthropic(case);
-    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    super::with_cli("codex", codex_on_anthropic);
 }
 
 /// Codex (Responses only) on a provider that speaks only Anthropic Messages (Kimi's,
@@ -170,26 +152,17 @@ fn codex_on_anthropic(case: &super::Case) -> Result<(), String> {
         Some("sk-anthropic-provider-key"),
     )?;
     check(code == 0, || format!("add failed: {err}"))?;
-    let (code, out, err) = home.run(
-        &[
-            "run",
-            "codex",
-            "--preset",
-            "kimi",
-            "--",
-            "exec",
-            "--json",
-            "--skip-git-repo-check",
-            "hi",
-        ],
-        None,
-    )?;
-    check(code == 0, || {
-        format!("`aiswitch run` exited {code}: {}", tail(&err))
-    })?;
-    check(out.contains("FAKE_REPLY"), || {
-        format!("Codex printed no reply: {}", tail(&out))
-    })?;
+    home.run_replying(&[
+        "run",
+        "codex",
+        "--preset",
+        "kimi",
+        "--",
+        "exec",
+        "--json",
+        "--skip-git-repo-check",
+        "hi",
+    ])?;
     let calls = provider.model_calls();
     check(
         !calls.is_empty() && calls.iter().all(|c| c.api == Api::AnthropicMessages),

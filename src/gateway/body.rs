@@ -23,7 +23,12 @@ pub struct MeteredBody {
     log: Option<std::fs::File>,
     /// The answer turned into the client's API, when the upstream speaks another.
     translate: Option<Translating>,
+    /// A small answer read whole as it passes (Code Assist's quota), and what gets it.
+    tap: Option<(Vec<u8>, Tap)>,
 }
+
+/// Called once with a whole answer (see [`MeteredBody::tapped`]).
+pub type Tap = Box<dyn FnOnce(&[u8]) + Send + Sync>;
 
 /// How an upstream answer is turned into the client's API.
 pub enum Translating {
@@ -50,7 +55,14 @@ impl MeteredBody {
             meter: Some((meter, on_end)),
             log: None,
             translate: None,
+            tap: None,
         }
+    }
+
+    /// Hands `tap` the whole answer when it has passed.
+    pub fn tapped(mut self, tap: Tap) -> Self {
+        self.tap = Some((Vec::new(), tap));
+        self
     }
 
     /// Hands the answer to the client in its own API (see [`Translating`]).
@@ -65,9 +77,14 @@ impl MeteredBody {
         self
     }
 
+    /// Once, when the body ends (or is dropped: hyper stops polling a body whose
+    /// length it knows once it has it all).
     fn end(&mut self) {
         if let Some((meter, on_end)) = self.meter.take() {
             on_end(meter);
+        }
+        if let Some((whole, tap)) = self.tap.take() {
+            tap(&whole);
         }
     }
 }
@@ -93,6 +110,9 @@ impl Body for MeteredBody {
                     }
                     if let Some(log) = this.log.as_mut() {
                         let _ = std::io::Write::write_all(log, data);
+                    }
+                    if let Some((whole, _)) = this.tap.as_mut() {
+                        whole.extend_from_slice(data);
                     }
                     let out = match this.translate.as_mut() {
                         None => return Poll::Ready(Some(Ok(frame))),

@@ -97,6 +97,8 @@ struct Accepted {
     reservation: Option<i64>,
     /// The exchange is translated into the upstream's API (`translate`).
     translation: Option<Translation>,
+    /// Code Assist's `retrieveUserQuota`: its answer holds Gemini's quotas.
+    quota_answer: bool,
 }
 
 /// Why a request goes no further: its status and the message the CLI shows.
@@ -216,6 +218,7 @@ fn accept(shared: &Shared, req: &Request<Incoming>) -> Result<Accepted, (Api, St
         model_in_path,
         reservation,
         translation,
+        quota_answer: path.ends_with(":retrieveUserQuota"),
     })
 }
 
@@ -426,9 +429,11 @@ fn metered(
         token,
         model_in_path,
         reservation,
+        quota_answer,
         ..
     } = accepted;
     let launch_id = super::lease::short_id(&token).to_owned();
+    let (quota_preset, quota_provider) = (launch.upstream.preset.clone(), provider.clone());
     let on_end = Box::new(move |meter: Meter| {
         let reading = meter.finish();
         if reading.metered || reservation.is_some() {
@@ -453,6 +458,24 @@ fn metered(
         super::body_log::response(file, status, &parts.headers);
     }
     let mut body = MeteredBody::new(body, meter, on_end).with_log(log);
+    if quota_answer && (200..300).contains(&status) {
+        let sink = shared.sink.clone();
+        let pending = shared.in_flight.begin(None);
+        body = body.tapped(Box::new(move |answer: &[u8]| {
+            let windows = super::quota::code_assist_windows(answer);
+            if !windows.is_empty() {
+                let _ = sink.send(Report {
+                    observation: Observation::Quota(QuotaSeen {
+                        at_ms,
+                        preset: quota_preset,
+                        provider: quota_provider,
+                        windows,
+                    }),
+                    _pending: pending,
+                });
+            }
+        }));
+    }
     if let Some(translating) = translating {
         parts.headers.remove(header::CONTENT_LENGTH);
         body = body.translated(translating);

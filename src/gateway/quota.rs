@@ -43,6 +43,34 @@ fn number(headers: &HeaderMap, name: &str) -> Option<f64> {
         .filter(|v: &f64| v.is_finite())
 }
 
+/// The per-model quotas Code Assist answers `retrieveUserQuota` with (what Gemini CLI
+/// signed in with Google shows): each bucket's used share and reset, named after its
+/// model.
+pub fn code_assist_windows(body: &[u8]) -> Vec<QuotaWindow> {
+    let Ok(quota) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    quota["buckets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|bucket| {
+            let model = bucket["modelId"].as_str()?;
+            let remaining = bucket["remainingFraction"].as_f64()?;
+            Some(QuotaWindow {
+                window: model.to_owned(),
+                used_percent: ((1.0 - remaining) * 100.0).clamp(0.0, 100.0),
+                resets_at_ms: bucket["resetTime"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map(jiff::Timestamp::as_millisecond),
+                window_minutes: None,
+                status: None,
+            })
+        })
+        .collect()
+}
+
 /// Every window the headers describe, at `now_ms`.
 pub fn windows(headers: &HeaderMap, now_ms: i64) -> Vec<QuotaWindow> {
     let mut found = Vec::new();
@@ -151,6 +179,17 @@ mod tests {
     use hyper::header::{HeaderName, HeaderValue};
 
     use super::*;
+
+    #[test]
+    fn code_assist_buckets_become_windows_per_model() {
+        let answer = br#"{"buckets":[{"modelId":"gemini-2.5-pro","remainingFraction":0.75,"resetTime":"2026-12-03T08:00:00Z"},{"modelId":"gemini-2.5-flash"}]}"#;
+        let windows = code_assist_windows(answer);
+        assert_eq!(windows.len(), 1, "a bucket without a fraction says nothing");
+        assert_eq!(windows[0].window, "gemini-2.5-pro");
+        assert!((windows[0].used_percent - 25.0).abs() < 1e-9);
+        assert_eq!(windows[0].resets_at_ms, Some(1_796_284_800_000));
+        assert!(code_assist_windows(b"not json").is_empty());
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         pairs

@@ -290,7 +290,11 @@ async fn answer(
             "currentTier": {"id": "standard-tier", "name": "Standard"},
             "cloudaicompanionProject": "fake-project",
         })),
-        // Quota, experiments, settings: nothing to say.
+        // A Google account's quota per model: a quarter of the day's Pro requests used.
+        Api::Other if path.ends_with(":retrieveUserQuota") => json_response(json!({"buckets": [
+            {"modelId": "gemini-2.5-pro", "remainingFraction": 0.75, "resetTime": "2030-01-01T08:00:00Z", "tokenType": "REQUESTS"},
+        ]})),
+        // Experiments, settings: nothing to say.
         Api::Other if code_assist => json_response(json!({})),
         Api::Other if path.ends_with("/models") => {
             json_response(json!({"object": "list", "data": [], "models": []}))

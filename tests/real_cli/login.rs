@@ -177,5 +177,17 @@ fn gemini(case: &super::Case) -> Result<(), String> {
             calls.len()
         )
     })?;
+    // Code Assist's per-model quota, which Gemini CLI asks for, shows as a window.
+    let (_, limits, _) = home.run(&["--json", "limits"], None)?;
+    let limits: serde_json::Value = serde_json::from_str(&limits).map_err(|e| e.to_string())?;
+    let pro = limits["windows"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["window"] == "gemini-2.5-pro"))
+        .cloned()
+        .unwrap_or_default();
+    check(
+        pro["used_percent"] == 25.0 && pro["preset"] == "google",
+        || format!("Gemini's quota is not seen: {limits}"),
+    )?;
     Ok(())
 }

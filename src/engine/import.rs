@@ -128,6 +128,31 @@ struct Unread {
     size: u64,
 }
 
+/// The part of each file the last import did not read (from the start again for a
+/// file that shrank: rotated; keys prevent double counting).
+fn unread(store: &crate::store::Store, files: Vec<PathBuf>) -> Result<Vec<Unread>, Error> {
+    let mut pending = Vec::new();
+    for path in files {
+        let key = path.display().to_string();
+        let Ok(size) = std::fs::metadata(&path).map(|m| m.len()) else {
+            continue;
+        };
+        let start = match store.import_offset(&key)? {
+            Some((offset, _)) if offset <= size => offset,
+            _ => 0,
+        };
+        if start < size {
+            pending.push(Unread {
+                path,
+                key,
+                start,
+                size,
+            });
+        }
+    }
+    Ok(pending)
+}
+
 /// What reading one file gave: its rows, its corrupt lines, and how many bytes of whole
 /// lines it read (a line still being written is read next time).
 struct FileRead {
@@ -288,25 +313,7 @@ impl Engine {
             ..ImportReport::default()
         };
         let mut store = self.open_store()?;
-        let mut pending = Vec::new();
-        for path in files {
-            let key = path.display().to_string();
-            let Ok(size) = std::fs::metadata(&path).map(|m| m.len()) else {
-                continue;
-            };
-            let start = match store.import_offset(&key)? {
-                Some((offset, _)) if offset <= size => offset,
-                _ => 0, // new, or shrank (rotated): from the start; keys prevent double counting
-            };
-            if start < size {
-                pending.push(Unread {
-                    path,
-                    key,
-                    start,
-                    size,
-                });
-            }
-        }
+        let pending = unread(&store, files)?;
         let mut added = crate::store::UsageAdded::default();
         if !pending.is_empty() {
             let ours = store.agent_sessions()?;

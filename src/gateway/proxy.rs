@@ -422,18 +422,18 @@ fn metered(
             }
         }
     });
-    let sink = shared.sink.clone();
     let status = parts.status.as_u16();
+    let quota_tap = (accepted.quota_answer && (200..300).contains(&status))
+        .then(|| quota_tap(shared, &accepted.launch.upstream.preset, &provider, at_ms));
+    let sink = shared.sink.clone();
     let Accepted {
         launch,
         token,
         model_in_path,
         reservation,
-        quota_answer,
         ..
     } = accepted;
     let launch_id = super::lease::short_id(&token).to_owned();
-    let (quota_preset, quota_provider) = (launch.upstream.preset.clone(), provider.clone());
     let on_end = Box::new(move |meter: Meter| {
         let reading = meter.finish();
         if reading.metered || reservation.is_some() {
@@ -458,29 +458,35 @@ fn metered(
         super::body_log::response(file, status, &parts.headers);
     }
     let mut body = MeteredBody::new(body, meter, on_end).with_log(log);
-    if quota_answer && (200..300).contains(&status) {
-        let sink = shared.sink.clone();
-        let pending = shared.in_flight.begin(None);
-        body = body.tapped(Box::new(move |answer: &[u8]| {
-            let windows = super::quota::code_assist_windows(answer);
-            if !windows.is_empty() {
-                let _ = sink.send(Report {
-                    observation: Observation::Quota(QuotaSeen {
-                        at_ms,
-                        preset: quota_preset,
-                        provider: quota_provider,
-                        windows,
-                    }),
-                    _pending: pending,
-                });
-            }
-        }));
+    if let Some(tap) = quota_tap {
+        body = body.tapped(tap);
     }
     if let Some(translating) = translating {
         parts.headers.remove(header::CONTENT_LENGTH);
         body = body.translated(translating);
     }
     Response::from_parts(parts, Either::Left(body))
+}
+
+/// What reads Code Assist's `retrieveUserQuota` answer into quota windows of `preset`.
+fn quota_tap(shared: &Shared, preset: &str, provider: &str, at_ms: i64) -> super::body::Tap {
+    let sink = shared.sink.clone();
+    let pending = shared.in_flight.begin(None);
+    let (preset, provider) = (preset.to_owned(), provider.to_owned());
+    Box::new(move |answer: &[u8]| {
+        let windows = super::quota::code_assist_windows(answer);
+        if !windows.is_empty() {
+            let _ = sink.send(Report {
+                observation: Observation::Quota(QuotaSeen {
+                    at_ms,
+                    preset,
+                    provider,
+                    windows,
+                }),
+                _pending: pending,
+            });
+        }
+    })
 }
 
 /// The request as it goes upstream, but for its URL: the path and query to append

@@ -84,19 +84,23 @@ impl CliHome {
         Ok(out)
     }
 
-    /// How many requests the ledger holds from the gateway.
-    pub(crate) fn gateway_requests(&self) -> Result<u64, String> {
+    /// Checks that the ledger holds exactly `requests` rows from the gateway (what the
+    /// provider counted, call for call).
+    pub(crate) fn check_metered(&self, requests: usize) -> Result<(), String> {
         let (_, summary, _) = self.run(
             &["tokens", "summary", "--all", "--by", "source", "--json"],
             None,
         )?;
         let summary: serde_json::Value =
             serde_json::from_str(&summary).map_err(|e| e.to_string())?;
-        Ok(summary["groups"]
+        let metered = summary["groups"]
             .as_array()
             .and_then(|g| g.iter().find(|g| g["key"] == "gateway"))
             .and_then(|g| g["runs"].as_u64())
-            .unwrap_or(0))
+            .unwrap_or(0);
+        check(metered == requests as u64, || {
+            format!("{requests} requests, the ledger has {metered} from the gateway")
+        })
     }
 
     /// The user's home.

@@ -85,13 +85,7 @@ fn exercise(case: &super::Case) -> Result<(), String> {
             format!("the request went to {}", call.uri)
         })?;
     }
-    let metered = home.gateway_requests()?;
-    check(metered == calls.len() as u64, || {
-        format!(
-            "{} requests, the ledger has {metered} from the gateway",
-            calls.len()
-        )
-    })?;
+    home.check_metered(calls.len())?;
 
     let (_, limits, _) = home.run(&["--json", "limits"], None)?;
     let limits: serde_json::Value = serde_json::from_str(&limits).map_err(|e| e.to_string())?;
@@ -170,13 +164,7 @@ fn gemini(case: &super::Case) -> Result<(), String> {
             )
         },
     )?;
-    let metered = home.gateway_requests()?;
-    check(metered == calls.len() as u64, || {
-        format!(
-            "{} requests, the ledger has {metered} from the gateway",
-            calls.len()
-        )
-    })?;
+    home.check_metered(calls.len())?;
     // Code Assist's per-model quota, which Gemini CLI asks for, shows as a window.
     let (_, limits, _) = home.run(&["--json", "limits"], None)?;
     let limits: serde_json::Value = serde_json::from_str(&limits).map_err(|e| e.to_string())?;

@@ -77,13 +77,7 @@ fn exercise(case: &super::Case) -> Result<(), String> {
             .all(|c| c.auth.as_deref() == Some("bearer:sk-chat-provider-key")),
         || "the provider did not get the preset's key as a bearer token".into(),
     )?;
-    let metered = home.gateway_requests()?;
-    check(metered == calls.len() as u64, || {
-        format!(
-            "{} requests, the ledger has {metered} from the gateway",
-            calls.len()
-        )
-    })?;
+    home.check_metered(calls.len())?;
     check(home.user_files() == before, || "a user file changed".into())?;
     Ok(())
 }
@@ -119,10 +113,7 @@ fn codex_on_chat(case: &super::Case) -> Result<(), String> {
     check(refused == 1 && chat == calls.len() && chat >= 2, || {
         format!("expected one refused Responses call, then Chat only: {refused} and {chat}")
     })?;
-    let metered = home.gateway_requests()?;
-    check(metered == chat as u64, || {
-        format!("{chat} Chat requests, the ledger has {metered} from the gateway")
-    })?;
+    home.check_metered(chat)?;
     Ok(())
 }
 
@@ -174,12 +165,6 @@ fn codex_on_anthropic(case: &super::Case) -> Result<(), String> {
             .all(|c| c.auth.as_deref() == Some("x-api-key:sk-anthropic-provider-key")),
         || format!("the key did not go in x-api-key: {:?}", calls[0].auth),
     )?;
-    let metered = home.gateway_requests()?;
-    check(metered == calls.len() as u64, || {
-        format!(
-            "{} requests, the ledger has {metered} from the gateway",
-            calls.len()
-        )
-    })?;
+    home.check_metered(calls.len())?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 #   ./scripts/bench-tray.sh [RUNS] [IDLE_SECS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p aiswitch -p aiswitch-desktop
+cargo build --release --locked -p aiswitch -p aiswitch-desktop -p aiswitch-tray
 home=$(mktemp -d)
 # The app starts a daemon for this home: stop it at the end.
 trap 'kill "$(cat "$home/run/daemon.lock" 2>/dev/null)" 2>/dev/null || true; rm -rf "$home"' EXIT

@@ -22,7 +22,7 @@ kill "$(cat "$home/run/daemon.lock" 2>/dev/null)" 2>/dev/null || true
 rm -rf "$home"
 [ "$status" -eq 0 ] || { echo "check-deb: the installed app did not reach the tray"; exit 1; }
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get remove -y -qq aiswitch >/dev/null
-for f in /usr/bin/aiswitch /usr/bin/aiswitch-desktop /usr/bin/aiswitch-agent \
+for f in /usr/bin/aiswitch /usr/bin/aiswitch-desktop /usr/bin/aiswitch-tray /usr/bin/aiswitch-agent \
   /usr/share/applications/aiswitch.desktop /usr/share/icons/hicolor/256x256/apps/aiswitch.png; do
   [ ! -e "$f" ] || { echo "check-deb: $f is left after apt remove"; exit 1; }
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Debian package: the tray app, the `aiswitch` CLI beside it (what "Install
+# Builds the Debian package: the app (`aiswitch-desktop`, its tray `aiswitch-tray`), the `aiswitch` CLI beside it (what "Install
 # command-line tool" links and what the app starts as its daemon), the reference agent,
 # a desktop entry and the icon. Prints the package's path.
 #   ./scripts/package-deb.sh [release|debug]     (debug: for the install test, uncompressed)
@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-release}
 if [ "$profile" = release ]; then
-  cargo build --release --locked -p aiswitch -p aiswitch-desktop >&2
+  cargo build --release --locked -p aiswitch -p aiswitch-desktop -p aiswitch-tray >&2
   compress=(-Zxz)
 else
-  cargo build --locked -p aiswitch -p aiswitch-desktop >&2
+  cargo build --locked -p aiswitch -p aiswitch-desktop -p aiswitch-tray >&2
   compress=(-Znone)
 fi
 bin=target/$profile
@@ -22,6 +22,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 root=$stage/aiswitch_${version}_${arch}
 install -s -Dm755 "$bin/aiswitch-desktop" "$root/usr/bin/aiswitch-desktop"
+install -s -Dm755 "$bin/aiswitch-tray" "$root/usr/bin/aiswitch-tray"
 install -s -Dm755 "$bin/aiswitch" "$root/usr/bin/aiswitch"
 install -s -Dm755 "$bin/aiswitch-agent" "$root/usr/bin/aiswitch-agent"
 install -Dm644 icons/icon.png "$root/usr/share/icons/hicolor/256x256/apps/aiswitch.png"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-cargo build --release --locked -p aiswitch -p aiswitch-desktop
+cargo build --release --locked -p aiswitch -p aiswitch-desktop -p aiswitch-tray
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exec ./target/release/aiswitch-desktop

@@ -19,10 +19,10 @@ step "ui: type check"
 npm --prefix ui run check --silent
 
 step "desktop: lint"
-cargo clippy -p aiswitch-desktop --all-targets --locked -- -D warnings
+cargo clippy -p aiswitch-desktop -p aiswitch-tray --all-targets --locked -- -D warnings
 
 step "desktop: smoke run under Xvfb"
-cargo build --locked -p aiswitch -p aiswitch-desktop
+cargo build --locked -p aiswitch -p aiswitch-desktop -p aiswitch-tray
 smoke_home=$(mktemp -d)
 AISWITCH_HOME="$smoke_home" ./target/debug/aiswitch add smoke-preset FOO bar >/dev/null
 AISWITCH_HOME="$smoke_home" AISWITCH_DESKTOP_SMOKE=1 timeout 120 \
@@ -33,7 +33,10 @@ step "desktop: tauri-driver (WebDriver for the app's webview), pinned, in .cache
 [ -x .cache/tools/bin/tauri-driver ] ||
   cargo install tauri-driver --version 2.1.0 --locked --root .cache/tools --quiet
 
-step "desktop: unit tests, the tray over D-Bus and the dashboard over WebDriver (Xvfb, a private session bus)"
+step "tray: unit tests (the tray model, the notification rules, the icons, one app at a time)"
+cargo test -p aiswitch-tray --locked
+
+step "desktop: the tray over D-Bus and the dashboard over WebDriver (Xvfb, a private session bus)"
 cargo test -p aiswitch-desktop --locked -- --nocapture
 
 step "desktop: the .deb installs with apt, starts to a tray, and removes cleanly"

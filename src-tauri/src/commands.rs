@@ -3,8 +3,6 @@
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
-use crate::status::Status;
-
 /// The one error shape the UI receives.
 #[derive(Debug, Serialize)]
 pub struct CommandError {
@@ -53,17 +51,29 @@ pub async fn control(
 /// Whether the app runs as a smoke test (quit once the dashboard rendered).
 pub struct Smoke(pub bool);
 
-/// The engine's state for the dashboard.
+/// What the dashboard shows before it is live: the version and the presets.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// The aiswitch version.
+    pub version: &'static str,
+    /// Every readable preset, secrets redacted.
+    pub presets: Vec<aiswitch::presets::PresetView>,
+}
+
+/// The engine's presets for the dashboard.
 #[tauri::command]
 pub fn status(engine: State<'_, aiswitch::Engine>) -> Result<Status, CommandError> {
-    Ok(Status::read(&engine))
+    Ok(Status {
+        version: aiswitch::VERSION,
+        presets: engine.preset_overview()?.presets,
+    })
 }
 
 /// The dashboard reports that it rendered; in smoke mode the app prints it and quits.
 #[tauri::command]
 pub fn ui_ready(app: AppHandle, smoke: State<'_, Smoke>, presets: usize) {
     if smoke.0 {
-        println!("aiswitch-desktop: dashboard rendered {presets} preset(s); tray ready");
+        println!("aiswitch-desktop: dashboard rendered {presets} preset(s)");
         app.exit(0);
     }
 }

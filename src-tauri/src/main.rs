@@ -1,32 +1,34 @@
-//! The aiswitch desktop app: a tray icon and the dashboard over the engine, attached to
-//! the engine host (the daemon, started when none runs).
+//! The aiswitch desktop app. Launched plainly (from the menu, at login with `--tray`)
+//! it becomes the tray: it replaces itself with `aiswitch-tray` beside it, same
+//! process, same arguments. The tray starts it again with `--window [ROUTE]` as the
+//! dashboard window, a Tauri app whose only job is that webview, and which exits when
+//! the window closes, so the tray alone holds no GTK or WebKit memory.
 //!
-//! This crate is a thin adapter: the engine holds all behaviour, `tray_model` decides
-//! what the tray shows (a pure function, unit-tested), and `tray` only turns that model
-//! into Tauri menu items.
+//! This crate is a thin adapter: the engine holds all behaviour; `commands` passes the
+//! dashboard's calls to the engine host, `events` its event stream to the page, and
+//! `link` talks to the tray over stdin and stdout.
 
-mod cli_install;
 mod commands;
-mod host;
-mod i18n;
-mod notices;
-mod status;
-mod tray;
-mod tray_model;
+mod events;
+mod link;
 mod window;
 
 use aiswitch::Engine;
-use tauri::Manager;
-use tauri_plugin_autostart::ManagerExt;
+use tauri::{Manager, WindowEvent};
 
-/// With this env var set, the app quits as soon as the dashboard has rendered the
-/// engine's status, printing one line; CI uses it under Xvfb.
+/// With this env var set, the window quits as soon as the dashboard has rendered the
+/// engine's presets, printing one line; CI uses it under Xvfb.
 const SMOKE_ENV: &str = "AISWITCH_DESKTOP_SMOKE";
 
-/// Start in the tray only, without the dashboard window (as at login).
-const TRAY_ONLY_ARG: &str = "--tray";
+/// The argument that makes this process the dashboard window.
+const WINDOW_ARG: &str = "--window";
 
 fn main() {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() != Some(WINDOW_ARG) {
+        become_the_tray();
+    }
+    let route = args.next();
     let engine = match Engine::from_env() {
         Ok(engine) => engine,
         Err(err) => {
@@ -35,22 +37,8 @@ fn main() {
         }
     };
     let smoke = std::env::var_os(SMOKE_ENV).is_some();
-    let host = host::Host::new(engine.clone());
     let app = tauri::Builder::default()
-        // First: a second launch only brings the running app's dashboard to the front.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            window::open_dashboard(app);
-        }))
-        // "Start at login" starts it in the tray only.
-        .plugin(
-            tauri_plugin_autostart::Builder::new()
-                .app_name("aiswitch")
-                .arg(TRAY_ONLY_ARG)
-                .build(),
-        )
         .manage(engine)
-        .manage(host)
-        .manage(tray::Shown::default())
         .manage(commands::Smoke(smoke))
         .invoke_handler(tauri::generate_handler![
             commands::status,
@@ -58,35 +46,41 @@ fn main() {
             commands::ui_ready
         ])
         .setup(move |app| {
-            let host = app.state::<host::Host>();
-            let mut status = host.status();
-            status.start_at_login = app.autolaunch().is_enabled().unwrap_or(false);
-            let model = tray_model::tray_model(&status, host.lang());
-            tray::install(app.handle(), &model)?;
-            // The smoke run only looks: it starts no daemon.
-            host.follow(app.handle().clone(), !smoke);
-            // The window is built here (`create: false` in the config), so the tray-only
-            // start never loads a webview.
-            if !std::env::args().any(|a| a == TRAY_ONLY_ARG) {
-                window::open_dashboard(app.handle());
-            }
+            window::open(app.handle(), route.as_deref())?;
+            events::follow(app.handle().clone(), app.state::<Engine>().inner().clone());
+            link::follow(app.handle().clone());
             Ok(())
         })
+        .on_window_event(|_, event| match event {
+            WindowEvent::Focused(focused) => {
+                link::say(if *focused { "focused" } else { "blurred" })
+            }
+            WindowEvent::Destroyed => std::process::exit(0),
+            _ => {}
+        })
         .build(tauri::generate_context!());
-    let app = match app {
-        Ok(app) => app,
+    match app {
+        Ok(app) => app.run(|_, _| {}),
         Err(err) => {
             eprintln!("aiswitch-desktop: {err}");
             std::process::exit(1);
         }
-    };
-    app.run(|_, event| {
-        // Closing the last window leaves the app in the tray; Quit exits (with a code).
-        if let tauri::RunEvent::ExitRequested {
-            code: None, api, ..
-        } = event
-        {
-            api.prevent_exit();
-        }
-    });
+    }
+}
+
+/// Replaces this process with the tray (`aiswitch-tray` beside it), keeping its pid
+/// and arguments; returns only when that fails, by exiting.
+fn become_the_tray() -> ! {
+    use std::os::unix::process::CommandExt;
+    let tray = std::env::current_exe()
+        .unwrap_or_default()
+        .with_file_name("aiswitch-tray");
+    let err = std::process::Command::new(&tray)
+        .args(std::env::args_os().skip(1))
+        .exec();
+    eprintln!(
+        "aiswitch-desktop: cannot start the tray ({}): {err}; reinstall aiswitch",
+        tray.display()
+    );
+    std::process::exit(1);
 }

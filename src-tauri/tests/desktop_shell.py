@@ -64,7 +64,11 @@ class Shell:
 
     def _on_watcher(self, conn, sender, path, iface, method, params, invocation):
         if method == "RegisterStatusNotifierItem":
-            self.items.append((sender, params.unpack()[0]))
+            # The item names its object path, or its bus name (then it is at the
+            # spec's /StatusNotifierItem), as panels accept both.
+            service = params.unpack()[0]
+            path = service if service.startswith("/") else "/StatusNotifierItem"
+            self.items.append((sender, path))
         invocation.return_value(None)
 
     def _on_watcher_property(self, conn, sender, path, iface, name):
@@ -213,19 +217,28 @@ class Shell:
                              GLib.Variant("(us)", (nid, "default")))
 
     def has_webview(self):
-        """Whether the app runs a WebKit web process (its dashboard is open)."""
+        """Whether a WebKit web process runs under the app (its dashboard is open):
+        the tray starts the window process, which starts WebKit's."""
+        return any(b"WebKitWebProcess" in command for command in self.descendants())
+
+    def descendants(self):
+        """The command lines of the app's processes below it, at any depth."""
+        parents, commands = {}, {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/stat") as f:
-                        parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                        parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
                     with open(f"/proc/{entry}/cmdline", "rb") as f:
-                        command = f.read()
+                        commands[int(entry)] = f.read()
                 except OSError:
                     continue
-                if parent == self.app.pid and b"WebKitWebProcess" in command:
-                    return True
-        return False
+        found, below = [], {self.app.pid}
+        while below:
+            children = {pid for pid, parent in parents.items() if parent in below}
+            found.extend(commands.get(pid, b"") for pid in children)
+            below = children
+        return found
 
     def json(self, *args):
         return json.loads(self.cli(*args, "--json"))

@@ -116,7 +116,8 @@ for i in range(RUNS):
     shell.pump(0.02)
 row("tray click (D-Bus `Event clicked`) → switch applied on disk", clicks)
 
-# Memory: dashboard open, then the tray only.
+# Memory: dashboard open (the window process and WebKit's), then the tray only.
+shell.wait("the dashboard's webview", shell.has_webview, 10)
 shell.pump(2)
 open_mib = rss_mib(shell.app.pid)
 shell.stop()

@@ -26,6 +26,7 @@ fn cli(home: &Path, args: &[&str]) {
 
 #[test]
 fn the_tray_menu_switches_providers_and_follows_the_cli() {
+    sibling("aiswitch-tray");
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     for preset in ["one", "two"] {

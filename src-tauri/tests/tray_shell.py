@@ -122,6 +122,7 @@ shell.wait("the autostart entry starts the app with --tray",
 shell.wait("Start at login is checked", lambda: shell.checked(["Start at login"]), 5)
 shell.click(["Start at login"])
 shell.wait("the autostart entry is gone", lambda: not os.path.exists(entry), 5)
+shell.wait("Start at login is unchecked", lambda: not shell.checked(["Start at login"]), 5)
 
 with open(MENU_OUT, "w") as out:
     out.write(shell.menu_text() + "\n")

@@ -48,7 +48,7 @@ const labelled = (label, control) => `//label[contains(normalize-space(.), '${la
 let failed = false;
 try {
   await until("tauri-driver listening", () => fetch(`${base}/status`).then((r) => r.ok));
-  session = (await wd("POST", "/session", { capabilities: { alwaysMatch: { "tauri:options": { application: app } } } })).sessionId;
+  session = (await wd("POST", "/session", { capabilities: { alwaysMatch: { "tauri:options": { application: app, args: ["--window"] } } } })).sessionId;
   step("the app started under WebDriver");
   await until("the overview lists the reference agent", async () => (await body()).includes("aiswitch-agent"));
   step("the dashboard in the app lists the installed reference agent");

@@ -254,37 +254,6 @@ fn running_agents_usage_and_the_tightest_budget_are_in_the_status() {
 }
 
 #[test]
-fn menu_ids_round_trip_and_anything_else_is_no_command() {
-    for command in [
-        MenuCommand::Open,
-        MenuCommand::Launch,
-        MenuCommand::OpenTask("t8f9cbcca4b".into()),
-        MenuCommand::OpenAlerts,
-        MenuCommand::Quit,
-        MenuCommand::AcknowledgeAll,
-        MenuCommand::Switch {
-            agent: "claude".into(),
-            preset: "deepseek".into(),
-        },
-        MenuCommand::SwitchAll {
-            preset: "work".into(),
-        },
-        MenuCommand::Pause(Pause::Hour),
-        MenuCommand::Pause(Pause::Tomorrow),
-        MenuCommand::Pause(Pause::Resume),
-        MenuCommand::Stop("claude".into()),
-        MenuCommand::Restart("claude".into()),
-        MenuCommand::InstallCli,
-        MenuCommand::StartAtLogin,
-    ] {
-        assert_eq!(MenuCommand::parse(&command.id()), Some(command));
-    }
-    for id in ["", "label-3", "switch/claude", "switch/a/b/c", "open/x"] {
-        assert_eq!(MenuCommand::parse(id), None, "{id}");
-    }
-}
-
-#[test]
 fn pause_offers_an_hour_or_tomorrow_and_resume_while_paused() {
     let running = tray_model(&Status::default(), Lang::En);
     let pause = submenu(&running.items, "Pause notifications");

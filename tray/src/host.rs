@@ -11,21 +11,21 @@ use aiswitch::engine::Verify;
 use aiswitch::events::Event;
 use aiswitch::presets::PresetName;
 use aiswitch::{AgentStatusView, Engine};
-use tauri::{AppHandle, Emitter, Manager};
-use tauri_plugin_autostart::ManagerExt;
 use tokio::sync::Notify;
 
 use crate::i18n::{Lang, Text};
 use crate::notices::NoticeRules;
 use crate::status::Status;
-use crate::tray;
-use crate::tray_model::{MenuCommand, tray_model};
+use crate::tray::{self, TrayHandle};
+use crate::tray_model::{MenuCommand, TrayModel, tray_model};
+use crate::window::Window;
 
-/// The engine, the outcome of the last tray action, the notification rules, and what
-/// wakes the tray. Clones share all of it.
+/// The engine, the dashboard window, the outcome of the last tray action, the
+/// notification rules, and what wakes the tray. Clones share all of it.
 #[derive(Clone)]
 pub struct Host {
     engine: Engine,
+    window: Window,
     lang: Lang,
     /// The last action's failure, shown in the tray until the next action.
     notice: Arc<Mutex<Option<String>>>,
@@ -38,11 +38,13 @@ pub struct Host {
 }
 
 impl Host {
-    /// A host link for `engine`, speaking the language its settings choose.
-    pub fn new(engine: Engine) -> Self {
+    /// A host link for `engine`, speaking the language its settings choose; clicked
+    /// notifications open `window`.
+    pub fn new(engine: Engine, window: Window) -> Self {
         let lang = Lang::choose(engine.settings().language, |name| std::env::var(name).ok());
         Self {
             engine,
+            window,
             lang,
             notice: Arc::default(),
             info: Arc::default(),
@@ -51,13 +53,16 @@ impl Host {
         }
     }
 
-    /// The language of the tray and the notifications.
-    pub fn lang(&self) -> Lang {
-        self.lang
+    /// The tray for the engine's state now, with the daemon's `running` agents.
+    pub fn model(&self, start_at_login: bool, running: Vec<AgentStatusView>) -> TrayModel {
+        let mut status = self.status();
+        status.start_at_login = start_at_login;
+        status.running = running;
+        tray_model(&status, self.lang)
     }
 
     /// The engine's state as the tray shows it now (without the running agents).
-    pub fn status(&self) -> Status {
+    fn status(&self) -> Status {
         let mut status = Status::read(&self.engine);
         if let Some(notice) = lock(&self.notice).clone() {
             status.problems.insert(0, notice);
@@ -78,7 +83,7 @@ impl Host {
             return;
         }
         let host = self.clone();
-        tauri::async_runtime::spawn(async move {
+        tokio::spawn(async move {
             let engine = &host.engine;
             let outcome = match command {
                 MenuCommand::Switch { agent, preset } => switch(engine, &agent, &preset).await,
@@ -115,9 +120,9 @@ impl Host {
 
     /// Attaches to the engine host (starting the daemon when `start_daemon` and none
     /// runs) and keeps the tray in step with its events until the app quits.
-    pub fn follow(&self, app: AppHandle, start_daemon: bool) {
+    pub fn follow(&self, tray: TrayHandle, start_daemon: bool) {
         let host = self.clone();
-        tauri::async_runtime::spawn(async move {
+        tokio::spawn(async move {
             // The id of the last stored event seen: a reconnect resumes after it, so
             // nothing that happened while the daemon was away is missed.
             let mut last: Option<i64> = None;
@@ -125,10 +130,10 @@ impl Host {
                 match attach(&host.engine, start_daemon).await {
                     Ok(client) => {
                         *lock(&host.notice) = None;
-                        host.stream(&app, client, &mut last).await;
+                        host.stream(&tray, client, &mut last).await;
                         // The daemon went away: start it again (when we may) and resume.
                         *lock(&host.notice) = Some("the daemon stopped; restarting it".into());
-                        refresh(&app, &host, None).await;
+                        refresh(&tray, &host, None).await;
                         if !start_daemon {
                             return;
                         }
@@ -137,7 +142,7 @@ impl Host {
                     Err(reason) => {
                         *lock(&host.notice) = Some(format!("not live: {reason}"));
                         loop {
-                            refresh(&app, &host, None).await;
+                            refresh(&tray, &host, None).await;
                             host.wake.notified().await;
                         }
                     }
@@ -148,12 +153,12 @@ impl Host {
 
     /// Follows one connection's events until the daemon goes away: notifications, and
     /// the tray rebuilt on every change.
-    async fn stream(&self, app: &AppHandle, mut client: ControlClient, last: &mut Option<i64>) {
+    async fn stream(&self, tray: &TrayHandle, mut client: ControlClient, last: &mut Option<i64>) {
         if let Err(e) = client.subscribe(*last).await {
             *lock(&self.notice) = Some(format!("not live: {e}"));
         }
         loop {
-            refresh(app, self, Some(&client)).await;
+            refresh(tray, self, Some(&client)).await;
             loop {
                 tokio::select! {
                     record = client.next_event() => match record {
@@ -164,9 +169,7 @@ impl Host {
                             if let Event::Subscribed { after } = &record.event {
                                 last.get_or_insert(*after);
                             }
-                            self.notify(app, &record.event);
-                            // The dashboard in the app follows the same stream.
-                            let _ = app.emit("engine-event", &record);
+                            self.notify(&record.event);
                             if changes_the_tray(&record.event) {
                                 break;
                             }
@@ -178,42 +181,41 @@ impl Host {
             }
         }
     }
-}
 
-impl Host {
     /// Shows the desktop notification `event` gives, if any (notify-rust, on the
-    /// session bus's `org.freedesktop.Notifications`).
-    fn notify(&self, app: &AppHandle, event: &Event) {
-        let focused = app
-            .get_webview_window(crate::window::DASHBOARD)
-            .and_then(|w| w.is_focused().ok())
-            .unwrap_or(false);
+    /// session bus's `org.freedesktop.Notifications`); a click on it opens the
+    /// dashboard.
+    fn notify(&self, event: &Event) {
+        let focused = self.window.focused();
         let notice = lock(&self.rules).notice(event, aiswitch::store::now_ms(), focused);
-        if let Some(notice) = notice {
-            let app = app.clone();
-            let open = self.lang.text(Text::OpenDashboard);
-            // A thread per notification: it shows it, then waits until the user clicks
-            // it (which opens the dashboard) or it is closed.
-            std::thread::spawn(move || {
-                let shown = notify_rust::Notification::new()
-                    .appname("aiswitch")
-                    .summary(&notice.title)
-                    .body(&notice.body)
-                    .action("default", open)
-                    .show();
-                match shown {
-                    Ok(handle) => handle.wait_for_action(|action| {
-                        if action == "default" {
-                            let opener = app.clone();
-                            let _ = app.run_on_main_thread(move || {
-                                crate::window::open_dashboard(&opener);
-                            });
-                        }
-                    }),
-                    Err(e) => eprintln!("aiswitch-desktop: cannot show a notification: {e}"),
+        let Some(notice) = notice else {
+            return;
+        };
+        let window = self.window.clone();
+        let open = self.lang.text(Text::OpenDashboard);
+        // A task per notification: it shows it, then waits until the user clicks it
+        // or it is closed.
+        tokio::spawn(async move {
+            let shown = notify_rust::Notification::new()
+                .appname("aiswitch")
+                .summary(&notice.title)
+                .body(&notice.body)
+                .action("default", open)
+                .show_async()
+                .await;
+            match shown {
+                Ok(handle) => {
+                    handle
+                        .wait_for_action_async(|response| {
+                            if response.is_default_action() {
+                                window.open(None);
+                            }
+                        })
+                        .await;
                 }
-            });
-        }
+                Err(e) => eprintln!("aiswitch-desktop: cannot show a notification: {e}"),
+            }
+        });
     }
 }
 
@@ -249,21 +251,18 @@ async fn attach(engine: &Engine, start_daemon: bool) -> Result<ControlClient, St
 }
 
 /// Rebuilds the tray from the engine's state and the daemon's agents.
-async fn refresh(app: &AppHandle, host: &Host, client: Option<&ControlClient>) {
-    let reader = host.clone();
-    let read = tauri::async_runtime::spawn_blocking(move || reader.status());
-    let Ok(mut status) = read.await else {
-        return;
-    };
-    status.start_at_login = app.autolaunch().is_enabled().unwrap_or(false);
+async fn refresh(tray: &TrayHandle, host: &Host, client: Option<&ControlClient>) {
+    let mut running = Vec::new();
     if let Some(client) = client
         && let Ok(reply) = client.call("agent.status", None).await
     {
-        status.running = serde_json::from_value::<Vec<AgentStatusView>>(reply["agents"].clone())
+        running = serde_json::from_value::<Vec<AgentStatusView>>(reply["agents"].clone())
             .unwrap_or_default();
     }
-    if let Err(e) = tray::show(app, &tray_model(&status, host.lang)) {
-        eprintln!("aiswitch-desktop: cannot update the tray: {e}");
+    let reader = host.clone();
+    let read = tokio::task::spawn_blocking(move || reader.model(crate::login::enabled(), running));
+    if let Ok(model) = read.await {
+        tray::show(tray, model).await;
     }
 }
 

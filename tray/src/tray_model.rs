@@ -1,5 +1,5 @@
 //! The tray menu as data: a pure function of [`Status`], so what the tray shows is
-//! unit-tested without a display. `tray.rs` turns the model into Tauri menu items, and
+//! unit-tested without a display. `tray.rs` turns the model into dbusmenu items, and
 //! a click comes back as a [`MenuCommand`].
 
 use crate::i18n::{Lang, Text};
@@ -48,7 +48,7 @@ pub enum TrayItem {
     Separator,
 }
 
-/// What a menu click asks for. Its id is what the menu item carries.
+/// What a menu click asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MenuCommand {
     /// Show the dashboard.
@@ -107,59 +107,6 @@ impl Pause {
             Self::Tomorrow => Some(now_ms - now_ms.rem_euclid(DAY) + DAY),
             Self::Resume => None,
         }
-    }
-}
-
-impl MenuCommand {
-    /// The menu item id.
-    pub fn id(&self) -> String {
-        match self {
-            Self::Open => "open".into(),
-            Self::Launch => "launch".into(),
-            Self::OpenTask(id) => format!("task/{id}"),
-            Self::OpenAlerts => "alerts".into(),
-            Self::Quit => "quit".into(),
-            Self::Switch { agent, preset } => format!("switch/{agent}/{preset}"),
-            Self::SwitchAll { preset } => format!("switch-all/{preset}"),
-            Self::AcknowledgeAll => "ack-all".into(),
-            Self::Pause(Pause::Hour) => "pause/hour".into(),
-            Self::Pause(Pause::Tomorrow) => "pause/tomorrow".into(),
-            Self::Pause(Pause::Resume) => "pause/resume".into(),
-            Self::Stop(agent) => format!("stop/{agent}"),
-            Self::Restart(agent) => format!("restart/{agent}"),
-            Self::InstallCli => "install-cli".into(),
-            Self::StartAtLogin => "start-at-login".into(),
-        }
-    }
-
-    /// The command of a menu item id; `None` for labels. Agent ids, preset names and
-    /// task ids never contain `/`.
-    pub fn parse(id: &str) -> Option<Self> {
-        let mut parts = id.split('/');
-        let command = match (parts.next()?, parts.next(), parts.next()) {
-            ("open", None, None) => Self::Open,
-            ("launch", None, None) => Self::Launch,
-            ("alerts", None, None) => Self::OpenAlerts,
-            ("task", Some(id), None) => Self::OpenTask(id.to_owned()),
-            ("quit", None, None) => Self::Quit,
-            ("ack-all", None, None) => Self::AcknowledgeAll,
-            ("pause", Some("hour"), None) => Self::Pause(Pause::Hour),
-            ("pause", Some("tomorrow"), None) => Self::Pause(Pause::Tomorrow),
-            ("pause", Some("resume"), None) => Self::Pause(Pause::Resume),
-            ("install-cli", None, None) => Self::InstallCli,
-            ("start-at-login", None, None) => Self::StartAtLogin,
-            ("stop", Some(agent), None) => Self::Stop(agent.to_owned()),
-            ("restart", Some(agent), None) => Self::Restart(agent.to_owned()),
-            ("switch", Some(agent), Some(preset)) => Self::Switch {
-                agent: agent.to_owned(),
-                preset: preset.to_owned(),
-            },
-            ("switch-all", Some(preset), None) => Self::SwitchAll {
-                preset: preset.to_owned(),
-            },
-            _ => return None,
-        };
-        parts.next().is_none().then_some(command)
     }
 }
 

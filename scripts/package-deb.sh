@@ -42,7 +42,7 @@ Package: aiswitch
 Version: $version
 Architecture: $arch
 Maintainer: aiswitch <aiswitch@users.noreply.github.com>
-Depends: libwebkit2gtk-4.1-0, libgtk-3-0, libayatana-appindicator3-1
+Depends: libwebkit2gtk-4.1-0, libgtk-3-0
 Section: devel
 Priority: optional
 Installed-Size: $(du -sk "$root/usr" | cut -f1)

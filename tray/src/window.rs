@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 /// The window process's argument that makes it the dashboard window.
 const WINDOW_ARG: &str = "--window";
 
+/// Turns WebKitGTK's accelerated compositing off in the window.
+const COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
 /// The dashboard window, running or not. Clones share it.
 #[derive(Clone)]
 pub struct Window {
@@ -89,6 +92,11 @@ impl Window {
 
     fn start(&self, route: Option<&str>) -> std::io::Result<Running> {
         let mut command = Command::new(&self.exe);
+        // WebKitGTK's accelerated compositing costs ~70 MiB in its web process and buys
+        // nothing for a page of tables and small charts; a user's own choice stands.
+        if std::env::var_os(COMPOSITING_ENV).is_none() {
+            command.env(COMPOSITING_ENV, "1");
+        }
         command
             .arg(WINDOW_ARG)
             .stdin(Stdio::piped())

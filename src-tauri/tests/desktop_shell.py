@@ -225,8 +225,19 @@ class Shell:
         the tray starts the window process, which starts WebKit's."""
         return any(b"WebKitWebProcess" in command for command in self.descendants())
 
-    def descendants(self):
-        """The command lines of the app's processes below it, at any depth."""
+    def activate(self):
+        """A left click on the tray icon, as a panel reports it."""
+        self.call(self.sender, self.item_path, "org.kde.StatusNotifierItem", "Activate",
+                  GLib.Variant("(ii)", (0, 0)), "()")
+
+    def window_pids(self):
+        """The app's dashboard window processes."""
+        return [pid for pid, command in self.descendants(with_pids=True)
+                if b"--window" in command.split(b"\0")]
+
+    def descendants(self, with_pids=False):
+        """The command lines of the app's processes below it, at any depth (with their
+        pids when asked)."""
         parents, commands = {}, {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -240,7 +251,8 @@ class Shell:
         found, below = [], {self.app.pid}
         while below:
             children = {pid for pid, parent in parents.items() if parent in below}
-            found.extend(commands.get(pid, b"") for pid in children)
+            found.extend((pid, commands.get(pid, b"")) if with_pids else commands.get(pid, b"")
+                         for pid in children)
             below = children
         return found
 

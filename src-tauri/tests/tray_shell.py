@@ -44,6 +44,17 @@ took = shell.wait("the CLI's switch back to one is checked",
                   and not shell.checked(["Provider", "ref", "two"]), 1)
 print(f"CLI switch in the menu after {took * 1000:.0f} ms")
 
+# A left click on the icon opens the dashboard; when its window goes away the app
+# stays in the tray, and WebKit's processes are gone.
+shell.activate()
+shell.wait("the dashboard opens on a left click", shell.has_webview, 10)
+for window in shell.window_pids():
+    subprocess.run(["kill", str(window)], check=True)
+shell.wait("no webview once the window is gone", lambda: not shell.has_webview(), 10)
+if shell.app.poll() is not None or shell.app_item() != (shell.sender, shell.item_path):
+    shell.fail("the app stays in the tray when its window goes away")
+print("a left click opened the dashboard; the app stayed in the tray without it")
+
 # The daemon dies: the app starts it again and resumes its events where it left off.
 daemon = open(os.path.join(os.environ["AISWITCH_HOME"], "run/daemon.lock")).read().strip()
 subprocess.run(["kill", "-9", daemon], check=True)

@@ -274,6 +274,8 @@ def _lines(node, depth=0):
             text = _label(props)
             if props.get("toggle-type") == "checkmark":
                 text = ("[x] " if props.get("toggle-state") == 1 else "[ ] ") + text
+            elif props.get("toggle-type") == "radio":
+                text = ("(•) " if props.get("toggle-state") == 1 else "( ) ") + text
             if props.get("enabled") is False:
                 text = f"({text})"
         out.append("  " * (depth - 1) + text)

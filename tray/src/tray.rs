@@ -3,7 +3,7 @@
 //! one and tells the panel only what changed (changed properties when the items stay
 //! in place, so an open menu stays open; a new layout otherwise).
 
-use ksni::menu::{CheckmarkItem, MenuItem, StandardItem, SubMenu};
+use ksni::menu::{CheckmarkItem, MenuItem, RadioGroup, RadioItem, StandardItem, SubMenu};
 use ksni::{ToolTip, TrayMethods};
 
 use crate::host::Host;
@@ -89,8 +89,70 @@ impl ksni::Tray for AppTray {
     }
 
     fn menu(&self) -> Vec<MenuItem<Self>> {
-        self.model.items.iter().map(menu_item).collect()
+        menu_items(&self.model.items)
     }
+}
+
+/// The menu items of `items`. An agent's presets (a run of switch items) are one
+/// radio group: choosing one unchecks the others.
+fn menu_items(items: &[TrayItem]) -> Vec<MenuItem<AppTray>> {
+    let mut menu = Vec::with_capacity(items.len());
+    let mut rest = items;
+    while let Some(first) = rest.first() {
+        let presets = rest.iter().take_while(|item| is_switch(item)).count();
+        if presets > 0 {
+            menu.push(radio_group(&rest[..presets]));
+            rest = &rest[presets..];
+        } else {
+            menu.push(menu_item(first));
+            rest = &rest[1..];
+        }
+    }
+    menu
+}
+
+fn is_switch(item: &TrayItem) -> bool {
+    matches!(
+        item,
+        TrayItem::Check {
+            command: MenuCommand::Switch { .. },
+            ..
+        }
+    )
+}
+
+/// Switch items as radio items; none is selected when no preset is active.
+fn radio_group(items: &[TrayItem]) -> MenuItem<AppTray> {
+    let mut commands = Vec::with_capacity(items.len());
+    let mut options = Vec::with_capacity(items.len());
+    let mut selected = usize::MAX;
+    for (index, item) in items.iter().enumerate() {
+        if let TrayItem::Check {
+            command,
+            text,
+            checked,
+        } = item
+        {
+            commands.push(command.clone());
+            options.push(RadioItem {
+                label: mnemonic_free(text),
+                ..RadioItem::default()
+            });
+            if *checked {
+                selected = index;
+            }
+        }
+    }
+    RadioGroup {
+        selected,
+        select: Box::new(move |tray: &mut AppTray, index| {
+            if let Some(command) = commands.get(index) {
+                tray.run(command.clone());
+            }
+        }),
+        options,
+    }
+    .into()
 }
 
 fn menu_item(item: &TrayItem) -> MenuItem<AppTray> {
@@ -126,7 +188,7 @@ fn menu_item(item: &TrayItem) -> MenuItem<AppTray> {
         }
         TrayItem::Submenu { text, items } => SubMenu {
             label: mnemonic_free(text),
-            submenu: items.iter().map(menu_item).collect(),
+            submenu: menu_items(items),
             ..SubMenu::default()
         }
         .into(),
@@ -138,4 +200,49 @@ fn menu_item(item: &TrayItem) -> MenuItem<AppTray> {
 /// one (`claude_max`) is written twice.
 fn mnemonic_free(text: &str) -> String {
     text.replace('_', "__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preset(name: &str, checked: bool) -> TrayItem {
+        TrayItem::Check {
+            command: MenuCommand::Switch {
+                agent: "claude".into(),
+                preset: name.into(),
+            },
+            text: name.into(),
+            checked,
+        }
+    }
+
+    #[test]
+    fn an_agents_presets_are_one_radio_group_and_other_checks_stay_checkmarks() {
+        let menu = menu_items(&[
+            preset("work_proxy", false),
+            preset("deepseek", true),
+            TrayItem::Separator,
+            preset("kimi", false),
+            TrayItem::Check {
+                command: MenuCommand::StartAtLogin,
+                text: "Start at login".into(),
+                checked: true,
+            },
+        ]);
+        let [
+            MenuItem::RadioGroup(first),
+            MenuItem::Separator,
+            MenuItem::RadioGroup(second),
+            MenuItem::Checkmark(login),
+        ] = menu.as_slice()
+        else {
+            panic!("two radio groups around a separator, then a checkmark");
+        };
+        assert_eq!(first.selected, 1);
+        let labels: Vec<_> = first.options.iter().map(|o| o.label.as_str()).collect();
+        assert_eq!(labels, ["work__proxy", "deepseek"], "underscores escaped");
+        assert!(second.selected >= second.options.len(), "no preset active");
+        assert!(login.checked);
+    }
 }

@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential pkg-config libssl-dev
-  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev
   xvfb xauth dbus-x11 util-linux git
-  libayatana-appindicator3-1 python3-gi gir1.2-gtk-3.0
+  python3-gi gir1.2-gtk-3.0
   zsh fish
   chromium fonts-dejavu-core fonts-noto-cjk webkit2gtk-driver
   prometheus

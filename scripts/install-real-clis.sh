@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real agent CLIs the real-CLI suite (tests/real_cli.rs) drives, from the
 # npm registry, at pinned versions, each into its own prefix under the cache
-# directory; a version already there is reused. Prints one line per package.
+# directory; a version already there is reused. Prints one line per package. Safe
+# to run several at once (they take turns).
 #   AISWITCH_REAL_CLI_CACHE   where (default: ~/.cache/aiswitch/real-cli)
 set -euo pipefail
 cache="${AISWITCH_REAL_CLI_CACHE:-$HOME/.cache/aiswitch/real-cli}"
 mkdir -p "$cache"
+# One install at a time: the suite's tests each call this at once, and two npm
+# installs into one prefix break each other. The others wait, then reuse.
+exec 9>"$cache/.lock"
+flock 9
 # package@version, pinned: bump them here (the suite reads this list).
 packages=(
   @anthropic-ai/claude-code@2.1.331

@@ -57,28 +57,26 @@ def tree(pid):
     return pids
 
 
-def rss_mib(pid):
+def summed_kib(pid, path, field):
+    """A `field:` line in `/proc/P/{path}`, summed over `pid`'s tree (KiB)."""
     total = 0
     for p in tree(pid):
         try:
-            with open(f"/proc/{p}/status") as f:
-                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+            with open(f"/proc/{p}/{path}") as f:
+                total += next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
         except (OSError, StopIteration):
             pass
-    return total / 1024
+    return total
+
+
+def rss_mib(pid):
+    return summed_kib(pid, "status", "VmRSS") / 1024
 
 
 def pss_mib(pid):
     """Proportional set size: shared pages (GTK and WebKit's libraries, mapped by the
     window and its web processes alike) counted once across the processes."""
-    total = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                total += next(int(l.split()[1]) for l in f if l.startswith("Pss:"))
-        except (OSError, StopIteration):
-            pass
-    return total / 1024
+    return summed_kib(pid, "smaps_rollup", "Pss") / 1024
 
 
 def cpu_ticks(pid):

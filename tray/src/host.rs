@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::lock;
+
 use aiswitch::control::{ControlClient, ControlError};
 use aiswitch::engine::Verify;
 use aiswitch::events::Event;
@@ -308,10 +310,4 @@ fn install_cli() -> Outcome {
         .ok_or("no home directory to install the command-line tool in")?;
     let path = std::env::var_os("PATH");
     crate::cli_install::install(&cli, &dir, path.as_deref()).map(|done| Some(done.describe()))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

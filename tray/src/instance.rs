@@ -80,6 +80,8 @@ impl Instance {
     pub async fn serve(self, window: Window) {
         loop {
             let Ok((stream, _)) = self.listener.accept().await else {
+                // Out of file descriptors, say: wait a little rather than spin a core.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             };
             let window = window.clone();

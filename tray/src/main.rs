@@ -70,3 +70,10 @@ async fn main() {
     }
     instance.serve(window.clone()).await;
 }
+
+/// A mutex's guard; a panic elsewhere while it was held leaves the data usable.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -14,6 +14,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::lock;
+
 /// The window process's argument that makes it the dashboard window.
 const WINDOW_ARG: &str = "--window";
 
@@ -125,10 +127,4 @@ impl Window {
 
 fn no_pipe() -> std::io::Error {
     std::io::Error::other("no pipe to the window process")
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -1,6 +1,7 @@
 // The engine's state as the pages show it, kept live from the event stream: each
 // event refreshes what it changes (one control call), and task progress is kept per
 // task and agent as it streams.
+import { append, streamed, text as streamedText, type Streamed } from "./output";
 import { inTauri, transport, type Connection, type EngineEvent } from "./transport";
 
 export interface Tokens { input: number; output: number; cache_read: number; cache_write: number; reasoning: number }
@@ -14,7 +15,8 @@ export interface QuotaWindow { preset: string; provider: string; window: string;
 export interface Alert { id: number; kind: string; subject: string; message: string; at_ms?: number }
 /** What an agent did besides answering: its reasoning and the tools it called. */
 export interface Activity { kind: "thought" | "tool"; text: string }
-export interface Run { agent: string; status: string; output: string; activity?: Activity[]; trimmed?: boolean; tokens: Tokens | null; started_ms: number; ended_ms: number | null; duration_ms?: number; error?: string | null; diff?: string | null; cost_usd?: number | null }
+/** `output` is the whole output once the run's result is loaded; until then `live` holds its newest lines. */
+export interface Run { agent: string; status: string; output: string; live?: Streamed; activity?: Activity[]; tokens: Tokens | null; started_ms: number; ended_ms: number | null; duration_ms?: number; error?: string | null; diff?: string | null; cost_usd?: number | null }
 export interface TaskLive { id: string; title: string; agents: string[]; status: string; reason?: string; runs: Record<string, Run>; tokens?: Tokens; cost_usd?: number | null }
 
 export const engine = $state({
@@ -158,14 +160,8 @@ function flushOutput() {
     if (!live) continue;
     for (const [agent, text] of byAgent) {
       const r = run(live, agent);
-      const all = r.output + text;
-      if (all.length > KEEP_OUTPUT) {
-        const cut = all.indexOf("\n", all.length - KEEP_OUTPUT);
-        r.output = all.slice(cut < 0 ? all.length - KEEP_OUTPUT : cut + 1);
-        r.trimmed = true;
-      } else {
-        r.output = all;
-      }
+      r.live ??= streamed();
+      append(r.live, text, KEEP_OUTPUT); // through the state proxy: the page updates
     }
   }
   pendingOutput.clear();
@@ -199,12 +195,14 @@ function follow(e: EngineEvent) {
   void refresh(...affected(e.event));
 }
 
-let started = false;
+let loading: Promise<void> | null = null;
 
 /** Connects, loads everything and follows the events (once); resolves once loaded. */
 export function start(): Promise<void> {
-  if (started) return Promise.resolve();
-  started = true;
+  return (loading ??= begin());
+}
+
+function begin(): Promise<void> {
   transport.onConnection((state, why) => {
     engine.connection = state;
     engine.connectionWhy = why ?? "";
@@ -238,7 +236,7 @@ export async function loadTask(id: string) {
     task.cost_usd = result.cost_usd;
     for (const r of result.runs ?? []) {
       const live = run(task, r.agent);
-      Object.assign(live, { status: r.status, output: r.output || live.output, trimmed: false, tokens: r.tokens, duration_ms: r.duration_ms, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
+      Object.assign(live, { status: r.status, output: r.output || (live.live ? streamedText(live.live) : ""), live: undefined, tokens: r.tokens, duration_ms: r.duration_ms, error: r.error, diff: r.diff, cost_usd: r.cost_usd });
       if (!task.agents.includes(r.agent)) task.agents.push(r.agent);
     }
     const stored = await transport

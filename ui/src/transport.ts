@@ -113,6 +113,12 @@ class SocketTransport implements Transport {
     } catch {
       return;
     }
+    // Events come gathered as a JSON-RPC batch while they stream.
+    for (const one of Array.isArray(message) ? message : [message]) this.handle(one);
+  }
+
+  private handle(message: any) {
+    if (!message) return;
     if (message.method === "event" && message.params) {
       const event = message.params as EngineEvent;
       if (typeof event.id === "number") {

@@ -5,7 +5,8 @@
 // 2. Live output: a task on three agents streaming 1,000 lines/s each (every line
 //    stamped with the time the agent wrote it); on every animation frame the page's
 //    last line per agent is read and its age taken. Prints one JSON object.
-// With SOAK_SECS the stream lasts that long and memory is sampled every minute.
+// With SOAK_SECS the stream lasts that long and memory is sampled every minute; LOADS=0
+// skips the page loads (the live part alone).
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
@@ -25,7 +26,8 @@ const interactive = async (page) => {
   await page.locator('table[aria-label="Recent tasks"] tbody tr').first().waitFor({ timeout: 30000 });
   await page.locator(".totals strong").first().filter({ hasNotText: /^0$/ }).waitFor({ timeout: 30000 });
 };
-for (let i = 0; i < (soak > 0 ? 0 : 10); i++) {
+const loads = soak > 0 ? 0 : Number(process.env.LOADS ?? 10);
+for (let i = 0; i < loads; i++) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 820 } });
   const page = await context.newPage();
   let start = Date.now();
@@ -88,6 +90,12 @@ const take = () =>
     w.gc?.();
     return { ages, finished: w.__finished, heap: performance.memory?.usedJSHeapSize ?? null };
   });
+// Where the page's main thread goes while it streams (Chrome's own counters).
+const cdp = await page.context().newCDPSession(page);
+await cdp.send("Performance.enable");
+const counters = async () =>
+  Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+const before = await counters();
 const started = Date.now();
 const ages = [];
 const samples = [];
@@ -113,6 +121,14 @@ while (finished < 3 && Date.now() < deadline) {
     console.error(JSON.stringify(sample));
   }
 }
+const after = await counters();
+const perSecond = (name) => +(((after[name] - before[name]) * 1000) / ((Date.now() - started) / 1000)).toFixed(1);
+const mainThread = {
+  task: perSecond("TaskDuration"),
+  script: perSecond("ScriptDuration"),
+  layout: perSecond("LayoutDuration"),
+  style: perSecond("RecalcStyleDuration"),
+};
 await browser.close();
 console.log(
   JSON.stringify({
@@ -129,6 +145,7 @@ console.log(
       samples: ages.length,
       age_ms: { p50: ms(ages, 0.5), p99: ms(ages, 0.99), max: ages.reduce((a, b) => Math.max(a, b), 0) },
       page_heap_mib: heap && +(heap / 1048576).toFixed(1),
+      main_thread_ms_per_s: mainThread,
     },
   }),
 );

@@ -6,25 +6,20 @@ use std::time::Duration;
 
 use aiswitch::Engine;
 use aiswitch::control::ControlClient;
-use aiswitch::events::Event;
+use aiswitch::events::Resume;
 use tauri::{AppHandle, Emitter};
 
 /// Follows the daemon's events for the page until the app quits.
 pub fn follow(app: AppHandle, engine: Engine) {
     tauri::async_runtime::spawn(async move {
         let socket = engine.paths().control_socket();
-        let mut last: Option<i64> = None;
+        let mut at = Resume::default();
         loop {
             if let Ok(mut client) = ControlClient::connect(&socket).await
-                && client.subscribe(last).await.is_ok()
+                && client.subscribe(at.since()).await.is_ok()
             {
                 while let Some(record) = client.next_event().await {
-                    if let Some(id) = record.id {
-                        last = Some(id);
-                    }
-                    if let Event::Subscribed { after } = &record.event {
-                        last.get_or_insert(*after);
-                    }
+                    at.saw(&record);
                     let _ = app.emit("engine-event", &record);
                 }
             }

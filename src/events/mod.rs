@@ -12,8 +12,11 @@
 
 pub mod catalogue;
 pub mod relay;
+mod resume;
 mod text;
 pub mod wake;
+
+pub use resume::Resume;
 
 use std::path::PathBuf;
 

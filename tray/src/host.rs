@@ -10,7 +10,7 @@ use crate::lock;
 
 use aiswitch::control::{ControlClient, ControlError};
 use aiswitch::engine::Verify;
-use aiswitch::events::Event;
+use aiswitch::events::{Event, Resume};
 use aiswitch::presets::PresetName;
 use aiswitch::{AgentStatusView, Engine};
 use tokio::sync::Notify;
@@ -125,14 +125,14 @@ impl Host {
     pub fn follow(&self, tray: TrayHandle, start_daemon: bool) {
         let host = self.clone();
         tokio::spawn(async move {
-            // The id of the last stored event seen: a reconnect resumes after it, so
-            // nothing that happened while the daemon was away is missed.
-            let mut last: Option<i64> = None;
+            // A reconnect resumes after the last stored event seen, so nothing that
+            // happened while the daemon was away is missed.
+            let mut at = Resume::default();
             loop {
                 match attach(&host.engine, start_daemon).await {
                     Ok(client) => {
                         *lock(&host.notice) = None;
-                        host.stream(&tray, client, &mut last).await;
+                        host.stream(&tray, client, &mut at).await;
                         // The daemon went away: start it again (when we may) and resume.
                         *lock(&host.notice) = Some("the daemon stopped; restarting it".into());
                         refresh(&tray, &host, None).await;
@@ -155,8 +155,8 @@ impl Host {
 
     /// Follows one connection's events until the daemon goes away: notifications, and
     /// the tray rebuilt on every change.
-    async fn stream(&self, tray: &TrayHandle, mut client: ControlClient, last: &mut Option<i64>) {
-        if let Err(e) = client.subscribe(*last).await {
+    async fn stream(&self, tray: &TrayHandle, mut client: ControlClient, at: &mut Resume) {
+        if let Err(e) = client.subscribe(at.since()).await {
             *lock(&self.notice) = Some(format!("not live: {e}"));
         }
         loop {
@@ -165,12 +165,7 @@ impl Host {
                 tokio::select! {
                     record = client.next_event() => match record {
                         Some(record) => {
-                            if let Some(id) = record.id {
-                                *last = Some(id);
-                            }
-                            if let Event::Subscribed { after } = &record.event {
-                                last.get_or_insert(*after);
-                            }
+                            at.saw(&record);
                             self.notify(&record.event);
                             if changes_the_tray(&record.event) {
                                 break;

@@ -18,6 +18,7 @@ export interface Streamed {
   size: number;
   /** Whether older output was dropped from the top. */
   trimmed: boolean;
+  /** The next piece's id (the page's key for its block). */
   next: number;
 }
 
@@ -29,9 +30,12 @@ export function streamed(): Streamed {
 export function append(s: Streamed, text: string, keep: number) {
   const all = s.partial + text;
   const cut = all.lastIndexOf("\n") + 1;
-  // A line that never ends (no line break for pages) keeps its newest part.
-  s.partial = all.length - cut > keep ? all.slice(-keep) : all.slice(cut);
-  if (all.length - cut > keep) s.trimmed = true;
+  s.partial = all.slice(cut);
+  if (s.partial.length > keep) {
+    // A line that never ends (no line break for pages) keeps its newest part.
+    s.partial = s.partial.slice(-keep);
+    s.trimmed = true;
+  }
   if (cut > 0) {
     const lines = all.slice(0, cut);
     s.pieces.push({ id: s.next++, text: lines });

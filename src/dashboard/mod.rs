@@ -4,6 +4,7 @@
 
 mod assets;
 mod bridge;
+mod first_page;
 pub mod guard;
 
 use std::net::SocketAddr;
@@ -193,20 +194,38 @@ async fn page(
         true => "public, max-age=31536000, immutable",
         false => "no-store",
     };
+    let mut scripts = String::from("script-src 'self'");
+    let mut body = axum::body::Body::from(bytes);
+    if media_type.starts_with("text/html")
+        && let Ok(page) = std::str::from_utf8(bytes)
+        && first_page::names_a_script(page)
+        && let Ok(nonce) = crate::random::random_hex()
+    {
+        let answers = first_page::first_answers(&served.host).await;
+        let files = |path: &str| assets::file(path).map(|(bytes, _)| bytes);
+        if let Some(first) = first_page::inline(page, files, &nonce, answers.as_ref()) {
+            scripts = format!("script-src 'self' 'nonce-{nonce}'");
+            body = axum::body::Body::from(first);
+        }
+    }
+    let policy = format!(
+        "default-src 'self'; {scripts}; connect-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    );
     let mut response = (
         [
             (header::CONTENT_TYPE, media_type),
             (header::CACHE_CONTROL, cache),
             (header::X_FRAME_OPTIONS, "DENY"),
             (header::REFERRER_POLICY, "no-referrer"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-            ),
         ],
-        bytes,
+        body,
     )
         .into_response();
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     if admission == Admission::Query {
         // The page is served at once, with the token kept in a cookie (no redirect, one
         // round trip less); the app takes the token out of the address bar and history.

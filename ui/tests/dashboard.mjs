@@ -191,6 +191,18 @@ try {
   await page.getByRole("table", { name: "Recent tasks" }).getByRole("cell", { name: "succeeded" }).first().waitFor(deadline);
   await shot("dashboard-overview");
 
+  // A new browser whose WebSocket never answers still sees the overview: the page
+  // comes with the answers to its first calls, as current as the engine.
+  const newest = aiswitch(["tasks", "list"]).tasks[0].id;
+  const held = await browser.newPage({ viewport: { width: 1200, height: 820 }, locale: "en-US" });
+  await held.routeWebSocket(/\/ws$/, () => {}); // opened, never answered
+  await held.goto(url);
+  await held.getByRole("table", { name: "Recent tasks" }).getByRole("link", { name: newest }).waitFor(deadline);
+  await held.getByRole("table", { name: "Agents" }).getByRole("cell", { name: "aiswitch-agent", exact: true }).waitFor(deadline);
+  await held.getByRole("status").filter({ hasText: "Connecting" }).waitFor(deadline);
+  await held.close();
+  step("the overview draws from the page's own first answers before its WebSocket answers");
+
   // Every page in dark, then in Chinese (screenshots for the README).
   const ready = { tasks: "table tbody tr", usage: "[data-testid=total-tokens]", alerts: "h2", overview: "table tbody tr", launch: "textarea", providers: "[data-testid=doctor-directories] tbody tr" };
   const pages = [

@@ -1,21 +1,17 @@
 //! One browser WebSocket carried to the engine host's control socket: each text
 //! message is one JSON-RPC message, re-serialised on one line (the socket's framing);
 //! each line the host sends comes back as a message. Replies go at once; `event`
-//! notifications are gathered for a few milliseconds and go as one JSON-RPC batch (an
-//! array), because a page handles one message with fifty events much faster than
-//! fifty messages: three agents streaming 1,000 lines a second each are thousands
-//! of events a second. The browser speaks the control API itself, so the dashboard
-//! serves exactly what the CLI and the app use.
-
-use std::time::Duration;
+//! notifications are gathered (see [`Gathered`]) and go as one JSON-RPC batch (an
+//! array). The browser speaks the control API itself, so the dashboard serves exactly
+//! what the CLI and the app use.
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::time::Instant;
 
-/// How long the first gathered notification waits for others (under a frame).
-const GATHER: Duration = Duration::from_millis(8);
+use crate::events::Gathered;
+
 /// Gathered notifications go at once past this many bytes.
 const GATHER_BYTES: usize = 256 * 1024;
 
@@ -23,12 +19,12 @@ const GATHER_BYTES: usize = 256 * 1024;
 pub async fn relay(mut ws: WebSocket, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
-    let mut gathered = Gathered::default();
+    let mut gathered = Gathered::new(GATHER_BYTES);
     loop {
-        let due = gathered.due();
+        let due = gathered.due().map(Instant::from_std);
         tokio::select! {
             () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                if !gathered.flush(&mut ws).await {
+                if !flush(&mut gathered, &mut ws).await {
                     return;
                 }
             }
@@ -56,13 +52,14 @@ pub async fn relay(mut ws: WebSocket, stream: UnixStream) {
             },
             line = lines.next_line() => match line {
                 Ok(Some(line)) if is_notification(&line) => {
-                    if gathered.push(line) && !gathered.flush(&mut ws).await {
+                    let weight = line.len() + 1;
+                    if gathered.push(line, weight) && !flush(&mut gathered, &mut ws).await {
                         return;
                     }
                 }
                 Ok(Some(line)) => {
                     // A reply: what was gathered before it goes first, in order.
-                    if !gathered.flush(&mut ws).await
+                    if !flush(&mut gathered, &mut ws).await
                         || ws.send(Message::Text(line.into())).await.is_err()
                     {
                         return;
@@ -72,7 +69,7 @@ pub async fn relay(mut ws: WebSocket, stream: UnixStream) {
             },
         }
     }
-    if gathered.flush(&mut ws).await {
+    if flush(&mut gathered, &mut ws).await {
         close(ws, "the engine host went away").await;
     }
 }
@@ -89,45 +86,20 @@ fn is_notification(line: &str) -> bool {
         .is_ok_and(|probe| probe.method.is_some() && probe.id.is_none())
 }
 
-/// Notifications waiting to go to the page together.
-#[derive(Default)]
-struct Gathered {
-    lines: Vec<String>,
-    bytes: usize,
-    since: Option<Instant>,
+/// Gathered lines as one message: the line itself, or a JSON-RPC batch.
+fn message(mut lines: Vec<String>) -> Option<String> {
+    match lines.len() {
+        0 => None,
+        1 => lines.pop(),
+        _ => Some(format!("[{}]", lines.join(","))),
+    }
 }
 
-impl Gathered {
-    /// Adds a line; true when enough is gathered to send now.
-    fn push(&mut self, line: String) -> bool {
-        self.since.get_or_insert_with(Instant::now);
-        self.bytes += line.len() + 1;
-        self.lines.push(line);
-        self.bytes >= GATHER_BYTES
-    }
-
-    /// When what is gathered must go.
-    fn due(&self) -> Option<Instant> {
-        self.since.map(|since| since + GATHER)
-    }
-
-    /// The gathered lines as one message: the line itself, or a JSON-RPC batch.
-    fn message(&mut self) -> Option<String> {
-        self.since = None;
-        self.bytes = 0;
-        match self.lines.len() {
-            0 => None,
-            1 => self.lines.pop(),
-            _ => Some(format!("[{}]", std::mem::take(&mut self.lines).join(","))),
-        }
-    }
-
-    /// Sends what is gathered; false when the page is gone.
-    async fn flush(&mut self, ws: &mut WebSocket) -> bool {
-        match self.message() {
-            Some(text) => ws.send(Message::Text(text.into())).await.is_ok(),
-            None => true,
-        }
+/// Sends what is gathered; false when the page is gone.
+async fn flush(gathered: &mut Gathered<String>, ws: &mut WebSocket) -> bool {
+    match message(gathered.take()) {
+        Some(text) => ws.send(Message::Text(text.into())).await.is_ok(),
+        None => true,
     }
 }
 
@@ -159,26 +131,13 @@ mod tests {
 
     #[test]
     fn gathered_lines_go_as_one_batch_in_order() {
-        let mut gathered = Gathered::default();
-        assert_eq!(gathered.message(), None);
-        gathered.push(r#"{"a":1}"#.into());
-        assert_eq!(gathered.message().as_deref(), Some(r#"{"a":1}"#));
-        assert!(gathered.due().is_none());
-        gathered.push(r#"{"a":1}"#.into());
-        gathered.push(r#"{"b":2}"#.into());
-        assert!(gathered.due().is_some());
-        let batch: serde_json::Value = serde_json::from_str(&gathered.message().unwrap()).unwrap();
+        assert_eq!(message(Vec::new()), None);
+        assert_eq!(
+            message(vec![r#"{"a":1}"#.into()]).as_deref(),
+            Some(r#"{"a":1}"#)
+        );
+        let batch = message(vec![r#"{"a":1}"#.into(), r#"{"b":2}"#.into()]).unwrap();
+        let batch: serde_json::Value = serde_json::from_str(&batch).unwrap();
         assert_eq!(batch, serde_json::json!([{"a": 1}, {"b": 2}]));
-    }
-
-    #[test]
-    fn a_big_gathering_goes_at_once() {
-        let mut gathered = Gathered::default();
-        let line = format!(r#"{{"t":"{}"}}"#, "x".repeat(1000));
-        let pushes = 1
-            + (0..1000)
-                .take_while(|_| !gathered.push(line.clone()))
-                .count();
-        assert_eq!(pushes, GATHER_BYTES.div_ceil(line.len() + 1));
     }
 }

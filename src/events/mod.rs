@@ -11,11 +11,13 @@
 //! `{"id": 42, "at_ms": 1764561600000, "event": "preset_added", "preset": "work", ...}`.
 
 pub mod catalogue;
+mod gather;
 pub mod relay;
 mod resume;
 mod text;
 pub mod wake;
 
+pub use gather::{GATHER_FOR, Gathered};
 pub use resume::Resume;
 
 use std::path::PathBuf;

@@ -46,7 +46,10 @@ class TauriTransport implements Transport {
     }
   }
   onEvent(handler: (event: EngineEvent) => void): void {
-    void listen<EngineEvent>("engine-event", (e) => handler(e.payload));
+    // Gathered by the app for a few milliseconds (src-tauri/src/events.rs), in order.
+    void listen<EngineEvent[]>("engine-events", (e) => {
+      for (const event of e.payload) handler(event);
+    });
   }
   onConnection(handler: (state: Connection) => void): void {
     handler("connected");

@@ -113,26 +113,43 @@ pub struct FirstAnswers {
 #[derive(Debug, Serialize)]
 pub struct Answer {
     /// The method.
-    pub method: &'static str,
+    pub method: String,
     /// Its parameters, as the page sends them.
     pub params: Value,
     /// The result.
     pub result: Value,
 }
 
-/// The calls the overview makes as it loads (`ui/src/engine.svelte.ts`, `refreshers`),
-/// with the parameters it sends; today starts at midnight in this machine's zone.
-fn first_calls(midnight_ms: i64) -> Vec<(&'static str, Value)> {
-    vec![
-        ("agent.list", Value::Null),
-        ("agent.status", Value::Null),
-        ("preset.list", Value::Null),
-        ("task.list", json!({ "limit": 20 })),
-        ("tokens.summary", json!({ "since_ms": midnight_ms })),
-        ("budget.list", Value::Null),
-        ("alert.list", json!({ "all": false })),
-        ("limits.list", Value::Null),
-    ]
+/// The calls the overview makes as it loads, one per part it shows: the same file the
+/// page reads (`ui/src/engine.svelte.ts`, `first`), so the two cannot drift apart.
+const FIRST_CALLS: &str = include_str!("../../ui/src/first-calls.json");
+
+/// One of [`FIRST_CALLS`]: a parameter `"today"` stands for today's midnight.
+#[derive(serde::Deserialize)]
+struct FirstCall {
+    method: String,
+    #[serde(default)]
+    params: Value,
+}
+
+/// The overview's first calls with the parameters it sends; today starts at
+/// `midnight_ms` (midnight in this machine's zone).
+fn first_calls(midnight_ms: i64) -> Vec<(String, Value)> {
+    let calls: std::collections::BTreeMap<String, FirstCall> =
+        serde_json::from_str(FIRST_CALLS).expect("ui/src/first-calls.json is valid");
+    calls
+        .into_values()
+        .map(|mut call| {
+            if let Value::Object(params) = &mut call.params {
+                for value in params.values_mut() {
+                    if *value == "today" {
+                        *value = json!(midnight_ms);
+                    }
+                }
+            }
+            (call.method, call.params)
+        })
+        .collect()
 }
 
 /// Asks the engine host for the first answers over one connection, within
@@ -149,7 +166,7 @@ pub async fn first_answers(host: &EngineHost) -> Option<FirstAnswers> {
         .flatten()
 }
 
-async fn ask(host: &EngineHost, calls: Vec<(&'static str, Value)>) -> Option<FirstAnswers> {
+async fn ask(host: &EngineHost, calls: Vec<(String, Value)>) -> Option<FirstAnswers> {
     let stream = host.connect().await.ok()?;
     let (read, mut write) = stream.into_split();
     // The subscription first: every answer is at least as new as its `after`.
@@ -218,7 +235,7 @@ mod tests {
         let answers = FirstAnswers {
             after: 41,
             answers: vec![Answer {
-                method: "task.list",
+                method: "task.list".into(),
                 params: json!({ "limit": 20 }),
                 result: json!({ "tasks": [{ "prompt": "</script><script>alert(1)</script>" }] }),
             }],
@@ -246,6 +263,18 @@ mod tests {
             parsed["answers"][0]["result"]["tasks"][0]["prompt"],
             "</script><script>alert(1)</script>"
         );
+    }
+
+    #[test]
+    fn the_first_calls_are_the_pages_with_today_filled_in() {
+        let calls = first_calls(1_764_547_200_000);
+        assert_eq!(calls.len(), 8);
+        assert!(calls.contains(&("task.list".into(), json!({ "limit": 20 }))));
+        assert!(calls.contains(&("agent.list".into(), Value::Null)));
+        assert!(calls.contains(&(
+            "tokens.summary".into(),
+            json!({ "since_ms": 1_764_547_200_000_i64 })
+        )));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // The engine's state as the pages show it, kept live from the event stream: each
 // event refreshes what it changes (one control call), and task progress is kept per
 // task and agent as it streams.
+import firstCalls from "./first-calls.json";
 import { append, streamed, text as streamedText, type Streamed } from "./output";
 import { inTauri, transport, type Connection, type EngineEvent } from "./transport";
 
@@ -36,13 +37,27 @@ export const engine = $state({
   history: {} as Record<string, number[]>,
 });
 
+/** The overview's calls, one per part it shows. `aiswitch dashboard` answers the same
+ *  list before the page loads (src/dashboard/first_page.rs), so they live in one file;
+ *  a parameter `"today"` is this day's local midnight in milliseconds. */
+function first<T>(part: keyof typeof firstCalls): Promise<T> {
+  const call: { method: string; params?: Record<string, unknown> } = firstCalls[part];
+  if (!call.params) return transport.call<T>(call.method);
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  const params = Object.fromEntries(
+    Object.entries(call.params).map(([k, v]) => [k, v === "today" ? midnight.getTime() : v]),
+  );
+  return transport.call<T>(call.method, params);
+}
+
 const refreshers = {
   agents: async () => {
-    const list = await transport.call<{ agents: AgentInfo[] }>("agent.list");
+    const list = await first<{ agents: AgentInfo[] }>("agents");
     engine.agents = list.agents;
   },
   running: async () => {
-    const status = await transport.call<{ agents: AgentStatus[] }>("agent.status");
+    const status = await first<{ agents: AgentStatus[] }>("running");
     engine.running = status.agents;
     for (const a of status.agents) {
       const h = (engine.history[a.agent] ??= []);
@@ -51,7 +66,7 @@ const refreshers = {
     }
   },
   presets: async () => {
-    const list = await transport.call<{ presets: Preset[]; current: string | null }>("preset.list");
+    const list = await first<{ presets: Preset[]; current: string | null }>("presets");
     engine.presets = list.presets;
     engine.current = list.current;
     const shown = await Promise.all(
@@ -69,28 +84,24 @@ const refreshers = {
     engine.agentPresets = Object.fromEntries(shown);
   },
   tasks: async () => {
-    const list = await transport.call<{ tasks: TaskRow[] }>("task.list", { limit: 20 });
+    const list = await first<{ tasks: TaskRow[] }>("tasks");
     engine.tasks = list.tasks;
   },
   usage: async () => {
-    const midnight = new Date();
-    midnight.setHours(0, 0, 0, 0);
-    const summary = await transport.call<{ total: { tokens: Tokens; cost_usd: number | null } }>("tokens.summary", {
-      since_ms: midnight.getTime(),
-    });
+    const summary = await first<{ total: { tokens: Tokens; cost_usd: number | null } }>("usage");
     const t = summary.total.tokens;
     engine.today = { tokens: t.input + t.output + t.cache_read + t.cache_write, cost: summary.total.cost_usd ?? 0 };
   },
   budgets: async () => {
-    const list = await transport.call<{ budgets: Budget[] }>("budget.list");
+    const list = await first<{ budgets: Budget[] }>("budgets");
     engine.budgets = list.budgets;
   },
   alerts: async () => {
-    const list = await transport.call<{ alerts: Alert[] }>("alert.list", { all: false });
+    const list = await first<{ alerts: Alert[] }>("alerts");
     engine.alerts = list.alerts;
   },
   windows: async () => {
-    const list = await transport.call<{ windows: QuotaWindow[] }>("limits.list");
+    const list = await first<{ windows: QuotaWindow[] }>("windows");
     engine.windows = list.windows;
   },
 };

@@ -6,17 +6,29 @@
 # Soak: the same stream for SOAK_SECS seconds (3600 for the hour), sampling the page's
 # heap and the dashboard's and the daemon's memory every minute:
 #   SOAK_SECS=3600 ./scripts/bench-dashboard.sh
+# The live part in the desktop app's window instead (WebKitGTK under Xvfb, over
+# WebDriver with tauri-driver from scripts/setup.sh; the big store is not written):
+#   WHERE=app ./scripts/bench-dashboard.sh     (APP=path measures another build of the app)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm --prefix ui run build --silent >/dev/null
-cargo build --release --locked -p aiswitch >&2
+where=${WHERE:-browser}
+if [ "$where" = app ]; then
+  cargo build --release --locked -p aiswitch -p aiswitch-desktop >&2
+else
+  cargo build --release --locked -p aiswitch >&2
+fi
 bin="$PWD/target/release"
 home=$(mktemp -d)
 work=$(mktemp -d)
 soak=${SOAK_SECS:-0}
 lines=$(( soak > 0 ? soak * 1000 : 20000 ))
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$home" "$work"; }
+# The daemon may be the one `aiswitch dashboard` (or the app) started: its lock names it.
+cleanup() {
+  for p in "${pids[@]}" "$(cat "$home/run/daemon.lock" 2>/dev/null)"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$home" "$work"
+}
 trap cleanup EXIT
 export AISWITCH_HOME="$home"
 echo sk-bench-0123456789abcdef | "$bin/aiswitch" add bench --kind anthropic --base-url https://api.example.com/anthropic --model claude-sonnet-4-5 --api-key - >/dev/null
@@ -34,7 +46,7 @@ lifetime = "session"
 TOML
   "$bin/aiswitch" agents register "$home/s$n.toml" >/dev/null
 done
-python3 - "$home/data/aiswitch.db" <<'PY'
+[ "$where" = app ] || python3 - "$home/data/aiswitch.db" <<'PY'
 import random, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 now = int(time.time() * 1000)
@@ -72,5 +84,11 @@ dash=$!
 pids+=($dash)
 for _ in $(seq 100); do grep -q url "$fifo" 2>/dev/null && break; sleep 0.1; done
 url=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$fifo")
+if [ "$where" = app ]; then
+  unset DBUS_SESSION_BUS_ADDRESS
+  NO_AT_BRIDGE=1 xvfb-run -a dbus-launch --exit-with-session node ui/tests/bench_app.mjs \
+    "$PWD/.cache/tools/bin/tauri-driver" "${APP:-$bin/aiswitch-desktop}" "$work" </dev/null
+  exit
+fi
 SOAK_SECS=$soak DASHBOARD_PID=$dash DAEMON_PID=$daemon node ui/tests/bench.mjs "$url" "$work"
 echo "dashboard server RSS after: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$dash/status)"

@@ -9,6 +9,7 @@
 // skips the page loads (the live part alone).
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { quantile, startSampling, takeSamples } from "./sampler.mjs";
 
 const [url, workdir] = process.argv.slice(2);
 const soak = Number(process.env.SOAK_SECS ?? 0);
@@ -17,7 +18,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--disable-dev-shm-usage", "--enable-precise-memory-info", "--js-flags=--expose-gc"],
 });
-const ms = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.round(q * (xs.length - 1)))];
+const ms = quantile;
 
 const overview = [];
 const reload = [];
@@ -55,25 +56,7 @@ await page.getByLabel("Working directory").fill(workdir);
 if (soak > 0) await page.getByLabel(/Timeout/).fill(String(soak + 600));
 await page.getByRole("button", { name: "Launch task" }).click();
 await page.waitForURL(/#\/task\//);
-// On every animation frame: the age of each column's newest line (the agent stamps
-// each line with the time it wrote it) and whether the column shows the last line.
-await page.evaluate((lastLine) => {
-  const w = window;
-  w.__ages = [];
-  w.__finished = 0;
-  const tick = () => {
-    let finished = 0;
-    for (const column of document.querySelectorAll("section.card")) {
-      const text = column.querySelector("pre.output")?.textContent ?? "";
-      const m = /line (\d+) at (\d+)\s*$/.exec(text);
-      if (m) w.__ages.push(Date.now() - Number(m[2]));
-      if (text.includes(lastLine)) finished++;
-    }
-    w.__finished = finished;
-    if (finished < 3) requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-}, lastLine);
+await page.evaluate(startSampling, lastLine);
 const rssMib = (pid) => {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1];
@@ -82,14 +65,7 @@ const rssMib = (pid) => {
     return null;
   }
 };
-const take = () =>
-  page.evaluate(() => {
-    const w = window;
-    const ages = w.__ages;
-    w.__ages = [];
-    w.gc?.();
-    return { ages, finished: w.__finished, heap: performance.memory?.usedJSHeapSize ?? null };
-  });
+const take = () => page.evaluate(takeSamples);
 // Where the page's main thread goes while it streams (Chrome's own counters).
 const cdp = await page.context().newCDPSession(page);
 await cdp.send("Performance.enable");

@@ -1,12 +1,14 @@
 //! `aiswitch daemon`: the engine in a long-lived process serving the control socket.
 //! This module only wires parts together: the single-instance lock, the socket, the
-//! agent runtime, the server, and shutdown on SIGTERM/SIGINT.
+//! agent runtime, the server, and shutdown on SIGTERM/SIGINT or when its socket is
+//! removed.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use fs2::FileExt;
 use tokio::net::UnixListener;
@@ -17,6 +19,9 @@ use crate::control::{ServerOptions, serve};
 use crate::engine::{AgentRuntime, Engine};
 use crate::events::{Event, EventRecord};
 use crate::paths::ensure_private_dir;
+
+/// How often the daemon looks whether its socket is still there.
+const SOCKET_CHECK: Duration = Duration::from_secs(2);
 
 /// Why the daemon could not run.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +127,9 @@ pub async fn run(
     let listener = UnixListener::bind(&socket).map_err(|e| io("cannot listen on", e))?;
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| io("cannot secure", e))?;
+    let socket_inode = std::fs::metadata(&socket)
+        .map_err(|e| io("cannot read", e))?
+        .ino();
 
     match engine.mark_interrupted_tasks() {
         Ok(0) => {}
@@ -180,6 +188,10 @@ pub async fn run(
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
         _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        () = removed(&socket, socket_inode) => tracing::warn!(
+            socket = %socket.display(),
+            "the control socket was removed (its directory deleted?): nobody can reach this daemon, stopping"
+        ),
     }
     announce(&runtime, Event::DaemonStopping { pid });
     stop_tx.send_replace(true);
@@ -201,9 +213,28 @@ pub async fn run(
     // What the gateway served before the stop is in the ledger before the exit.
     let engine = runtime.engine().clone();
     let _ = tokio::task::spawn_blocking(move || engine.settle_gateway(None)).await;
-    let _ = std::fs::remove_file(&socket);
+    // Only our own socket: another daemon's, bound after ours was removed, stays.
+    if std::fs::symlink_metadata(&socket).is_ok_and(|meta| meta.ino() == socket_inode) {
+        let _ = std::fs::remove_file(&socket);
+    }
     tracing::info!("daemon stopped; every agent stopped, socket removed");
     Ok(())
+}
+
+/// Resolves once `socket` is gone or is another file: its directory was deleted (a
+/// temporary home removed, a runtime directory cleaned at logout). No client can reach
+/// this daemon any more and the next command would start a second one beside it, so
+/// it stops (its agents with it) rather than run on unseen.
+async fn removed(socket: &Path, inode: u64) {
+    let mut tick = tokio::time::interval(SOCKET_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match std::fs::symlink_metadata(socket) {
+            Ok(meta) if meta.ino() == inode => {}
+            _ => return,
+        }
+    }
 }
 
 /// Records the daemon's start or stop; a store that cannot be written does not stop

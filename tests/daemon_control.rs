@@ -267,6 +267,30 @@ fn kill_9_then_restart_keeps_store_and_registry_and_sigterm_stops_every_agent() 
 }
 
 #[test]
+fn a_daemon_whose_socket_directory_is_deleted_stops_with_its_agents() {
+    let home = Home::new();
+    let mut daemon = Daemon::start(&home, &[]);
+    let started = home
+        .run(&["agents", "start", "aiswitch-agent", "--no-daemon", "--json"])
+        .ok()
+        .json();
+    let group = u32::try_from(started["pid"].as_u64().unwrap()).unwrap();
+    assert!(!procs::in_group(group).is_empty(), "the agent runs");
+
+    // The runtime directory goes (a temporary home removed, a logout's cleanup).
+    std::fs::remove_dir_all(daemon.socket.parent().unwrap()).unwrap();
+    let status = common::wait_with_deadline(daemon.child.take().unwrap(), Duration::from_secs(20));
+    assert!(status.success(), "a clean stop: {status:?}");
+    assert!(
+        procs::eventually(Duration::from_secs(1), || procs::in_group(group).is_empty()),
+        "the agent stopped with the daemon"
+    );
+    // The next command starts a daemon of its own, the only one.
+    let second = Daemon::start(&home, &[]);
+    assert!(second.socket.exists());
+}
+
+#[test]
 fn cli_output_is_the_same_with_and_without_a_daemon() {
     let home = Home::new();
     home.add_secret_preset("p", "sk-same-0000000000-0000");

@@ -99,8 +99,8 @@ pub fn socket_path(engine: &Engine) -> PathBuf {
     engine.paths().control_socket()
 }
 
-/// Runs the daemon until SIGTERM or SIGINT; `ready` is called once the socket
-/// accepts connections.
+/// Runs the daemon until SIGTERM or SIGINT (or its socket is removed); `ready` is
+/// called once the socket accepts connections.
 pub async fn run(
     engine: Engine,
     options: ServerOptions,
@@ -114,22 +114,7 @@ pub async fn run(
     })?;
     let _lock = DaemonLock::acquire(&runtime_dir)?;
     let socket = socket_path(&engine);
-    // We hold the lock, so a socket left here belongs to a daemon that died.
-    if socket.exists() {
-        tracing::warn!(path = %socket.display(), "removing the socket of a daemon that did not stop cleanly");
-        let _ = std::fs::remove_file(&socket);
-    }
-    let io = |what, source| DaemonError::Io {
-        what,
-        path: socket.clone(),
-        source,
-    };
-    let listener = UnixListener::bind(&socket).map_err(|e| io("cannot listen on", e))?;
-    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| io("cannot secure", e))?;
-    let socket_inode = std::fs::metadata(&socket)
-        .map_err(|e| io("cannot read", e))?
-        .ino();
+    let (listener, socket_inode) = listen(&socket)?;
 
     match engine.mark_interrupted_tasks() {
         Ok(0) => {}
@@ -150,65 +135,16 @@ pub async fn run(
         },
     );
     let (stop_tx, stop_rx) = watch::channel(false);
-    // Settings were checked when the engine loaded them.
-    let metrics = match runtime.engine().settings().metrics_address() {
-        Ok(Some(address)) => match crate::prometheus::bind(address).await {
-            Ok(listener) => {
-                let serving = crate::prometheus::serve(runtime.clone(), listener, stop_rx.clone());
-                Some(tokio::spawn(async move {
-                    if let Err(e) = serving.await {
-                        tracing::error!(%address, error = %e, "metrics stopped (metrics_listen)");
-                    }
-                }))
-            }
-            Err(e) => {
-                tracing::error!(%address, error = %e, "cannot serve metrics (metrics_listen): the daemon runs without them");
-                None
-            }
-        },
-        _ => None,
-    };
-    let otlp = match runtime.engine().settings().otlp_base() {
-        Ok(Some(base)) => Some(tokio::spawn(crate::otlp::export(
-            runtime.clone(),
-            base,
-            std::time::Duration::from_secs(runtime.engine().settings().otlp_interval_secs),
-            stop_rx.clone(),
-        ))),
-        _ => None,
-    };
+    let exporters = Exporters::start(&runtime, &stop_rx).await;
     let server = tokio::spawn(serve(listener, runtime.clone(), options, stop_rx));
-    tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon ready");
+    tracing::info!(socket = %socket.display(), pid, "daemon ready");
     ready(&socket);
 
-    let mut term =
-        signal(SignalKind::terminate()).map_err(|e| io("cannot handle signals for", e))?;
-    let mut int =
-        signal(SignalKind::interrupt()).map_err(|e| io("cannot handle signals for", e))?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = int.recv() => tracing::info!("SIGINT: stopping"),
-        () = removed(&socket, socket_inode) => tracing::warn!(
-            socket = %socket.display(),
-            "the control socket was removed (its directory deleted?): nobody can reach this daemon, stopping"
-        ),
-    }
+    until_stopped(&socket, socket_inode).await?;
     announce(&runtime, Event::DaemonStopping { pid });
     stop_tx.send_replace(true);
     let _ = server.await;
-    if let Some(metrics) = metrics {
-        let _ = metrics.await;
-    }
-    if let Some(mut otlp) = otlp {
-        // A collector that hangs does not hold up the stop; what it missed waits in
-        // the ledger for the next start.
-        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut otlp)
-            .await
-            .is_err()
-        {
-            otlp.abort();
-        }
-    }
+    exporters.finish().await;
     runtime.shutdown().await;
     // What the gateway served before the stop is in the ledger before the exit.
     let engine = runtime.engine().clone();
@@ -219,6 +155,106 @@ pub async fn run(
     }
     tracing::info!("daemon stopped; every agent stopped, socket removed");
     Ok(())
+}
+
+/// Binds the control socket (mode 0600); returns it with the socket file's inode.
+/// The caller holds the lock, so a socket already there belongs to a daemon that died.
+fn listen(socket: &Path) -> Result<(UnixListener, u64), DaemonError> {
+    if socket.exists() {
+        tracing::warn!(path = %socket.display(), "removing the socket of a daemon that did not stop cleanly");
+        let _ = std::fs::remove_file(socket);
+    }
+    let io = |what, source| DaemonError::Io {
+        what,
+        path: socket.to_owned(),
+        source,
+    };
+    let listener = UnixListener::bind(socket).map_err(|e| io("cannot listen on", e))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| io("cannot secure", e))?;
+    let inode = std::fs::metadata(socket)
+        .map_err(|e| io("cannot read", e))?
+        .ino();
+    Ok((listener, inode))
+}
+
+/// Waits for SIGTERM, SIGINT or the socket's removal.
+async fn until_stopped(socket: &Path, inode: u64) -> Result<(), DaemonError> {
+    let io = |source| DaemonError::Io {
+        what: "cannot handle signals for",
+        path: socket.to_owned(),
+        source,
+    };
+    let mut term = signal(SignalKind::terminate()).map_err(io)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        () = removed(socket, inode) => tracing::warn!(
+            socket = %socket.display(),
+            "the control socket was removed (its directory deleted?): nobody can reach this daemon, stopping"
+        ),
+    }
+    Ok(())
+}
+
+/// What the daemon exports besides the socket, when the settings ask for it:
+/// Prometheus metrics and OTLP.
+struct Exporters {
+    metrics: Option<tokio::task::JoinHandle<()>>,
+    otlp: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Exporters {
+    /// Starts them; both end when `stop` turns true.
+    async fn start(runtime: &Arc<AgentRuntime>, stop: &watch::Receiver<bool>) -> Self {
+        let settings = runtime.engine().settings();
+        // Settings were checked when the engine loaded them.
+        let metrics = match settings.metrics_address() {
+            Ok(Some(address)) => match crate::prometheus::bind(address).await {
+                Ok(listener) => {
+                    let serving = crate::prometheus::serve(runtime.clone(), listener, stop.clone());
+                    Some(tokio::spawn(async move {
+                        if let Err(e) = serving.await {
+                            tracing::error!(%address, error = %e, "metrics stopped (metrics_listen)");
+                        }
+                    }))
+                }
+                Err(e) => {
+                    tracing::error!(%address, error = %e, "cannot serve metrics (metrics_listen): the daemon runs without them");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let otlp = match settings.otlp_base() {
+            Ok(Some(base)) => Some(tokio::spawn(crate::otlp::export(
+                runtime.clone(),
+                base,
+                Duration::from_secs(settings.otlp_interval_secs),
+                stop.clone(),
+            ))),
+            _ => None,
+        };
+        Self { metrics, otlp }
+    }
+
+    /// Waits for them to end after the stop.
+    async fn finish(self) {
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
+        if let Some(mut otlp) = self.otlp {
+            // A collector that hangs does not hold up the stop; what it missed waits
+            // in the ledger for the next start.
+            if tokio::time::timeout(Duration::from_secs(2), &mut otlp)
+                .await
+                .is_err()
+            {
+                otlp.abort();
+            }
+        }
+    }
 }
 
 /// Resolves once `socket` is gone or is another file: its directory was deleted (a

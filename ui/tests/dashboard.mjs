@@ -111,6 +111,7 @@ try {
   if (existsSync(`${workdir}/notes/ref-c.md`)) throw new Error("another agent's change reached the workdir");
   step("keep this one: that agent's file is in the working directory, no other");
   await shot("dashboard-task");
+  const finishedTask = page.url();
 
   // One agent of a running task cancelled from its column; the other goes on.
   await launch({ prompt: "one of you may stop", agents: ["slow", "ref-c"], coordination: "Loose" });
@@ -219,6 +220,13 @@ try {
     await page.locator(ready[name]).first().waitFor(deadline);
     await shot(`dashboard-${name}-dark`);
   }
+  // The finished isolated task (no link in the navigation: it is opened by address).
+  const taskPage = async () => {
+    await page.goto(finishedTask);
+    await page.locator("pre.diff").first().waitFor(deadline);
+  };
+  await taskPage();
+  await shot("dashboard-task-dark");
   await page.emulateMedia({ colorScheme: "light" });
   await page.getByRole("button", { name: "中文" }).click();
   await page.getByRole("link", { name: "概览" }).click();
@@ -228,6 +236,8 @@ try {
     await page.locator(ready[name]).first().waitFor(deadline);
     await shot(`dashboard-${name}-zh`);
   }
+  await taskPage();
+  await shot("dashboard-task-zh");
   await page.getByRole("link", { name: "启动任务" }).click();
   await page.getByLabel("提示词").waitFor(deadline);
   step("the page speaks Chinese");

@@ -39,21 +39,25 @@ async fn pass_on(app: &AppHandle, client: &mut ControlClient, at: &mut Resume) {
         let due = gathered.due().map(Instant::from_std);
         tokio::select! {
             () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                let _ = app.emit("engine-events", gathered.take());
+                send(app, gathered.take());
             }
             record = client.next_event() => match record {
                 Some(record) => {
                     at.saw(&record);
                     if gathered.push(record, 1) {
-                        let _ = app.emit("engine-events", gathered.take());
+                        send(app, gathered.take());
                     }
                 }
                 None => break,
             },
         }
     }
-    let rest = gathered.take();
-    if !rest.is_empty() {
-        let _ = app.emit("engine-events", rest);
+    send(app, gathered.take());
+}
+
+/// One `engine-events` message to the page, unless there is nothing to say.
+fn send(app: &AppHandle, records: Vec<EventRecord>) {
+    if !records.is_empty() {
+        let _ = app.emit("engine-events", records);
     }
 }

@@ -18,7 +18,6 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--disable-dev-shm-usage", "--enable-precise-memory-info", "--js-flags=--expose-gc"],
 });
-const ms = quantile;
 
 const overview = [];
 const reload = [];
@@ -90,8 +89,8 @@ while (finished < 3 && Date.now() < deadline) {
       page_heap_mib: heap && +(heap / 1048576).toFixed(1),
       dashboard_rss_mib: rssMib(process.env.DASHBOARD_PID),
       daemon_rss_mib: rssMib(process.env.DAEMON_PID),
-      age_p50_ms: ms(s.ages, 0.5),
-      age_p99_ms: ms(s.ages, 0.99),
+      age_p50_ms: quantile(s.ages, 0.5),
+      age_p99_ms: quantile(s.ages, 0.99),
     };
     samples.push(sample);
     console.error(JSON.stringify(sample));
@@ -111,15 +110,15 @@ console.log(
     ...(soak > 0
       ? { soak_samples: samples }
       : {
-          first_load_ms: { p50: ms(overview, 0.5), max: Math.max(...overview) },
-          reload_ms: { p50: ms(reload, 0.5), max: Math.max(...reload) },
-          usage_ms: { p50: ms(usage, 0.5), max: Math.max(...usage) },
+          first_load_ms: { p50: quantile(overview, 0.5), max: Math.max(...overview) },
+          reload_ms: { p50: quantile(reload, 0.5), max: Math.max(...reload) },
+          usage_ms: { p50: quantile(usage, 0.5), max: Math.max(...usage) },
         }),
     live: {
       agents_finished: finished,
       seconds: (Date.now() - started) / 1000,
       samples: ages.length,
-      age_ms: { p50: ms(ages, 0.5), p99: ms(ages, 0.99), max: ages.reduce((a, b) => Math.max(a, b), 0) },
+      age_ms: { p50: quantile(ages, 0.5), p99: quantile(ages, 0.99), max: ages.reduce((a, b) => Math.max(a, b), 0) },
       page_heap_mib: heap && +(heap / 1048576).toFixed(1),
       main_thread_ms_per_s: mainThread,
     },

@@ -5,7 +5,6 @@
 // WHERE=app under Xvfb:
 //   node ui/tests/bench_app.mjs TAURI_DRIVER APP WORKDIR
 // Prints one JSON object.
-import { writeFileSync } from "node:fs";
 import { quantile, startSampling, takeSamples } from "./sampler.mjs";
 import { labelled, openApp, sleep, until } from "./webdriver.mjs";
 
@@ -23,12 +22,7 @@ try {
   await page.click(labelled("Loose", "input[@type='radio']"));
   await page.fill(labelled("Working directory", "input"), workdir);
   await page.click("//button[normalize-space(.)='Launch task']");
-  await until("the task page", async () => (await page.run("return location.hash")).startsWith("#/task/"), 120000).catch(
-    async (e) => {
-      writeFileSync("/tmp/bench-app-fail.png", await page.screenshot());
-      throw e;
-    },
-  );
+  await until("the task page", async () => (await page.run("return location.hash")).startsWith("#/task/"));
   await page.run(inPage(startSampling), [lastLine]);
   const started = Date.now();
   const ages = [];
@@ -49,6 +43,9 @@ try {
       },
     }),
   );
+} catch (e) {
+  console.error((await page.body().catch(() => "")).slice(0, 2000));
+  throw e;
 } finally {
   await page.close();
 }

@@ -19,6 +19,8 @@ pub mod env;
 mod error;
 pub mod escape;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 pub mod otlp;
 pub mod paths;

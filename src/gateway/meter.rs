@@ -60,14 +60,16 @@ impl Meter {
             Framing::Json if !self.overflowed => self.pending.extend_from_slice(chunk),
             Framing::Json => {}
             Framing::Sse => {
+                // What is pending holds no newline: only the chunk is searched.
+                let searched = self.pending.len();
                 self.pending.extend_from_slice(chunk);
                 let mut start = 0;
-                while let Some(end) = self.pending[start..].iter().position(|b| *b == b'\n') {
-                    let line = &self.pending[start..start + end];
-                    start += end + 1;
-                    if let Some(event) = sse_data(line) {
+                for end in memchr::memchr_iter(b'\n', &self.pending[searched..]) {
+                    let end = searched + end;
+                    if let Some(event) = sse_data(&self.pending[start..end]) {
                         self.reading.observe(self.api, &event);
                     }
+                    start = end + 1;
                 }
                 self.pending.drain(..start);
                 self.overflowed = false;

@@ -27,8 +27,11 @@ use tokio::sync::mpsc;
 
 pub use api::{Api, Reading};
 pub use lease::{Binding, FellBack, LaunchInfo, Lease, LeaseHandle, LeaseTable, Resolved};
+pub(crate) use meter::Meter;
 pub use proxy::PATH_PREFIX;
 pub use quota::QuotaWindow;
+pub(crate) use quota::{code_assist_windows, windows as quota_windows};
+pub(crate) use translate::Translation;
 pub use upstream::{Upstream, host};
 
 use crate::agents::event::TokenCounts;

@@ -49,7 +49,8 @@ impl DirectoryPresets {
             .or(self.preset.as_ref())
     }
 
-    fn parse(text: &str, path: &Path) -> Result<Self, PresetError> {
+    /// Parses the text of a `.aiswitch.toml`; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, PresetError> {
         toml::from_str(text).map_err(|e| {
             let line = e
                 .span()

@@ -60,15 +60,21 @@ fn has_yaml(dir: &Path) -> bool {
 }
 
 fn read_legacy_file(path: &Path) -> Result<Preset, PresetError> {
-    let bad = |message: String| PresetError::BadImport {
-        path: path.to_path_buf(),
-        message,
-    };
     let text = fs::read_to_string(path).map_err(|source| PresetError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let legacy: LegacyPreset = serde_norway::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    parse_legacy(&text, path)
+}
+
+/// Parses one of the original tool's YAML presets; `path` names it in errors and,
+/// when the file names none, gives the preset its name.
+pub fn parse_legacy(text: &str, path: &Path) -> Result<Preset, PresetError> {
+    let bad = |message: String| PresetError::BadImport {
+        path: path.to_path_buf(),
+        message,
+    };
+    let legacy: LegacyPreset = serde_norway::from_str(text).map_err(|e| bad(e.to_string()))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let name = legacy.name.or(stem).unwrap_or_default();
     let name = PresetName::parse(&name).map_err(|e| bad(e.to_string()))?;

@@ -12,7 +12,7 @@ mod view;
 use std::path::PathBuf;
 
 pub use bundle::{Bundle, ExportOptions};
-pub use legacy::read_legacy_dir;
+pub use legacy::{parse_legacy, read_legacy_dir};
 pub use model::{
     EnvVarName, MAX_NAME_LEN, Preset, PresetName, PriceOverrides, ProviderKind, Secret,
 };

@@ -87,7 +87,7 @@ async fn read_line<R: AsyncBufRead + Unpin>(
         if buf.is_empty() {
             return Ok(if line.is_empty() { None } else { Some(line) });
         }
-        let (chunk, found) = match memchr(buf) {
+        let (chunk, found) = match memchr::memchr(b'\n', buf) {
             Some(pos) => (&buf[..pos], Some(pos)),
             None => (buf, None),
         };
@@ -104,10 +104,6 @@ async fn read_line<R: AsyncBufRead + Unpin>(
             return Ok(Some(line));
         }
     }
-}
-
-fn memchr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
 }
 
 async fn read_content_length<R: AsyncBufRead + Unpin>(

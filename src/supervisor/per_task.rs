@@ -10,25 +10,11 @@ use tokio::sync::mpsc;
 
 use super::process::signal_group;
 use super::{LaunchSpec, PromptOutcome, SupervisorError};
-use crate::agents::drivers::{ClaudeStreamJson, CodexJson, DriverKind, JsonlDriver, StreamDriver};
+use crate::agents::drivers;
 use crate::agents::event::{RunEvent, RunSummary};
 use crate::agents::launch::write_files;
 use crate::agents::resolve_command;
 use crate::agents::transcript::Transcript;
-
-/// The stream driver for a manifest, if its driver is a stream driver.
-fn stream_driver(spec: &LaunchSpec) -> Option<Box<dyn StreamDriver>> {
-    match spec.manifest.driver {
-        DriverKind::ClaudeStreamJson => Some(Box::new(ClaudeStreamJson::default())),
-        DriverKind::Codex => Some(Box::new(CodexJson::default())),
-        DriverKind::Jsonl => spec
-            .manifest
-            .jsonl
-            .clone()
-            .map(|s| Box::new(JsonlDriver::new(s)) as Box<dyn StreamDriver>),
-        DriverKind::Acp => None,
-    }
-}
 
 /// Runs one prompt as one process: the prompt is the last argument, stdin is
 /// /dev/null (`codex exec` waits for stdin otherwise), the process group is killed on
@@ -40,10 +26,11 @@ pub async fn run_once(
     live: Option<mpsc::UnboundedSender<RunEvent>>,
 ) -> Result<PromptOutcome, SupervisorError> {
     let agent = spec.name.clone();
-    let mut driver = stream_driver(spec).ok_or_else(|| SupervisorError::Spawn {
-        agent: agent.clone(),
-        message: "an ACP agent runs as a session, not once".into(),
-    })?;
+    let mut driver =
+        drivers::for_manifest(&spec.manifest).ok_or_else(|| SupervisorError::Spawn {
+            agent: agent.clone(),
+            message: "an ACP agent runs as a session, not once".into(),
+        })?;
     let program = resolve_command(&spec.manifest.command)
         .ok_or_else(|| SupervisorError::not_installed(&agent, &spec.manifest))?;
     write_files(&spec.files).map_err(|(path, e)| SupervisorError::Spawn {

@@ -17,6 +17,7 @@ pub use codex::CodexJson;
 pub use jsonl::{JsonlDriver, JsonlSpec};
 
 use super::event::RunEvent;
+use super::manifest::Manifest;
 
 /// Which driver a manifest names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +42,20 @@ impl DriverKind {
             Self::Codex => "codex",
             Self::Jsonl => "jsonl",
         }
+    }
+}
+
+/// The stream driver for a manifest, if its driver is a stream driver (ACP agents
+/// are read by the ACP session instead).
+pub fn for_manifest(manifest: &Manifest) -> Option<Box<dyn StreamDriver>> {
+    match manifest.driver {
+        DriverKind::ClaudeStreamJson => Some(Box::new(ClaudeStreamJson::default())),
+        DriverKind::Codex => Some(Box::new(CodexJson::default())),
+        DriverKind::Jsonl => manifest
+            .jsonl
+            .clone()
+            .map(|s| Box::new(JsonlDriver::new(s)) as Box<dyn StreamDriver>),
+        DriverKind::Acp => None,
     }
 }
 

@@ -141,40 +141,56 @@ impl Stream {
     }
 }
 
+/// The most of one SSE event kept while it arrives; a longer one is dropped, as the
+/// meter drops a document it cannot hold.
+const MAX_EVENT: usize = 32 * 1024 * 1024;
+
 /// The `data:` payloads of an SSE stream, as its events complete.
 #[derive(Debug, Default)]
 struct SseData {
+    /// The start of an event that has not ended yet.
     pending: Vec<u8>,
 }
 
 impl SseData {
     fn feed(&mut self, chunk: &[u8]) -> Vec<String> {
+        // What is pending holds no event end, but one may end across the chunks: the
+        // search resumes at the last three bytes, so each byte is looked at once.
+        let mut search = self.pending.len().saturating_sub(3);
         self.pending.extend_from_slice(chunk);
         let mut data = Vec::new();
-        while let Some(end) = find_event_end(&self.pending) {
-            let event: Vec<u8> = self.pending.drain(..end).collect();
-            for line in event.split(|b| *b == b'\n') {
+        let mut start = 0;
+        while let Some(end) = find_event_end(&self.pending[search..]).map(|e| search + e) {
+            for line in self.pending[start..end].split(|b| *b == b'\n') {
                 let line = String::from_utf8_lossy(line);
                 if let Some(payload) = line.trim_end_matches('\r').strip_prefix("data:") {
                     data.push(payload.trim().to_owned());
                 }
             }
+            start = end;
+            search = end;
+        }
+        self.pending.drain(..start);
+        if self.pending.len() > MAX_EVENT {
+            self.pending = Vec::new();
         }
         data
     }
 }
 
-/// Where the first complete SSE event in `bytes` ends (after its blank line).
+/// Where the first complete SSE event in `bytes` ends (after its blank line: `\n\n`
+/// or `\r\n\r\n`).
 fn find_event_end(bytes: &[u8]) -> Option<usize> {
-    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
-    let crlf = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4);
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'\n', &bytes[at..]) {
+        let newline = at + found;
+        match &bytes[newline + 1..] {
+            [b'\n', ..] => return Some(newline + 2),
+            [b'\r', b'\n', ..] => return Some(newline + 3),
+            _ => at = newline + 1,
+        }
     }
+    None
 }
 
 /// Writes one SSE event.
@@ -202,4 +218,35 @@ trait Events: std::fmt::Debug + Send {
     fn event(&mut self, event: &Value, first: bool, out: &mut Vec<u8>);
     /// The client's closing events (once).
     fn end(&mut self, out: &mut Vec<u8>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_whose_blank_line_is_split_across_chunks_is_read_once() {
+        let stream = b"data: {\"a\":1}\r\n\r\ndata: {\"b\":2}\n\ndata: {\"c\":3}\r\n\r\n";
+        for cut in 0..=stream.len() {
+            let mut sse = SseData::default();
+            let mut data = sse.feed(&stream[..cut]);
+            data.extend(sse.feed(&stream[cut..]));
+            assert_eq!(
+                data,
+                [r#"{"a":1}"#, r#"{"b":2}"#, r#"{"c":3}"#],
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_that_never_ends_is_dropped_past_the_limit() {
+        let mut sse = SseData::default();
+        let chunk = vec![b'x'; 1024 * 1024];
+        for _ in 0..=MAX_EVENT / chunk.len() {
+            assert!(sse.feed(&chunk).is_empty());
+        }
+        assert!(sse.pending.len() <= MAX_EVENT);
+        assert_eq!(sse.feed(b"\n\ndata: 1\n\n"), ["1"]);
+    }
 }

@@ -24,8 +24,12 @@ struct Served {
 
 impl Served {
     fn start(home: &Home) -> Self {
+        Self::start_with(home, &[])
+    }
+
+    fn start_with(home: &Home, args: &[&str]) -> Self {
         let mut child = home
-            .cmd(&["dashboard", "--json"])
+            .cmd(&[&["dashboard", "--json"], args].concat())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -146,6 +150,40 @@ fn only_the_printed_url_from_this_machine_gets_in() {
     assert_eq!(status, 401, "our origin without the token");
     let (status, head) = served.request("/ws", &upgrade(&ours, cookie, served.host()));
     assert_eq!(status, 101, "{head}");
+}
+
+#[test]
+fn on_every_address_without_a_token_other_sites_still_cannot_get_in() {
+    let home = Home::new();
+    let _daemon = Daemon::start(&home, &[]);
+    let served = Served::start_with(&home, &["--listen", "0.0.0.0", "--no-token"]);
+    let port = served.port;
+    let (status, head) = served.request("/", &[served.host()]);
+    assert_eq!(status, 200, "an IP address, no token needed: {head}");
+    let (status, _) = served.request("/", &[("Host", format!("localhost:{port}"))]);
+    assert_eq!(status, 200, "the machine's own name");
+    // DNS rebinding: an attacker's name pointed at this machine.
+    let rebound = ("Host", format!("attacker.example:{port}"));
+    let (status, _) = served.request("/", std::slice::from_ref(&rebound));
+    assert_eq!(status, 403, "a rebound name");
+    let (status, _) = served.request(
+        "/ws",
+        &upgrade(
+            &format!("http://attacker.example:{port}"),
+            String::new(),
+            rebound,
+        ),
+    );
+    assert_eq!(status, 403, "a rebound page's WebSocket");
+    // A page of another site (another address) opening the WebSocket.
+    let (status, _) = served.request(
+        "/ws",
+        &upgrade("http://192.0.2.7:8080", String::new(), served.host()),
+    );
+    assert_eq!(status, 403, "another site's page");
+    let ours = format!("http://127.0.0.1:{port}");
+    let (status, head) = served.request("/ws", &upgrade(&ours, String::new(), served.host()));
+    assert_eq!(status, 101, "the dashboard's own page: {head}");
 }
 
 #[test]

@@ -33,7 +33,8 @@ pub struct DashboardArgs {
     #[arg(long)]
     no_token: bool,
     /// Listen on this address instead of 127.0.0.1 (other machines can then reach
-    /// it: only on networks you trust).
+    /// it: only on networks you trust). On 0.0.0.0 it answers to the machine's IP
+    /// addresses and its own names (its host name, NAME.local), not to other names.
     #[arg(long, value_name = "ADDR")]
     listen: Option<IpAddr>,
 }

@@ -43,9 +43,42 @@ pub enum Admission {
 #[derive(Debug, Clone)]
 pub struct Guard {
     token: Option<String>,
-    /// `host:port` values `Host` may have; empty: any (an explicit `--listen` on
-    /// every address).
-    hosts: Vec<String>,
+    names: Names,
+}
+
+/// The names the server answers to in `Host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Names {
+    /// These `host:port` values only (a loopback address, or the one address given).
+    Exactly(Vec<String>),
+    /// Listening on every address (`--listen 0.0.0.0`): any IP address, or one of
+    /// these names (the machine's own), with this port. Any other name is refused: a
+    /// DNS name an attacker controls can be pointed at this machine (rebinding), an
+    /// IP address cannot.
+    Machine {
+        /// The port.
+        port: u16,
+        /// The machine's names (`localhost`, its host name, `NAME.local`).
+        names: Vec<String>,
+    },
+}
+
+impl Names {
+    /// Whether `host` (a `Host` header: `name:port`) names this server.
+    fn admit(&self, host: &str) -> bool {
+        match self {
+            Self::Exactly(hosts) => hosts.iter().any(|h| h == host),
+            Self::Machine { port, names } => {
+                let Some((name, p)) = host.rsplit_once(':') else {
+                    return false;
+                };
+                let ip = name.trim_start_matches('[').trim_end_matches(']');
+                p.parse() == Ok(*port)
+                    && (ip.parse::<std::net::IpAddr>().is_ok()
+                        || names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            }
+        }
+    }
 }
 
 /// What a request says about itself.
@@ -62,9 +95,9 @@ pub struct Credentials<'a> {
 }
 
 impl Guard {
-    /// A guard for a server reachable as `hosts`, with `token` (`None`: no token).
-    pub fn new(token: Option<String>, hosts: Vec<String>) -> Self {
-        Self { token, hosts }
+    /// A guard for a server reachable as `names`, with `token` (`None`: no token).
+    pub fn new(token: Option<String>, names: Names) -> Self {
+        Self { token, names }
     }
 
     /// The token, for the URL.
@@ -72,17 +105,17 @@ impl Guard {
         self.token.as_deref()
     }
 
-    /// Checks a request; `websocket` also requires an `Origin` of this server.
+    /// Checks a request; `websocket` also requires an `Origin`. A request that names
+    /// an `Origin` must come from a page of the very address it was sent to (our
+    /// pages connect to the address they were loaded from).
     pub fn admit(&self, c: Credentials<'_>, websocket: bool) -> Result<Admission, Refusal> {
-        let ours = |host: &str| self.hosts.is_empty() || self.hosts.iter().any(|h| h == host);
-        if !c.host.is_some_and(ours) {
+        let Some(host) = c.host.filter(|h| self.names.admit(h)) else {
             return Err(Refusal::Host);
-        }
-        let origin_host = c
-            .origin
-            .map(|o| o.strip_prefix("http://").unwrap_or("\u{0}"));
-        match origin_host {
-            Some(host) if !ours(host) => return Err(Refusal::Origin),
+        };
+        match c.origin {
+            Some(origin) if origin.strip_prefix("http://") != Some(host) => {
+                return Err(Refusal::Origin);
+            }
             None if websocket => return Err(Refusal::Origin),
             _ => {}
         }
@@ -124,7 +157,7 @@ mod tests {
     fn guard() -> Guard {
         Guard::new(
             Some("s3cret".into()),
-            vec!["127.0.0.1:4000".into(), "localhost:4000".into()],
+            Names::Exactly(vec!["127.0.0.1:4000".into(), "localhost:4000".into()]),
         )
     }
 
@@ -154,7 +187,7 @@ mod tests {
             ..request()
         };
         assert_eq!(g.admit(wrong, false), Err(Refusal::Token));
-        let open = Guard::new(None, vec!["127.0.0.1:4000".into()]);
+        let open = Guard::new(None, Names::Exactly(vec!["127.0.0.1:4000".into()]));
         assert_eq!(open.admit(request(), false), Ok(Admission::Kept));
     }
 
@@ -184,11 +217,63 @@ mod tests {
             ..request()
         };
         assert_eq!(g.admit(no_origin, true), Err(Refusal::Origin));
-        let ours = Credentials {
+        let other_name = Credentials {
             origin: Some("http://localhost:4000"),
             cookies: cookie,
             ..request()
         };
+        assert_eq!(g.admit(other_name, true), Err(Refusal::Origin));
+        let ours = Credentials {
+            origin: Some("http://127.0.0.1:4000"),
+            cookies: cookie,
+            ..request()
+        };
         assert_eq!(g.admit(ours, true), Ok(Admission::Kept));
+    }
+
+    #[test]
+    fn on_every_address_ip_addresses_and_the_machines_names_get_in_other_names_do_not() {
+        let g = Guard::new(
+            None,
+            Names::Machine {
+                port: 4000,
+                names: vec!["localhost".into(), "devbox".into(), "devbox.local".into()],
+            },
+        );
+        let from = |host: &'static str, origin: Option<&'static str>| Credentials {
+            host: Some(host),
+            origin,
+            ..Credentials::default()
+        };
+        for host in [
+            "192.168.1.20:4000",
+            "[fe80::1]:4000",
+            "DevBox:4000",
+            "localhost:4000",
+        ] {
+            assert_eq!(
+                g.admit(from(host, None), false),
+                Ok(Admission::Kept),
+                "{host}"
+            );
+        }
+        for host in [
+            "attacker.example:4000",
+            "192.168.1.20:4001",
+            "192.168.1.20",
+            "devbox.attacker.example:4000",
+        ] {
+            assert_eq!(
+                g.admit(from(host, None), false),
+                Err(Refusal::Host),
+                "{host}"
+            );
+        }
+        let lan = "192.168.1.20:4000";
+        let ws = |origin| g.admit(from(lan, origin), true);
+        assert_eq!(ws(Some("http://192.168.1.20:4000")), Ok(Admission::Kept));
+        assert_eq!(ws(Some("http://attacker.example")), Err(Refusal::Origin));
+        assert_eq!(ws(Some("http://10.0.0.9:4000")), Err(Refusal::Origin));
+        assert_eq!(ws(None), Err(Refusal::Origin));
     }
 }

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::engine::Engine;
-pub use guard::{Admission, Guard, Refusal};
+pub use guard::{Admission, Guard, Names, Refusal};
 
 /// What can go wrong starting the dashboard.
 #[derive(Debug, thiserror::Error)]
@@ -77,15 +77,18 @@ impl Dashboard {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let hosts = if addr.ip().is_unspecified() {
-            Vec::new()
+        let names = if addr.ip().is_unspecified() {
+            Names::Machine {
+                port: addr.port(),
+                names: machine_names(),
+            }
         } else if addr.ip().is_loopback() {
-            vec![
+            Names::Exactly(vec![
                 format!("127.0.0.1:{}", addr.port()),
                 format!("localhost:{}", addr.port()),
-            ]
+            ])
         } else {
-            vec![addr.to_string()]
+            Names::Exactly(vec![addr.to_string()])
         };
         let token = token
             .then(crate::random::random_hex)
@@ -94,7 +97,7 @@ impl Dashboard {
         Ok(Self {
             listener,
             addr,
-            guard: Guard::new(token, hosts),
+            guard: Guard::new(token, names),
         })
     }
 
@@ -144,6 +147,18 @@ struct Served {
 #[derive(serde::Deserialize)]
 struct TokenQuery {
     token: Option<String>,
+}
+
+/// The names this machine answers to: `localhost`, its host name and `NAME.local`.
+fn machine_names() -> Vec<String> {
+    let mut names = vec!["localhost".to_owned()];
+    if let Ok(name) = nix::unistd::gethostname()
+        && let Some(name) = name.to_str().filter(|n| !n.is_empty())
+    {
+        names.push(name.to_owned());
+        names.push(format!("{name}.local"));
+    }
+    names
 }
 
 fn admit(

@@ -17,11 +17,16 @@ use common::{Home, free_port, procs};
 
 /// `GET path` on 127.0.0.1:`port`: the status and the body (None: not answering).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    get_as(&format!("127.0.0.1:{port}"), port, path)
+}
+
+/// `GET path` on 127.0.0.1:`port`, naming `host` in the `Host` header.
+fn get_as(host: &str, port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut text = String::new();
@@ -143,6 +148,13 @@ fn a_real_prometheus_scrapes_the_ledgers_totals() {
         ),
         "{page}"
     );
+
+    // A web page that pointed its own name at this machine (DNS rebinding) cannot
+    // read the spending.
+    let rebound = get_as(&format!("attacker.example:{metrics}"), metrics, "/metrics");
+    assert_eq!(rebound.map(|(status, _)| status), Some(403));
+    let by_name = get_as(&format!("localhost:{metrics}"), metrics, "/metrics");
+    assert_eq!(by_name.map(|(status, _)| status), Some(200));
 
     let prometheus = Prometheus::start(metrics);
     let mut input = None;

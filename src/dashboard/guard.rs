@@ -3,6 +3,8 @@
 //! come from this server's pages (`Origin`), and every request must carry this start's
 //! token, in the URL the CLI printed (then it is kept in a cookie) or the cookie.
 
+use std::net::SocketAddr;
+
 /// The cookie that keeps the token after the first load.
 pub const COOKIE: &str = "aiswitch_dashboard";
 
@@ -64,8 +66,26 @@ pub enum Names {
 }
 
 impl Names {
+    /// The names of a server listening on `addr`.
+    pub fn of(addr: SocketAddr) -> Self {
+        if addr.ip().is_unspecified() {
+            Self::Machine {
+                port: addr.port(),
+                names: machine_names(),
+            }
+        } else if addr.ip().is_loopback() {
+            Self::Exactly(vec![
+                format!("127.0.0.1:{}", addr.port()),
+                format!("localhost:{}", addr.port()),
+                format!("[::1]:{}", addr.port()),
+            ])
+        } else {
+            Self::Exactly(vec![addr.to_string()])
+        }
+    }
+
     /// Whether `host` (a `Host` header: `name:port`) names this server.
-    fn admit(&self, host: &str) -> bool {
+    pub fn admit(&self, host: &str) -> bool {
         match self {
             Self::Exactly(hosts) => hosts.iter().any(|h| h == host),
             Self::Machine { port, names } => {
@@ -139,6 +159,18 @@ impl Guard {
             Err(Refusal::Token)
         }
     }
+}
+
+/// The names this machine answers to: `localhost`, its host name and `NAME.local`.
+fn machine_names() -> Vec<String> {
+    let mut names = vec!["localhost".to_owned()];
+    if let Ok(name) = nix::unistd::gethostname()
+        && let Some(name) = name.to_str().filter(|n| !n.is_empty())
+    {
+        names.push(name.to_owned());
+        names.push(format!("{name}.local"));
+    }
+    names
 }
 
 /// Compares without stopping at the first difference.

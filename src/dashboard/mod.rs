@@ -77,19 +77,6 @@ impl Dashboard {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let names = if addr.ip().is_unspecified() {
-            Names::Machine {
-                port: addr.port(),
-                names: machine_names(),
-            }
-        } else if addr.ip().is_loopback() {
-            Names::Exactly(vec![
-                format!("127.0.0.1:{}", addr.port()),
-                format!("localhost:{}", addr.port()),
-            ])
-        } else {
-            Names::Exactly(vec![addr.to_string()])
-        };
         let token = token
             .then(crate::random::random_hex)
             .transpose()
@@ -97,7 +84,7 @@ impl Dashboard {
         Ok(Self {
             listener,
             addr,
-            guard: Guard::new(token, names),
+            guard: Guard::new(token, Names::of(addr)),
         })
     }
 
@@ -147,18 +134,6 @@ struct Served {
 #[derive(serde::Deserialize)]
 struct TokenQuery {
     token: Option<String>,
-}
-
-/// The names this machine answers to: `localhost`, its host name and `NAME.local`.
-fn machine_names() -> Vec<String> {
-    let mut names = vec!["localhost".to_owned()];
-    if let Ok(name) = nix::unistd::gethostname()
-        && let Some(name) = name.to_str().filter(|n| !n.is_empty())
-    {
-        names.push(name.to_owned());
-        names.push(format!("{name}.local"));
-    }
-    names
 }
 
 fn admit(

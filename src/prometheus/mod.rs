@@ -16,6 +16,7 @@ pub use exposition::{Exposition, Family, Kind};
 
 use crate::Error;
 use crate::budget::Limit;
+use crate::dashboard::Names;
 use crate::engine::QuotaView;
 use crate::engine::{AgentRuntime, AgentStatusView};
 use crate::store::{BudgetStatus, UsageTotal};
@@ -35,12 +36,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    if let Ok(address) = listener.local_addr() {
-        tracing::info!(%address, "serving Prometheus metrics at /metrics");
-    }
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "serving Prometheus metrics at /metrics");
+    // On loopback the page is for this machine only: any name but its loopback names
+    // is a web page that pointed its own DNS name here (rebinding) to read the
+    // spending. Beyond loopback a Prometheus server scrapes by whatever name its DNS
+    // gives this machine, so the name cannot be checked (`bind` warns).
+    let names = address.ip().is_loopback().then(|| Names::of(address));
     let app = axum::Router::new()
         .route("/metrics", axum::routing::get(scrape))
-        .with_state(runtime);
+        .with_state(Arc::new(Scraped { runtime, names }));
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -64,11 +69,30 @@ pub async fn read(runtime: &AgentRuntime) -> Result<Exposition, Error> {
     Ok(metrics(&totals, &agents, &budgets, &windows))
 }
 
+/// What the endpoint serves, and to which names.
+struct Scraped {
+    runtime: Arc<AgentRuntime>,
+    names: Option<Names>,
+}
+
 async fn scrape(
-    axum::extract::State(runtime): axum::extract::State<Arc<AgentRuntime>>,
+    axum::extract::State(scraped): axum::extract::State<Arc<Scraped>>,
+    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match read(&runtime).await {
+    if let Some(names) = &scraped.names {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        if !host.is_some_and(|h| names.admit(h)) {
+            return (
+                axum::http::StatusCode::FORBIDDEN,
+                "aiswitch metrics: on a loopback address, scrape it as 127.0.0.1 or localhost\n",
+            )
+                .into_response();
+        }
+    }
+    match read(&scraped.runtime).await {
         Ok(metrics) => (
             [(
                 axum::http::header::CONTENT_TYPE,

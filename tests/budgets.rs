@@ -51,6 +51,10 @@ fn bad_budgets_are_one_line_and_write_nothing() {
             "above zero",
         ),
         (
+            &["budget", "set", "--period", "day", "--limit-usd", "inf"],
+            "a number above zero",
+        ),
+        (
             &["budget", "set", "--period", "day", "--limit-tokens", "0"],
             "above zero",
         ),

@@ -153,8 +153,8 @@ pub enum BudgetError {
     /// The period is unknown.
     #[error("unknown budget period {0:?}: use day, week or month")]
     Period(String),
-    /// The limit is zero or negative.
-    #[error("the budget limit must be above zero")]
+    /// The limit is zero, negative, infinite or not a number.
+    #[error("the budget limit must be a number above zero, such as 20 or 12.50")]
     Limit,
     /// Thresholds out of range or not increasing.
     #[error("invalid thresholds {0:?}: give increasing percents from 1 to 1000, e.g. 80,100")]

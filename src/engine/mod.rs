@@ -126,12 +126,9 @@ impl Engine {
     }
 
     /// This engine with its days in another time zone (`--timezone`).
-    pub fn in_zone(&self, zone: &str) -> Result<Self, Error> {
+    pub fn in_zone(&self, zone: &str) -> Result<Self, crate::calendar::CalendarError> {
         let mut other = self.clone();
-        other.calendar = self
-            .calendar
-            .in_zone(zone)
-            .map_err(crate::settings::SettingsError::from)?;
+        other.calendar = self.calendar.in_zone(zone)?;
         Ok(other)
     }
 

@@ -84,8 +84,16 @@ impl Names {
         }
     }
 
-    /// Whether `host` (a `Host` header: `name:port`) names this server.
+    /// Whether `host` (a `Host` header: `name:port`, or `name` for port 80) names
+    /// this server.
     pub fn admit(&self, host: &str) -> bool {
+        let with_port;
+        let host = if host.ends_with(']') || !host.contains(':') {
+            with_port = format!("{host}:80");
+            &with_port
+        } else {
+            host
+        };
         match self {
             Self::Exactly(hosts) => hosts.iter().any(|h| h == host),
             Self::Machine { port, names } => {
@@ -301,6 +309,9 @@ mod tests {
                 "{host}"
             );
         }
+        let on_80 = Names::of("127.0.0.1:80".parse().unwrap());
+        assert!(on_80.admit("127.0.0.1") && on_80.admit("localhost:80"));
+        assert!(!on_80.admit("attacker.example"));
         let lan = "192.168.1.20:4000";
         let ws = |origin| g.admit(from(lan, origin), true);
         assert_eq!(ws(Some("http://192.168.1.20:4000")), Ok(Admission::Kept));

@@ -266,6 +266,19 @@ fn snapshots_roll_back_and_a_corrupt_one_changes_nothing() {
         .unwrap()
         .replace("one.example.com", "evil.example.com");
     std::fs::write(&file, text).unwrap();
+    let listed = home.run(&["env", "snapshots", AGENT]).ok().stdout;
+    let preset_of = |name: &str| {
+        let row = listed.lines().find(|l| l.contains(name));
+        row.map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
+    };
+    assert!(
+        preset_of("good").is_some_and(|p| p.starts_with("corrupt: cannot roll back")),
+        "the list says the tampered snapshot cannot be used:\n{listed}"
+    );
+    assert!(
+        preset_of("auto-").is_some_and(|p| p.starts_with("one ")),
+        "an automatic snapshot names the preset it puts back:\n{listed}"
+    );
     let run = home.run(&["env", "rollback", AGENT, "good", "--json"]);
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("corrupt"), "{}", run.stderr);
@@ -327,12 +340,12 @@ fn the_control_api_switches_snapshots_rolls_back_and_pushes_events() {
     // A switch from the CLI (another process) is pushed too.
     home.run(&["env", "switch", AGENT, "two"]).ok();
     let snapshots = call("env.list_snapshots", json!({ "agent": AGENT })).unwrap();
+    let listed = snapshots["snapshots"].as_array().unwrap();
     assert!(
-        snapshots["snapshots"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("keep")),
-        "{snapshots}"
+        listed
+            .iter()
+            .any(|s| s["name"] == "keep" && s["preset"] == "one"),
+        "the snapshot says which preset it puts back: {snapshots}"
     );
     assert_eq!(
         call("env.rollback", json!({ "agent": AGENT, "name": "keep" })).unwrap()["preset"],

@@ -2,12 +2,15 @@
 
 use std::process::ExitCode;
 
+use aiswitch::calendar::Calendar;
 use aiswitch::engine::Verify;
+use aiswitch::env::Snapshot;
 use aiswitch::presets::PresetName;
 use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
 
-use super::output::{CliError, Output, engine};
+use super::output::{CliError, Output, engine, render};
 
 /// Switch the provider an agent runs with, atomically, with snapshots and rollback.
 #[derive(Debug, Args)]
@@ -93,7 +96,8 @@ struct NamedArgs {
     name: String,
 }
 
-/// An agent's snapshots (automatic ones are `auto-<time>`).
+/// An agent's snapshots: the preset each puts back and when it was saved
+/// (`auto-<time>` ones are taken before each switch; the last 10 are kept).
 ///
 /// Example: aiswitch env snapshots claude
 #[derive(Debug, Args)]
@@ -182,32 +186,20 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
             };
             let mut all = Vec::new();
             for agent in agents {
-                let names = engine.env_snapshots(&agent)?;
-                if !names.is_empty() {
-                    all.push(json!({ "agent": agent, "snapshots": names }));
+                let snapshots = engine.env_snapshots(&agent)?;
+                if !snapshots.is_empty() {
+                    all.push((agent, snapshots));
                 }
             }
-            out.emit(&json!({ "agents": all }), || {
+            let listed: Vec<_> = all
+                .iter()
+                .map(|(agent, snapshots)| json!({ "agent": agent, "snapshots": snapshots }))
+                .collect();
+            out.emit(&json!({ "agents": listed }), || {
                 if all.is_empty() {
-                    return "no snapshots yet".into();
+                    return "no snapshots yet: each `aiswitch env switch` saves one, `aiswitch env snapshot AGENT NAME` saves one by name".into();
                 }
-                all.iter()
-                    .map(|a| {
-                        format!(
-                            "{}: {}",
-                            a["agent"].as_str().unwrap_or_default(),
-                            a["snapshots"]
-                                .as_array()
-                                .map(|s| s
-                                    .iter()
-                                    .filter_map(|v| v.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", "))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                snapshots_table(&all, engine.calendar())
             });
         }
         EnvCommand::SnapshotRm(a) => {
@@ -218,4 +210,28 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One row per snapshot: what a rollback to it puts back, and when it was saved.
+fn snapshots_table(all: &[(String, Vec<Snapshot>)], calendar: &Calendar) -> String {
+    let mut table = Table::new();
+    table.load_preset(NOTHING);
+    table.set_header(["AGENT", "SNAPSHOT", "PRESET", "SAVED"]);
+    for (agent, snapshots) in all {
+        for s in snapshots {
+            table.add_row([
+                agent.clone(),
+                s.name.clone(),
+                s.preset
+                    .clone()
+                    .unwrap_or_else(|| "corrupt: cannot roll back".into()),
+                format!(
+                    "{} {}",
+                    calendar.day_key(s.saved_ms),
+                    calendar.clock(s.saved_ms)
+                ),
+            ]);
+        }
+    }
+    render(&table)
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Engine;
 use crate::Error;
-use crate::env::{AgentEnv, EnvError, EnvStore, Step};
+use crate::env::{AgentEnv, EnvError, EnvStore, Snapshot, Step};
 use crate::events::Event;
 use crate::presets::PresetName;
 use crate::redact::redact_var;
@@ -345,10 +345,10 @@ impl Engine {
         Ok(target)
     }
 
-    /// Snapshot names of `agent`.
-    pub fn env_snapshots(&self, agent: &str) -> Result<Vec<String>, Error> {
+    /// The snapshots of `agent`, oldest first.
+    pub fn env_snapshots(&self, agent: &str) -> Result<Vec<Snapshot>, Error> {
         self.agent_registry().get(agent)?;
-        Ok(self.env_store(agent).snapshots()?)
+        Ok(self.env_store(agent).snapshots())
     }
 
     /// Removes snapshot `name` of `agent`.

@@ -16,6 +16,18 @@ use crate::agents::{InjectedFile, Injection};
 
 pub use store::{AUTO_SNAPSHOTS, EnvStore, Step, check_name as store_check_name};
 
+/// A saved environment an agent can roll back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// Its name (`auto-<ms>` for those taken before each switch).
+    pub name: String,
+    /// The preset a rollback to it puts back; `None` when the file is corrupt (a
+    /// rollback to it is refused).
+    pub preset: Option<String>,
+    /// When it was saved, in ms since the epoch.
+    pub saved_ms: i64,
+}
+
 /// An agent's full effective environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

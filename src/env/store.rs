@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AgentEnv, EnvError};
+use super::{AgentEnv, EnvError, Snapshot};
 use crate::atomic_file::{DirLock, remove_durably, write_atomic};
 use crate::paths::ensure_private_dir;
 
@@ -200,7 +200,7 @@ impl EnvStore {
         let name = format!("auto-{}", crate::store::now_ms());
         write_env(&self.snapshot_path(&name), env)?;
         let mut autos: Vec<String> = self
-            .snapshots()?
+            .snapshot_names()
             .into_iter()
             .filter(|n| n.starts_with("auto-"))
             .collect();
@@ -230,10 +230,30 @@ impl EnvStore {
         }
     }
 
+    /// The snapshots, oldest first: what each puts back and when it was saved.
+    pub fn snapshots(&self) -> Vec<Snapshot> {
+        let mut all: Vec<Snapshot> = self
+            .snapshot_names()
+            .into_iter()
+            .filter_map(|name| {
+                let path = self.snapshot_path(&name);
+                let saved = std::fs::metadata(&path).ok()?.modified().ok()?;
+                Some(Snapshot {
+                    preset: read_env(&path).ok().flatten().map(|env| env.preset),
+                    saved_ms: saved
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+                    name,
+                })
+            })
+            .collect();
+        all.sort_by(|a, b| (a.saved_ms, &a.name).cmp(&(b.saved_ms, &b.name)));
+        all
+    }
+
     /// Snapshot names, sorted.
-    pub fn snapshots(&self) -> Result<Vec<String>, EnvError> {
-        let dir = self.dir.join("snapshots");
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
+    fn snapshot_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("snapshots"))
             .map(|rd| {
                 rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
                     .filter_map(|n| n.strip_suffix(".toml").map(str::to_owned))
@@ -241,7 +261,7 @@ impl EnvStore {
             })
             .unwrap_or_default();
         names.sort();
-        Ok(names)
+        names
     }
 
     /// Removes snapshot `name`.

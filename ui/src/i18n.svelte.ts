@@ -140,6 +140,7 @@ const words = {
   rollBack: ["Roll back to", "回滚到"],
   rolledBack: ["rolled back to", "已回滚到"],
   noSnapshots: ["no snapshots", "没有快照"],
+  corrupt: ["corrupt, cannot roll back", "已损坏，无法回滚"],
   before: ["before the switch of", "切换前"],
   refreshAgents: ["Find versions again", "重新检测版本"],
   trimmed: ["Showing the latest output; all of it once the run ends.", "仅显示最新输出；运行结束后显示全部。"],

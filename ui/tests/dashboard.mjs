@@ -69,8 +69,10 @@ try {
   await page.getByLabel("Switch to aiswitch-agent").selectOption("added-from-a-terminal");
   await page.getByRole("status").filter({ hasText: "switched → added-from-a-terminal" }).waitFor(deadline);
   const rollBack = page.getByLabel("Roll back to aiswitch-agent");
-  await rollBack.locator("option", { hasText: "before the switch of" }).last().waitFor({ state: "attached", ...deadline });
-  const snapshot = await rollBack.locator("option", { hasText: "before the switch of" }).last().getAttribute("value");
+  // Newest first (after the "—" placeholder), each naming the preset it puts back.
+  const newestSnapshot = rollBack.locator("option").nth(1);
+  await newestSnapshot.filter({ hasText: /^before the switch of .* · deepseek$/ }).waitFor({ state: "attached", ...deadline });
+  const snapshot = await newestSnapshot.getAttribute("value");
   await rollBack.selectOption(snapshot);
   await page.getByRole("status").filter({ hasText: /rolled back to before the switch of .* → deepseek/ }).waitFor(deadline);
   await page.getByRole("table", { name: "Providers" }).getByRole("row", { name: /^aiswitch-agent deepseek/ }).waitFor(deadline);

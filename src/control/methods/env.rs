@@ -40,9 +40,9 @@ pub(super) const METHODS: &[Method] = &[
     },
     Method {
         name: "env.list_snapshots",
-        summary: "An agent's snapshot names (automatic ones start with `auto-`).",
+        summary: "An agent's snapshots, oldest first: the preset each puts back (`null`: corrupt) and when it was saved (automatic ones are named `auto-<ms>`).",
         params: r#"{"agent": "claude"}"#,
-        result: r#"{"agent": "claude", "snapshots": ["auto-1795560000000", "before-trial"]}"#,
+        result: r#"{"agent": "claude", "snapshots": [{"name": "before-trial", "preset": "deepseek", "saved_ms": 1795559000000}, {"name": "auto-1795560000000", "preset": "kimi", "saved_ms": 1795560000000}]}"#,
         errors: "-40001 unknown agent",
         serve: |call| ready(snapshots(&call)),
     },
@@ -109,9 +109,9 @@ fn rollback(call: &Call) -> Result<Value, ErrorObject> {
 
 fn snapshots(call: &Call) -> Result<Value, ErrorObject> {
     let p: EnvParams = call.params()?;
-    let names = call
+    let snapshots = call
         .engine()
         .env_snapshots(&p.agent)
         .map_err(engine_error)?;
-    Ok(json!({ "agent": p.agent, "snapshots": names }))
+    Ok(json!({ "agent": p.agent, "snapshots": snapshots }))
 }

@@ -187,6 +187,21 @@ fn on_every_address_without_a_token_other_sites_still_cannot_get_in() {
 }
 
 #[test]
+fn a_listen_address_with_a_name_or_a_port_says_what_to_give() {
+    let home = Home::new();
+    for bad in ["localhost", "127.0.0.1:8080"] {
+        let run = home.run(&["dashboard", "--listen", bad]);
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(
+            run.stderr.contains("give an IP address") && run.stderr.contains("--port"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+}
+
+#[test]
 fn a_person_launches_watches_and_switches_from_the_page() {
     let home = Home::new();
     home.add_secret_preset("ref", "sk-ant-ref-0123456789abcdef");

@@ -35,8 +35,17 @@ pub struct DashboardArgs {
     /// Listen on this address instead of 127.0.0.1 (other machines can then reach
     /// it: only on networks you trust). On 0.0.0.0 it answers to the machine's IP
     /// addresses and its own names (its host name, NAME.local), not to other names.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = listen_address)]
     listen: Option<IpAddr>,
+}
+
+/// `--listen`: an IP address; a name or a port gets a line saying what to give.
+fn listen_address(text: &str) -> Result<IpAddr, String> {
+    text.parse().map_err(|_| {
+        "give an IP address, such as 127.0.0.1, or 0.0.0.0 for every address (a name is not \
+         accepted; the port goes in --port)"
+            .to_owned()
+    })
 }
 
 /// Runs `aiswitch dashboard` until Ctrl-C (or SIGTERM).

@@ -37,8 +37,12 @@ Examples:
 
 Files live under $AISWITCH_HOME when set, else the XDG config and data directories.";
 
-/// aiswitch keeps provider presets (base URL, API key, model, env vars) for AI
-/// coding-agent CLIs and runs commands with them.
+/// aiswitch: one place for your AI coding-agent CLIs and the API providers they use.
+///
+/// For Claude Code, Codex, Gemini CLI, Qwen Code, OpenCode and others: it keeps
+/// provider presets (base URL, API key, model, env vars), switches an agent's provider
+/// without touching the agent's own config files, runs one task on several agents, and
+/// counts every token and its cost. Everything stays in local files.
 #[derive(Debug, Parser)]
 #[command(name = "aiswitch", version, after_help = EXAMPLES, max_term_width = 100)]
 struct Cli {

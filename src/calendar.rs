@@ -116,6 +116,19 @@ impl Calendar {
         format!("{:02}:{:02}", time.hour(), time.minute())
     }
 
+    /// `YYYY-MM-DD HH:MM:SS+08:00`: the wall-clock time at `at_ms` with the zone's
+    /// offset, so a line read elsewhere still names one instant.
+    pub fn stamp(&self, at_ms: i64) -> String {
+        let at = Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+        let offset = self.zone.to_offset(at).seconds();
+        let sign = if offset < 0 { '-' } else { '+' };
+        let (hours, minutes) = (offset.abs() / 3600, offset.abs() % 3600 / 60);
+        format!(
+            "{}{sign}{hours:02}:{minutes:02}",
+            self.zone.to_datetime(at).strftime("%Y-%m-%d %H:%M:%S")
+        )
+    }
+
     /// The first day (`YYYY-MM-DD`) of the week `at_ms` falls in.
     pub fn week_key(&self, at_ms: i64) -> String {
         self.date_of(self.bounds(Unit::Week, at_ms).0).to_string()
@@ -204,6 +217,17 @@ mod tests {
         text.parse::<Timestamp>()
             .expect("timestamp")
             .as_millisecond()
+    }
+
+    #[test]
+    fn a_stamp_is_the_zones_wall_clock_with_its_offset() {
+        let at = ms("2026-11-25T01:30:00Z");
+        let shanghai = Calendar::new("Asia/Shanghai", "monday").expect("zone");
+        assert_eq!(shanghai.stamp(at), "2026-11-25 09:30:00+08:00");
+        let la = Calendar::new("America/Los_Angeles", "monday").expect("zone");
+        assert_eq!(la.stamp(at), "2026-11-24 17:30:00-08:00");
+        let utc = Calendar::new("UTC", "monday").expect("zone");
+        assert_eq!(utc.stamp(at), "2026-11-25 01:30:00+00:00");
     }
 
     #[test]

@@ -236,3 +236,32 @@ fn a_follower_resuming_from_an_id_loses_nothing_and_repeats_nothing() {
         .collect();
     assert_eq!(presets, ["a3", "b1", "b2", "c1"]);
 }
+
+#[test]
+fn the_history_reads_in_the_users_time_zone() {
+    let home = Home::new();
+    home.run(&[
+        "add",
+        "zoned",
+        "--kind",
+        "openai",
+        "--base-url",
+        "https://z.example.com",
+    ])
+    .ok();
+    let stored = home.run(&["events", "--json", "--limit", "1"]).ok().json();
+    let at_ms = stored["at_ms"].as_i64().unwrap();
+    let run: common::Run = home
+        .cmd(&["events", "--limit", "1"])
+        .env("TZ", "Asia/Shanghai")
+        .output()
+        .unwrap()
+        .into();
+    let line = run.ok().stdout;
+    let hour_in_beijing = (at_ms / 3_600_000 + 8) % 24;
+    assert!(
+        line.contains(&format!(" {hour_in_beijing:02}:")) && line.contains("+08:00"),
+        "the line shows Beijing's wall clock with its offset ({hour_in_beijing:02}h): {line}"
+    );
+    assert!(line.contains("preset zoned added"), "{line}");
+}

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aiswitch::Engine;
+use aiswitch::calendar::Calendar;
 use aiswitch::control::{ControlClient, ControlError, ServerOptions};
 use aiswitch::events::EventRecord;
 use clap::Args;
@@ -107,7 +108,7 @@ pub fn events(args: EventsArgs, out: &Output) -> Result<ExitCode, CliError> {
             }
         };
         for record in &records {
-            out.emit(record, || line(record));
+            out.emit(record, || line(record, engine.calendar()));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -121,7 +122,7 @@ pub fn events(args: EventsArgs, out: &Output) -> Result<ExitCode, CliError> {
         loop {
             tokio::select! {
                 event = client.next_event() => match event {
-                    Some(record) => out.emit(&record, || line(&record)),
+                    Some(record) => out.emit(&record, || line(&record, engine.calendar())),
                     None => return Err(CliError::Failed("the daemon went away".into())),
                 },
                 _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
@@ -130,9 +131,10 @@ pub fn events(args: EventsArgs, out: &Output) -> Result<ExitCode, CliError> {
     })
 }
 
-/// One event for a person: its id (stored events), time and what happened.
-fn line(record: &EventRecord) -> String {
-    let at = aiswitch::usage::format_utc(record.at_ms);
+/// One event for a person: its id (stored events), time in the user's zone and what
+/// happened.
+fn line(record: &EventRecord, calendar: &Calendar) -> String {
+    let at = calendar.stamp(record.at_ms);
     match record.id {
         Some(id) => format!("{id:>6}  {at}  {}", record.event.summary()),
         None => format!("{:>6}  {at}  {}", "", record.event.summary()),

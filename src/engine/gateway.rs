@@ -13,6 +13,7 @@ use super::Engine;
 use crate::Error;
 use crate::agents::{Injection, Manifest};
 use crate::alerts::AlertKind;
+use crate::calendar::Calendar;
 use crate::events::Event;
 use crate::gateway::{
     Admission, Binding, FellBack, Gateway, LaunchInfo, LeaseHandle, Metered, Observation,
@@ -425,7 +426,7 @@ impl Engine {
             if let Some(threshold) = crossed(old.as_ref(), window) {
                 let subject = format!("{}:{}", seen.preset, window.window);
                 let period = format!("{}:{threshold}", window.resets_at_ms.unwrap_or(0));
-                let message = quota_message(&seen.preset, window, threshold);
+                let message = quota_message(&seen.preset, window, threshold, self.calendar());
                 self.raise_alert(AlertKind::QuotaThreshold, &subject, &period, &message)?;
             }
         }
@@ -558,11 +559,16 @@ fn crossed(old: Option<&QuotaWindow>, window: &QuotaWindow) -> Option<u32> {
         .map(|t| *t as u32)
 }
 
-fn quota_message(preset: &str, window: &QuotaWindow, threshold: u32) -> String {
+/// The alert's line; the reset time is in the user's zone (the `timezone` setting).
+fn quota_message(
+    preset: &str,
+    window: &QuotaWindow,
+    threshold: u32,
+    calendar: &Calendar,
+) -> String {
     let resets = window
         .resets_at_ms
-        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map(|t| format!(", resets {}", t.strftime("%Y-%m-%d %H:%M UTC")))
+        .map(|ms| format!(", resets {} {}", calendar.day_key(ms), calendar.clock(ms)))
         .unwrap_or_default();
     format!(
         "{preset}: the {} window is {:.0} % used (crossed {threshold} %){resets}",
@@ -582,6 +588,16 @@ mod tests {
             window_minutes: Some(300),
             status: None,
         }
+    }
+
+    #[test]
+    fn a_quota_alert_says_the_reset_on_the_users_clock() {
+        let shanghai = Calendar::new("Asia/Shanghai", "monday").expect("zone");
+        let w = window(80.0, 1_795_570_200_000); // 2026-11-25T01:30:00Z
+        assert_eq!(
+            quota_message("claude-max", &w, 75, &shanghai),
+            "claude-max: the 5h window is 80 % used (crossed 75 %), resets 2026-11-25 09:30"
+        );
     }
 
     #[test]

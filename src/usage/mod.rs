@@ -13,4 +13,4 @@ pub use import::{
 };
 pub use metrics::{BUCKETS, MethodStats, MetricKey, MetricsRecorder};
 pub use prices::{LongContext, ModelPrice, PriceTable, Priced, Rates, cost};
-pub use time::{TimeError, Timeframe, format_utc, timeframe_start};
+pub use time::{TimeError, Timeframe, timeframe_start};

@@ -30,23 +30,9 @@ pub enum Timeframe {
     Month,
 }
 
-/// `at_ms` as `YYYY-MM-DD HH:MM:SSZ` (UTC).
-pub fn format_utc(at_ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(at_ms)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%d %H:%M:%SZ")
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_utc() {
-        assert_eq!(format_utc(1_795_570_200_000), "2026-11-25 01:30:00Z");
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00Z");
-    }
 
     #[test]
     fn timeframes_start_at_the_calendars_boundaries() {

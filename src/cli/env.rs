@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use aiswitch::Engine;
 use aiswitch::calendar::Calendar;
 use aiswitch::engine::Verify;
 use aiswitch::env::Snapshot;
@@ -173,35 +174,7 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
                 format!("{} is back on preset {} ({})", a.agent, env.preset, a.name)
             });
         }
-        EnvCommand::Snapshots(a) => {
-            let agents: Vec<String> = match a.agent {
-                Some(agent) => vec![agent],
-                None => engine
-                    .agent_registry()
-                    .list()
-                    .0
-                    .into_iter()
-                    .map(|e| e.manifest.id.to_string())
-                    .collect(),
-            };
-            let mut all = Vec::new();
-            for agent in agents {
-                let snapshots = engine.env_snapshots(&agent)?;
-                if !snapshots.is_empty() {
-                    all.push((agent, snapshots));
-                }
-            }
-            let listed: Vec<_> = all
-                .iter()
-                .map(|(agent, snapshots)| json!({ "agent": agent, "snapshots": snapshots }))
-                .collect();
-            out.emit(&json!({ "agents": listed }), || {
-                if all.is_empty() {
-                    return "no snapshots yet: each `aiswitch env switch` saves one, `aiswitch env snapshot AGENT NAME` saves one by name".into();
-                }
-                snapshots_table(&all, engine.calendar())
-            });
-        }
+        EnvCommand::Snapshots(a) => snapshots(&engine, a.agent, out)?,
         EnvCommand::SnapshotRm(a) => {
             engine.env_snapshot_rm(&a.agent, &a.name)?;
             out.emit(&json!({ "removed": a.name }), || {
@@ -210,6 +183,38 @@ pub fn env(args: EnvArgs, out: &Output) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `env snapshots [AGENT]`: every agent's when none is named.
+fn snapshots(engine: &Engine, agent: Option<String>, out: &Output) -> Result<(), CliError> {
+    let agents: Vec<String> = match agent {
+        Some(agent) => vec![agent],
+        None => engine
+            .agent_registry()
+            .list()
+            .0
+            .into_iter()
+            .map(|e| e.manifest.id.to_string())
+            .collect(),
+    };
+    let mut all = Vec::new();
+    for agent in agents {
+        let snapshots = engine.env_snapshots(&agent)?;
+        if !snapshots.is_empty() {
+            all.push((agent, snapshots));
+        }
+    }
+    let listed: Vec<_> = all
+        .iter()
+        .map(|(agent, snapshots)| json!({ "agent": agent, "snapshots": snapshots }))
+        .collect();
+    out.emit(&json!({ "agents": listed }), || {
+        if all.is_empty() {
+            return "no snapshots yet: each `aiswitch env switch` saves one, `aiswitch env snapshot AGENT NAME` saves one by name".into();
+        }
+        snapshots_table(&all, engine.calendar())
+    });
+    Ok(())
 }
 
 /// One row per snapshot: what a rollback to it puts back, and when it was saved.
